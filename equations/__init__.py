@@ -1,0 +1,21 @@
+"""PDE problems: domain, residual, initial/boundary data and ground truth (``pinnkit.equations``)."""
+
+from .base import Condition, DirichletBC, Face, InitialCondition, NeumannBC, PeriodicBC, Problem, all_faces
+from .heat import HEAT_SOLUTIONS, Heat
+from .registry import PROBLEMS, make_problem, register
+
+__all__ = [
+    "Problem",
+    "Condition",
+    "InitialCondition",
+    "DirichletBC",
+    "NeumannBC",
+    "PeriodicBC",
+    "Face",
+    "all_faces",
+    "Heat",
+    "HEAT_SOLUTIONS",
+    "PROBLEMS",
+    "make_problem",
+    "register",
+]

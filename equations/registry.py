@@ -1,0 +1,30 @@
+"""Problems by name, for the API and the command line."""
+
+from __future__ import annotations
+
+from typing import Dict, Type
+
+from .base import Problem
+from .heat import Heat
+
+__all__ = ["PROBLEMS", "make_problem", "register"]
+
+PROBLEMS: Dict[str, Type[Problem]] = {"heat": Heat}
+
+
+def register(name: str, cls: Type[Problem]) -> None:
+    """Make ``cls`` available as ``name`` to :func:`make_problem` and ``pinnkit list``."""
+    PROBLEMS[name] = cls
+
+
+def make_problem(name: str, **params) -> Problem:
+    """Build the named problem; unknown names and parameters raise ``ValueError``."""
+    try:
+        cls = PROBLEMS[name]
+    except KeyError:
+        raise ValueError(f"unknown problem {name!r}; available: {sorted(PROBLEMS)}") from None
+    allowed = getattr(cls, "PARAMETERS", {})
+    unknown = set(params) - set(allowed)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {sorted(unknown)} for {name!r}; allowed: {sorted(allowed)}")
+    return cls(**params)

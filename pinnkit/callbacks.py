@@ -1,0 +1,26 @@
+"""Callbacks run by the trainer every k steps; their numbers go into ``history["diagnostics"]``."""
+
+from __future__ import annotations
+
+from typing import Dict
+
+import numpy as np
+import torch
+
+from .metrics import relative_l2
+
+__all__ = ["ErrorTracker"]
+
+
+class ErrorTracker:
+    """Relative L2 error of the model against the problem's ground truth on fixed held-out points."""
+
+    def __init__(self, problem, points: np.ndarray, every: int = 500):
+        self.every = every
+        self.points = np.asarray(points, dtype=float)
+        self.truth = problem.reference(torch.as_tensor(self.points, dtype=torch.float64)).numpy()
+
+    def __call__(self, trainer) -> Dict[str, float]:
+        from .result import predict
+
+        return {"relative_l2": relative_l2(predict(trainer.model, self.points), self.truth)}

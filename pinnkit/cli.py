@@ -1,0 +1,135 @@
+"""Command line: ``pinnkit list``, ``pinnkit solve NAME [options]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import List, Optional
+
+__all__ = ["main"]
+
+
+def _parse_value(text: str):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _cmd_list(args) -> int:
+    from pinnkit.equations import PROBLEMS
+
+    for name, cls in sorted(PROBLEMS.items()):
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        print(f"{name}: {doc}")
+        for pname, (default, desc) in getattr(cls, "PARAMETERS", {}).items():
+            print(f"    --{pname.replace('_', '-'):<12} default {default!r:<10} {desc}")
+    return 0
+
+
+def _problem_params(args, extra: List[str]) -> dict:
+    from pinnkit.equations import PROBLEMS
+
+    cls = PROBLEMS.get(args.name)
+    if cls is None:
+        raise ValueError(f"unknown problem {args.name!r}; available: {sorted(PROBLEMS)}")
+    allowed = getattr(cls, "PARAMETERS", {})
+    params = {}
+    it = iter(extra)
+    for tok in it:
+        if not tok.startswith("--"):
+            raise ValueError(f"unexpected argument {tok!r}")
+        key, _, val = tok[2:].partition("=")
+        key = key.replace("-", "_")
+        if key not in allowed:
+            raise ValueError(f"unknown option --{key.replace('_', '-')} for {args.name!r}; "
+                             f"problem parameters: {['--' + k.replace('_', '-') for k in allowed]}")
+        if not val:
+            val = next(it, None)
+            if val is None:
+                raise ValueError(f"option --{key} needs a value")
+        params[key] = _parse_value(val)
+    return params
+
+
+def _cmd_solve(args, extra: List[str]) -> int:
+    import torch
+
+    import pinnkit
+
+    params = _problem_params(args, extra)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    net = {"kind": args.net, "width": args.width, "depth": args.depth, "activation": args.activation}
+    if args.fourier_features:
+        net.update(fourier_features=args.fourier_features, fourier_sigma=args.fourier_sigma)
+    out = args.out or os.path.join("runs", f"{args.name}-" + "-".join(f"{k}{v}" for k, v in params.items()) + f"-s{args.seed}")
+    result = pinnkit.solve(
+        args.name, net=net, steps=args.steps, lbfgs_steps=args.lbfgs_steps, lr=args.lr,
+        n_domain=args.n_domain, n_boundary=args.n_boundary, n_initial=args.n_initial, sampling=args.sampling,
+        resample_every=args.resample_every, method=args.method, dtype=args.dtype, device=args.device,
+        seed=args.seed, track_every=args.track_every, checkpoint_dir=os.path.join(out, "checkpoints"),
+        resume=args.resume, progress=not args.quiet, **params,
+    )
+    paths = result.save(out)
+    print(result.problem.describe())
+    for k, v in result.errors.items():
+        print(f"  {k:<22} {v:.3e}")
+    print(f"  {'train time':<22} {result.timings['train_s']:.1f} s   ({len(result.history['step'])} steps)")
+    print(f"  {'final loss':<22} {result.history['loss'][-1]:.3e}")
+    print(f"  wrote {', '.join(sorted(paths.values()))}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pinnkit", description="Physics-informed PDE learning.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the equations and their parameters")
+    s = sub.add_parser("solve", help="train a PINN on a named problem; problem parameters as --name value")
+    s.add_argument("name")
+    s.add_argument("--net", default="mlp", choices=["mlp", "resmlp", "meanfield"])
+    s.add_argument("--width", type=int, default=32)
+    s.add_argument("--depth", type=int, default=3)
+    s.add_argument("--activation", default="tanh")
+    s.add_argument("--fourier-features", type=int, default=0)
+    s.add_argument("--fourier-sigma", type=float, default=1.0)
+    s.add_argument("--steps", type=int, default=2000, help="Adam steps")
+    s.add_argument("--lbfgs-steps", type=int, default=1500)
+    s.add_argument("--lr", type=float, default=1e-3)
+    s.add_argument("--n-domain", type=int, default=2000)
+    s.add_argument("--n-boundary", type=int, default=200)
+    s.add_argument("--n-initial", type=int, default=200)
+    s.add_argument("--sampling", default="sobol", choices=["sobol", "lhs", "uniform"])
+    s.add_argument("--resample-every", type=int, default=0)
+    s.add_argument("--method", default="autograd", choices=["autograd", "forward"])
+    s.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    s.add_argument("--track-every", type=int, default=500, help="record held-out error every k steps (0: off)")
+    s.add_argument("--out", default=None, help="output directory (default runs/NAME-...)")
+    s.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/checkpoint.pt")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    try:
+        if args.command == "list":
+            if extra:
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            return _cmd_list(args)
+        return _cmd_solve(args, extra)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"pinnkit: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Relative L2 error against a ground truth on held-out points."""
+
+from __future__ import annotations
+
+from typing import Dict
+
+import numpy as np
+
+__all__ = ["relative_l2", "error_report"]
+
+
+def relative_l2(pred: np.ndarray, true: np.ndarray) -> float:
+    """``‖pred − true‖₂ / ‖true‖₂`` over all points and components (discrete L2 on the held-out set)."""
+    pred, true = np.asarray(pred, float), np.asarray(true, float)
+    if pred.shape != true.shape:
+        raise ValueError(f"prediction shape {pred.shape} differs from truth shape {true.shape}")
+    denom = np.linalg.norm(true)
+    return float(np.linalg.norm(pred - true) / denom) if denom > 0 else float(np.linalg.norm(pred - true))
+
+
+def error_report(pred: np.ndarray, true: np.ndarray, names) -> Dict[str, float]:
+    """Relative L2 overall and per output component, plus the max absolute error."""
+    out = {"relative_l2": relative_l2(pred, true), "max_abs_error": float(np.max(np.abs(pred - true)))}
+    if pred.shape[1] > 1:
+        for i, n in enumerate(names):
+            out[f"relative_l2_{n}"] = relative_l2(pred[:, i], true[:, i])
+    return out

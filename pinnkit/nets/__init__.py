@@ -1,0 +1,17 @@
+"""Networks: plain ``torch.nn.Module``s with no PDE knowledge."""
+
+from .activations import ACTIVATIONS, INIT_BY_ACTIVATION, activation, init_linear
+from .meanfield import MeanFieldTwoLayer
+from .mlp import MLP, FourierFeatures, InputScaling, ResidualMLP
+
+__all__ = [
+    "ACTIVATIONS",
+    "INIT_BY_ACTIVATION",
+    "activation",
+    "init_linear",
+    "MLP",
+    "ResidualMLP",
+    "FourierFeatures",
+    "InputScaling",
+    "MeanFieldTwoLayer",
+]

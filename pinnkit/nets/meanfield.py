@@ -1,0 +1,78 @@
+"""Mean-field two-layer network ``f(x) = (1/n) Σ_i c_i σ(w_i·x + b_i)``.
+
+In the mean-field limit (Mei, Montanari & Nguyen 2018; Rotskoff & Vanden-Eijnden 2018; Chizat & Bach 2018)
+the net is the integral of ``φ(x; θ) = c σ(w·x + b)`` against the empirical measure
+``μ_n = (1/n) Σ δ_{θ_i}``, and training is a Wasserstein gradient flow of the energy ``E[μ]``:
+``dθ_i/dt = −∇_θ V(θ_i; μ_n)`` with ``V = δE/δμ``. Since ``∂E/∂θ_i = (1/n) ∇_θ V(θ_i)``, plain gradient
+descent realises that flow when each neuron's step is scaled by ``n``: ``θ_i ← θ_i − (n Δt) ∂E/∂θ_i``.
+:meth:`MeanFieldTwoLayer.param_groups` exposes that scaling; the trainer applies it. Adam normalises each
+coordinate of the gradient itself, so the ×n rule changes nothing there: use plain GD/SGD for mean-field
+experiments.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from .activations import activation as make_activation
+from .mlp import InputScaling
+
+__all__ = ["MeanFieldTwoLayer"]
+
+
+class MeanFieldTwoLayer(nn.Module):
+    """``f(x) = (1/n) Σ_{i=1}^n c_i σ(w_i·x + b_i)`` with particles ``θ_i = (c_i, w_i, b_i)``.
+
+    Particles are drawn i.i.d. from a fixed initial measure independent of ``n``: ``w_i ~ N(0, I/in_dim)``
+    scaled by ``weight_scale``, ``b_i ~ N(0, bias_scale²)``, ``c_i ~ N(0, output_scale²)`` — so that widths
+    are comparable at equal training time.
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        n: int = 256,
+        out_dim: int = 1,
+        activation: str = "tanh",
+        weight_scale: float = 1.0,
+        bias_scale: float = 1.0,
+        output_scale: float = 1.0,
+        input_bounds: Optional[tuple] = None,
+        generator: Optional[torch.Generator] = None,
+    ):
+        super().__init__()
+        for name, value in (("in_dim", in_dim), ("n", n), ("out_dim", out_dim)):
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value}")
+        self.in_dim, self.n, self.out_dim = in_dim, n, out_dim
+        self.activation_name = activation
+        self.act = make_activation(activation)
+        self.scaling = InputScaling(*input_bounds) if input_bounds is not None else None
+        self.w = nn.Parameter(torch.randn(n, in_dim, generator=generator) * weight_scale / in_dim**0.5)
+        self.b = nn.Parameter(torch.randn(n, generator=generator) * bias_scale)
+        self.c = nn.Parameter(torch.randn(n, out_dim, generator=generator) * output_scale)
+
+    def features(self, x: Tensor) -> Tensor:
+        """``σ(w_i·x + b_i)`` for every particle, shape ``(N, n)``."""
+        if self.scaling is not None:
+            x = self.scaling(x)
+        return self.act(x @ self.w.T + self.b)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.features(x) @ self.c / self.n
+
+    @property
+    def lr_scale(self) -> float:
+        """Mean-field time scaling: each neuron's gradient step is multiplied by ``n``."""
+        return float(self.n)
+
+    def param_groups(self, lr: float) -> List[dict]:
+        """Optimiser parameter groups with the mean-field step ``lr · n`` (for GD/SGD)."""
+        return [{"params": [self.c, self.w, self.b], "lr": lr * self.lr_scale}]
+
+    def particles(self) -> Tensor:
+        """The particle array ``θ_i = (c_i, w_i, b_i)``, shape ``(n, out_dim + in_dim + 1)`` (detached)."""
+        return torch.cat([self.c, self.w, self.b[:, None]], dim=1).detach()

@@ -1,0 +1,107 @@
+"""The outcome of a solve: trained model, history, held-out errors, and everything needed to reproduce it."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Union
+
+import numpy as np
+import torch
+from torch import nn
+
+from .metrics import error_report
+from .report import plot_loss_history, plot_solution
+from .validation import check_points
+
+__all__ = ["Result", "predict"]
+
+ArrayLike = Union[np.ndarray, torch.Tensor, float]
+
+
+def predict(model: nn.Module, x: np.ndarray, batch: int = 65536) -> np.ndarray:
+    """Evaluate ``model`` at points ``x`` (``(N, D)``) in its own dtype, in batches, as numpy."""
+    p = next(model.parameters())
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            xb = torch.as_tensor(x[i : i + batch], dtype=p.dtype, device=p.device)
+            y = model(xb)
+            out.append((y.unsqueeze(-1) if y.dim() == 1 else y).cpu().double().numpy())
+    return np.concatenate(out, axis=0)
+
+
+@dataclass
+class Result:
+    """A trained PINN and its record.
+
+    ``errors`` holds the relative L2 error (and max abs error) on the held-out points; ``config`` the full
+    configuration (problem, net, sampler, optimiser, seed); ``versions`` the library versions.
+    """
+
+    problem: object
+    model: nn.Module
+    history: dict
+    config: dict
+    errors: Dict[str, float]
+    timings: Dict[str, float]
+    versions: Dict[str, str]
+    eval_points: np.ndarray = field(repr=False, default=None)
+
+    @property
+    def relative_l2(self) -> float:
+        return self.errors["relative_l2"]
+
+    def _inputs(self, x: ArrayLike, t: Optional[ArrayLike]) -> np.ndarray:
+        p = self.problem
+        x = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=float)
+        if x.ndim == 1:
+            x = x[:, None] if p.spatial_dim == 1 or x.shape[0] != p.spatial_dim else x[None, :]
+        if t is not None:
+            if not p.time_dependent:
+                raise ValueError(f"{p.name} is steady: pass no t")
+            t = np.broadcast_to(np.asarray(t, dtype=float).reshape(-1), (x.shape[0],))
+            x = np.concatenate([x, t[:, None]], axis=1)
+        check_points("x (with t appended)" if t is not None else "x", torch.from_numpy(x), p.input_dim)
+        return x
+
+    def predict(self, x: ArrayLike, t: Optional[ArrayLike] = None) -> np.ndarray:
+        """Network output at spatial points ``x`` (``(N, d)``) and times ``t`` (scalar or ``(N,)``) — or at
+        full space–time points ``x`` (``(N, D)``, time last) when ``t`` is omitted. Returns ``(N, m)``."""
+        return predict(self.model, self._inputs(x, t))
+
+    def exact(self, x: ArrayLike, t: Optional[ArrayLike] = None) -> np.ndarray:
+        pts = torch.as_tensor(self._inputs(x, t), dtype=torch.float64)
+        return self.problem.reference(pts).numpy()
+
+    def summary(self) -> dict:
+        return {
+            "problem": self.problem.describe(),
+            "errors": self.errors,
+            "timings": self.timings,
+            "final_loss": self.history["loss"][-1] if self.history["loss"] else None,
+            "steps": len(self.history["step"]),
+            "config": self.config,
+            "versions": self.versions,
+        }
+
+    def save(self, directory: str, plots: bool = True) -> Dict[str, str]:
+        """Write ``summary.json`` (config, versions, seed, timings, errors), ``history.json``, the model's
+        state dict, and plots (solution/error slice, loss history). Returns the written paths."""
+        os.makedirs(directory, exist_ok=True)
+        paths = {"summary": os.path.join(directory, "summary.json"), "history": os.path.join(directory, "history.json"),
+                 "model": os.path.join(directory, "model.pt")}
+        with open(paths["summary"], "w") as fh:
+            json.dump(self.summary(), fh, indent=2, default=str)
+        with open(paths["history"], "w") as fh:
+            json.dump(self.history, fh)
+        torch.save(self.model.state_dict(), paths["model"])
+        if plots:
+            paths["loss_plot"] = plot_loss_history(self.history, os.path.join(directory, "loss_history.png"))
+            if self.problem.input_dim >= 1:
+                truth = (lambda z: self.exact(z)) if self.problem.has_exact else None
+                paths["solution_plot"] = plot_solution(
+                    self.problem, lambda z: predict(self.model, z), os.path.join(directory, "solution.png"), truth
+                )
+        return paths

@@ -1,0 +1,145 @@
+"""Collocation points in a space–time box and on its faces, and held-out evaluation points.
+
+Every draw is a pure function of ``(seed, round, stream)``: resampling every ``k`` steps draws round
+``step // k``, so a resumed run sees exactly the points an uninterrupted run would have seen.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Dict, List, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from scipy.stats import qmc
+from torch import Tensor
+
+from .validation import check_choice, check_int
+
+__all__ = ["METHODS", "unit_cube", "Sampler", "Batch", "evaluation_points", "face_points", "split_counts"]
+
+METHODS = ("sobol", "lhs", "uniform")
+
+
+def unit_cube(n: int, dim: int, method: str, seed: int) -> np.ndarray:
+    """``n`` points in ``[0,1]^dim`` by scrambled Sobol, Latin hypercube or i.i.d. uniform draws."""
+    check_choice("sampling method", method, METHODS)
+    if n == 0:
+        return np.zeros((0, dim))
+    rng = np.random.default_rng(seed)
+    if method == "uniform":
+        return rng.random((n, dim))
+    if method == "lhs":
+        return qmc.LatinHypercube(d=dim, seed=rng).random(n)
+    with warnings.catch_warnings():  # Sobol balance properties need n = 2^m; other n are still fine
+        warnings.simplefilter("ignore", UserWarning)
+        return qmc.Sobol(d=dim, scramble=True, seed=rng).random(n)
+
+
+def split_counts(n: int, weights: Sequence[float]) -> List[int]:
+    """Split ``n`` into integer parts proportional to ``weights`` (largest remainder)."""
+    w = np.asarray(weights, dtype=float)
+    raw = n * w / w.sum()
+    counts = np.floor(raw).astype(int)
+    for i in np.argsort(-(raw - counts))[: n - counts.sum()]:
+        counts[i] += 1
+    return counts.tolist()
+
+
+def _scale(u: np.ndarray, lower: Sequence[float], upper: Sequence[float]) -> np.ndarray:
+    lo, hi = np.asarray(lower, float), np.asarray(upper, float)
+    return lo + u * (hi - lo)
+
+
+def face_points(problem, faces, n: int, method: str, seed: int) -> np.ndarray:
+    """``n`` points on the given spatial faces of the box × the time interval, shared among the faces in
+    proportion to their measure."""
+    lo, hi = np.asarray(problem.input_lower, float), np.asarray(problem.input_upper, float)
+    D = problem.input_dim
+    measures = [np.prod(np.delete(hi - lo, f.dim)) for f in faces]
+    parts = []
+    for j, (face, m) in enumerate(zip(faces, split_counts(n, measures))):
+        u = unit_cube(m, D, method, seed * 7919 + j)
+        pts = _scale(u, lo, hi)
+        pts[:, face.dim] = lo[face.dim] if face.side == 0 else hi[face.dim]
+        parts.append(pts)
+    return np.concatenate(parts, axis=0)
+
+
+def initial_points(problem, n: int, method: str, seed: int) -> np.ndarray:
+    """``n`` points of the spatial box at ``t = t0``."""
+    pts = _scale(unit_cube(n, problem.input_dim, method, seed), problem.input_lower, problem.input_upper)
+    pts[:, -1] = problem.time_interval[0]
+    return pts
+
+
+@dataclass
+class Batch:
+    """One round of training points: interior collocation points and one array per condition."""
+
+    domain: Tensor
+    conditions: Dict[str, Tensor]
+
+
+class Sampler:
+    """Draws training points for a problem.
+
+    Args:
+        problem: a :class:`pinnkit.equations.Problem`.
+        n_domain: interior collocation points.
+        n_boundary: points per boundary condition; ``n_initial``: points for the initial condition.
+        method: ``"sobol"``, ``"lhs"`` or ``"uniform"``.
+        resample_every: draw new points every ``k`` steps (0: never).
+        seed: base seed; round ``r`` uses streams derived from ``(seed, r)``.
+    """
+
+    def __init__(
+        self,
+        problem,
+        n_domain: int = 2000,
+        n_boundary: int = 200,
+        n_initial: int = 200,
+        method: str = "sobol",
+        resample_every: int = 0,
+        seed: int = 0,
+    ):
+        self.problem = problem
+        self.n_domain = check_int("n_domain", n_domain, 1)
+        self.n_boundary = check_int("n_boundary", n_boundary, 1)
+        self.n_initial = check_int("n_initial", n_initial, 1)
+        self.method = check_choice("method", method, METHODS)
+        self.resample_every = check_int("resample_every", resample_every, 0)
+        self.seed = check_int("seed", seed, 0)
+
+    def round_of(self, step: int) -> int:
+        return step // self.resample_every if self.resample_every else 0
+
+    def _seed(self, round_: int, stream: int) -> int:
+        return int(np.random.SeedSequence([self.seed, round_, stream]).generate_state(1)[0])
+
+    def draw(self, round_: int = 0, dtype: torch.dtype = torch.float32, device: Union[str, torch.device] = "cpu") -> Batch:
+        """The points of resampling round ``round_``."""
+        p = self.problem
+        dom = _scale(unit_cube(self.n_domain, p.input_dim, self.method, self._seed(round_, 0)), p.input_lower, p.input_upper)
+        conds = {}
+        for j, c in enumerate(p.conditions(), start=1):
+            loc = c.location(p)
+            if loc == "initial":
+                pts = initial_points(p, self.n_initial, self.method, self._seed(round_, j))
+            else:
+                pts = face_points(p, loc, self.n_boundary, self.method, self._seed(round_, j))
+            conds[c.name] = torch.as_tensor(pts, dtype=dtype, device=device)
+        return Batch(torch.as_tensor(dom, dtype=dtype, device=device), conds)
+
+
+def evaluation_points(problem, n: int = 20000, seed: int = 12345) -> np.ndarray:
+    """Held-out points for error measurement: a tensor-product grid when ``D ≤ 3`` (about ``n`` points,
+    endpoints included), else ``n`` Sobol points from a stream no training round uses."""
+    D = problem.input_dim
+    lo, hi = problem.input_lower, problem.input_upper
+    if D <= 3:
+        k = max(2, int(round(n ** (1.0 / D))))
+        axes = [np.linspace(a, b, k) for a, b in zip(lo, hi)]
+        return np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], axis=1)
+    return _scale(unit_cube(n, D, "sobol", seed + 10_000_019), lo, hi)

@@ -1,0 +1,337 @@
+"""PINN trainer: Adam (or SGD) with an exponential learning-rate schedule, then L-BFGS with a strong-Wolfe
+line search; callbacks every k steps; checkpoints that resume the same run; a divergence guard.
+
+The trainer knows optimisation and nothing about a particular PDE: the problem supplies the loss terms
+through :func:`pinnkit.losses.loss_terms`, the sampler the points.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Dict, List, Mapping, Optional, Protocol, Sequence
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from .derivatives import METHODS
+from .losses import loss_terms, total_loss
+from .sampling import Batch, Sampler
+from .validation import check_choice, check_int, check_positive, check_range
+
+__all__ = ["TrainConfig", "PINNTrainer", "TrainingDiverged", "Callback", "DTYPES"]
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+CHECKPOINT_NAME = "checkpoint.pt"
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite. The model has been restored to the last good checkpoint."""
+
+    def __init__(self, step: int, loss: float, restored_step: int, path: Optional[str]):
+        where = f"; last good checkpoint (step {restored_step}) kept at {path}" if path else f"; model restored to step {restored_step}"
+        super().__init__(f"training diverged at step {step}: loss = {loss}{where}")
+        self.step, self.loss, self.restored_step, self.path = step, loss, restored_step, path
+
+
+class Callback(Protocol):
+    """Anything with ``every`` (steps) and ``__call__(trainer) -> {name: number}``."""
+
+    every: int
+
+    def __call__(self, trainer: "PINNTrainer") -> Mapping[str, float]: ...
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings (the sampler holds the point settings).
+
+    The learning rate at step ``s`` of the first stage is ``lr · lr_decay^(s / decay_every)``.
+    """
+
+    adam_steps: int = 2000
+    lbfgs_steps: int = 500
+    lr: float = 1e-3
+    lr_decay: float = 0.9
+    decay_every: int = 1000
+    optimizer: str = "adam"
+    lbfgs_history: int = 50
+    lbfgs_chunk: int = 20
+    weights: Dict[str, float] = field(default_factory=dict)
+    method: str = "autograd"
+    dtype: str = "float32"
+    device: str = "cpu"
+    log_every: int = 50
+    checkpoint_every: int = 500
+    checkpoint_dir: Optional[str] = None
+    progress: bool = True
+
+    def validate(self) -> "TrainConfig":
+        check_int("adam_steps", self.adam_steps, 0)
+        check_int("lbfgs_steps", self.lbfgs_steps, 0)
+        check_positive("lr", self.lr)
+        check_range("lr_decay", self.lr_decay, 0.0, 1.0, low_open=True)
+        check_int("decay_every", self.decay_every, 1)
+        check_choice("optimizer", self.optimizer, ("adam", "sgd"))
+        check_int("lbfgs_history", self.lbfgs_history, 1)
+        check_int("lbfgs_chunk", self.lbfgs_chunk, 1)
+        check_choice("method", self.method, METHODS)
+        check_choice("dtype", self.dtype, tuple(DTYPES))
+        check_int("log_every", self.log_every, 1)
+        check_int("checkpoint_every", self.checkpoint_every, 1)
+        for k, w in self.weights.items():
+            if not (isinstance(w, (int, float)) and math.isfinite(w) and w >= 0):
+                raise ValueError(f"weights[{k!r}] must be a finite number >= 0, got {w!r}")
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError("device 'cuda' requested but no CUDA device is available; use device='cpu'")
+        return self
+
+
+def _new_history() -> dict:
+    return {"step": [], "stage": [], "time": [], "lr": [], "loss": [], "terms": {}, "diagnostics": {}}
+
+
+class PINNTrainer:
+    """Trains ``model`` on ``problem`` with points from ``sampler``.
+
+    ``trainer.train()`` runs the remaining steps (all of them on a fresh trainer, the rest after
+    :meth:`load_checkpoint`) and returns the history: per step the global step, stage, cumulative
+    training time (s), learning rate, weighted loss and every unweighted term; per callback call the
+    values it returned, under ``history["diagnostics"][name]`` as ``[step, value]`` pairs.
+    """
+
+    def __init__(
+        self,
+        problem,
+        model: nn.Module,
+        sampler: Sampler,
+        config: Optional[TrainConfig] = None,
+        callbacks: Sequence[Callback] = (),
+    ):
+        self.problem = problem
+        self.config = (config or TrainConfig()).validate()
+        self.dtype = DTYPES[self.config.dtype]
+        self.device = torch.device(self.config.device)
+        self.model = model.to(device=self.device, dtype=self.dtype)
+        self.sampler = sampler
+        self.callbacks = list(callbacks)
+        unknown = set(self.config.weights) - {"pde"} - {c.name for c in problem.conditions()}
+        if unknown:
+            names = ["pde"] + [c.name for c in problem.conditions()]
+            raise ValueError(f"weights has unknown term(s) {sorted(unknown)}; terms are {names}")
+        self.step = 0
+        self.history = _new_history()
+        self._elapsed = 0.0
+        self._round: Optional[int] = None
+        self.batch: Optional[Batch] = None
+        self.first_optimizer = self._make_first_optimizer()
+        self.base_lrs = [g["lr"] for g in self.first_optimizer.param_groups]
+        self.lbfgs = torch.optim.LBFGS(
+            self.model.parameters(),
+            lr=1.0,
+            max_iter=self.config.lbfgs_chunk,
+            max_eval=self.config.lbfgs_chunk * 4,
+            history_size=self.config.lbfgs_history,
+            tolerance_grad=0.0,
+            tolerance_change=0.0,
+            line_search_fn="strong_wolfe",
+        )
+        self._lbfgs_done = False
+        self._snapshot = self._state()
+
+    # ------------------------------------------------------------- components
+    def _make_first_optimizer(self) -> torch.optim.Optimizer:
+        groups_fn = getattr(self.model, "param_groups", None)
+        groups = groups_fn(self.config.lr) if callable(groups_fn) else [{"params": list(self.model.parameters()), "lr": self.config.lr}]
+        if self.config.optimizer == "adam":
+            return torch.optim.Adam(groups, lr=self.config.lr)
+        return torch.optim.SGD(groups, lr=self.config.lr)
+
+    @property
+    def total_steps(self) -> int:
+        return self.config.adam_steps + self.config.lbfgs_steps
+
+    @property
+    def stage(self) -> str:
+        return "adam" if self.step < self.config.adam_steps else "lbfgs"
+
+    def lr_at(self, step: int) -> float:
+        return self.config.lr * self.config.lr_decay ** (step / self.config.decay_every)
+
+    def current_batch(self) -> Batch:
+        r = self.sampler.round_of(min(self.step, max(self.config.adam_steps - 1, 0)))
+        if r != self._round:
+            self.batch = self.sampler.draw(r, dtype=self.dtype, device=self.device)
+            self._round = r
+        return self.batch
+
+    def loss_terms(self, batch: Optional[Batch] = None) -> Dict[str, Tensor]:
+        return loss_terms(self.problem, self.model, batch or self.current_batch(), self.config.method)
+
+    def loss(self, terms: Mapping[str, Tensor]) -> Tensor:
+        return total_loss(terms, self.config.weights)
+
+    # ------------------------------------------------------------------ loop
+    def train(self) -> dict:
+        cfg = self.config
+        bar = tqdm(total=self.total_steps, initial=self.step, disable=not cfg.progress, desc=f"{self.problem.name}", leave=False)
+        try:
+            while self.step < cfg.adam_steps:
+                self._adam_step()
+                bar.update(1)
+                self._after_step(bar, self.step - 1)
+            while self.step < self.total_steps and not self._lbfgs_done:
+                before = self.step
+                self._lbfgs_chunk()
+                bar.update(self.step - before)
+                self._after_step(bar, before)
+        finally:
+            bar.close()
+        return self.history
+
+    def _adam_step(self) -> None:
+        t0 = time.perf_counter()
+        lr = self.lr_at(self.step)
+        for g, base in zip(self.first_optimizer.param_groups, self.base_lrs):
+            g["lr"] = base * lr / self.config.lr
+        batch = self.current_batch()
+        self.first_optimizer.zero_grad(set_to_none=True)
+        terms = self.loss_terms(batch)
+        loss = self.loss(terms)
+        self._guard(loss)
+        loss.backward()
+        self.first_optimizer.step()
+        self._elapsed += time.perf_counter() - t0
+        self._record(self.step, "adam", lr, loss, terms)
+        self.step += 1
+
+    def _lbfgs_chunk(self) -> None:
+        t0 = time.perf_counter()
+        batch = self.current_batch()
+        last: dict = {}
+
+        def closure() -> Tensor:
+            self.lbfgs.zero_grad(set_to_none=True)
+            terms = self.loss_terms(batch)
+            loss = self.loss(terms)
+            if torch.isfinite(loss):
+                loss.backward()
+            last["terms"], last["loss"] = terms, loss
+            return loss
+
+        state = self.lbfgs.state[self.lbfgs._params[0]]
+        n_before = state.get("n_iter", 0)
+        max_iter = min(self.config.lbfgs_chunk, self.total_steps - self.step)
+        self.lbfgs.param_groups[0]["max_iter"] = max_iter
+        self.lbfgs.step(closure)
+        n_done = state.get("n_iter", 0) - n_before
+        self._elapsed += time.perf_counter() - t0
+        self._guard(last["loss"], params=True)
+        if n_done == 0:  # the line search could make no progress at all: the stage ends
+            self._lbfgs_done = True
+            return
+        previous = self.history["loss"][-1] if self.history["loss"] else math.inf
+        self.step += n_done
+        self._record(self.step - 1, "lbfgs", 1.0, last["loss"], last["terms"])
+        # a whole chunk without any decrease means the line search is failing at round-off (typical in
+        # float32 near the loss floor): further iterations would only burn evaluations
+        if self.history["stage"][-2:-1] == ["lbfgs"] and self.history["loss"][-1] >= previous * (1 - 1e-12):
+            self._lbfgs_done = True
+
+    def _after_step(self, bar, before: int) -> None:
+        """Logging, callbacks and checkpoints due in the steps ``(before, self.step]``."""
+        cfg = self.config
+        s = self.step
+        if s == before:
+            return
+        finished = s == self.total_steps or self._lbfgs_done
+
+        def due(every: int) -> bool:
+            return s // every != before // every or finished
+
+        if due(cfg.log_every):
+            bar.set_postfix(loss=f"{self.history['loss'][-1]:.3e}", refresh=False)
+        for cb in self.callbacks:
+            if due(cb.every):
+                self.run_callback(cb)
+        if due(cfg.checkpoint_every):
+            self.checkpoint()
+
+    def run_callback(self, cb: Callback) -> None:
+        values = cb(self)
+        for k, v in values.items():
+            self.history["diagnostics"].setdefault(k, []).append([self.step, float(v)])
+
+    def _record(self, step: int, stage: str, lr: float, loss: Tensor, terms: Mapping[str, Tensor]) -> None:
+        h = self.history
+        h["step"].append(step)
+        h["stage"].append(stage)
+        h["time"].append(self._elapsed)
+        h["lr"].append(lr)
+        h["loss"].append(float(loss.detach()))
+        for k, v in terms.items():
+            h["terms"].setdefault(k, []).append(float(v.detach()))
+
+    # ------------------------------------------------------ divergence guard
+    def _guard(self, loss: Tensor, params: bool = False) -> None:
+        bad = not bool(torch.isfinite(loss))
+        if params and not bad:
+            bad = not all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
+        if bad:
+            good = self._snapshot
+            self._restore(good)
+            path = self.checkpoint_path if self.config.checkpoint_dir else None
+            raise TrainingDiverged(self.step, float(loss.detach()), good["step"], path)
+
+    # ------------------------------------------------------------ checkpoints
+    @property
+    def checkpoint_path(self) -> Optional[str]:
+        d = self.config.checkpoint_dir
+        return os.path.join(d, CHECKPOINT_NAME) if d else None
+
+    def _state(self) -> dict:
+        return {
+            "format": 1,
+            "step": self.step,
+            "elapsed": self._elapsed,
+            "lbfgs_done": self._lbfgs_done,
+            "model": copy.deepcopy(self.model.state_dict()),
+            "first_optimizer": copy.deepcopy(self.first_optimizer.state_dict()),
+            "lbfgs": copy.deepcopy(self.lbfgs.state_dict()),
+            "history": copy.deepcopy(self.history),
+            "config": asdict(self.config),
+        }
+
+    def _restore(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.first_optimizer.load_state_dict(state["first_optimizer"])
+        self.lbfgs.load_state_dict(state["lbfgs"])
+        self.step = state["step"]
+        self._elapsed = state["elapsed"]
+        self._lbfgs_done = state["lbfgs_done"]
+        self.history = copy.deepcopy(state["history"])
+        self._round = None
+
+    def checkpoint(self) -> None:
+        """Remember the current (good) state; write it to ``checkpoint_dir`` when one is set."""
+        self._snapshot = self._state()
+        path = self.checkpoint_path
+        if path:
+            os.makedirs(self.config.checkpoint_dir, exist_ok=True)
+            tmp = path + ".tmp"
+            torch.save(self._snapshot, tmp)
+            os.replace(tmp, path)
+
+    def load_checkpoint(self, path: Optional[str] = None) -> "PINNTrainer":
+        """Resume from a checkpoint (``torch.load(..., weights_only=True)``)."""
+        path = path or self.checkpoint_path
+        if not path or not os.path.exists(path):
+            raise FileNotFoundError(f"no checkpoint at {path!r}")
+        state = torch.load(path, map_location=self.device, weights_only=True)
+        self._restore(state)
+        self._snapshot = state
+        return self

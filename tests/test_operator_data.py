@@ -308,3 +308,9 @@ BAD = [
 def test_bad_inputs_raise_value_error_naming_the_parameter(call, name: str) -> None:
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_under_resolved_burgers_data_warns(tmp_path) -> None:
+    with pytest.warns(RuntimeWarning, match="under-resolved"):
+        ds = od.make_dataset("burgers", 4, 32, 9, 3, nu=0.002, n_solve=64, seed=0, cache_dir=tmp_path, progress=False)
+    assert ds.info["spectral_tail"] > 1e-5

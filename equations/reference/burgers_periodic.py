@@ -5,8 +5,8 @@ Burgers  u_t + u u_x = ν u_xx.  In Fourier space (k = 2πj/L, rfft coefficients
     û_t = -ν k² û + N(û),     N(û) = -(ik/2) · P · DFT[(IDFT û)²],
 
 with P the 2/3-rule dealiasing mask (modes with 3|j| ≥ n set to zero; Orszag 1971, J. Atmos. Sci. 28).
-Time: ETDRK4 (Cox & Matthews 2002, J. Comput. Phys. 176, eq. 26) with the φ-function coefficients evaluated by
-the contour-integral mean of Kassam & Trefethen 2005 (SIAM J. Sci. Comput. 26(4), eqs. 2.5 and 3.1):
+Time: ETDRK4 (Cox & Matthews 2002, J. Comput. Phys. 176(2)) with the φ-function coefficients evaluated by
+the contour-integral mean of Kassam & Trefethen 2005 (SIAM J. Sci. Comput. 26(4)):
 
     a = E₂ v + Q N(v),  b = E₂ v + Q N(a),  c = E₂ a + Q (2N(b) - N(v)),
     v⁺ = E v + f₁ N(v) + 2 f₂ (N(a) + N(b)) + f₃ N(c),
@@ -111,7 +111,7 @@ class ETDRK4Coefficients:
 
 
 def etdrk4_coefficients(lin: np.ndarray, h: float, n_contour: int = N_CONTOUR) -> ETDRK4Coefficients:
-    """ETDRK4 weights for a real diagonal linear part ``lin`` (Kassam & Trefethen 2005, eq. 2.5, contour mean)."""
+    """ETDRK4 weights for a real diagonal linear part ``lin`` (Kassam & Trefethen 2005, contour-integral mean)."""
     hl = h * np.asarray(lin, dtype=np.float64)
     roots = np.exp(1j * np.pi * (np.arange(1, n_contour + 1) - 0.5) / n_contour)
     z = hl[:, None] + roots[None, :]
@@ -143,7 +143,7 @@ def _burgers_nonlinear(n: int, length: float) -> Callable[[np.ndarray], np.ndarr
 
 
 def _etdrk4_step(v: np.ndarray, c: ETDRK4Coefficients, nonlinear: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """One Cox–Matthews ETDRK4 step (2002, eq. 26)."""
+    """One Cox–Matthews ETDRK4 step (J. Comput. Phys. 176, 2002)."""
     e2v = c.E2 * v
     nv = nonlinear(v)
     a = e2v + c.Q * nv
@@ -222,7 +222,6 @@ def solve_burgers(
     n_solve: int | None = None,
     dt: float | None = None,
     length: float = 1.0,
-    on_step: Callable[[], None] | None = None,
     diagnostics: dict | None = None,
 ) -> np.ndarray:
     """Periodic viscous Burgers u_t + u u_x = ν u_xx by Fourier pseudo-spectral + ETDRK4, batched over u0.
@@ -257,8 +256,6 @@ def solve_burgers(
                 coeffs[h] = etdrk4_coefficients(lin, h)
             for _ in range(n_steps):
                 v = _etdrk4_step(v, coeffs[h], nonlinear)
-                if on_step is not None:
-                    on_step()
             if not np.all(np.isfinite(v)):
                 raise FloatingPointError(f"Burgers solution blew up before t = {t_next}; reduce dt (was {dt:g})")
         out[:, i, :] = evaluate(v)

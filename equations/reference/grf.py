@@ -7,7 +7,7 @@ Covariance (stationary, zero mean).  A kernel k(r) on the real line is made peri
 
 so that the marginal variance is exactly σ² and ℓ keeps its meaning on the line.  By the Poisson summation
 formula the Fourier coefficients of W are the (positive) spectral density of k at ω_j = 2πj/L, so K is a valid
-covariance on the circle.  Line kernels (Rasmussen & Williams 2006, *Gaussian Processes for ML*, eqs. 4.9, 4.14):
+covariance on the circle.  Line kernels (Rasmussen & Williams 2006, *Gaussian Processes for ML*, §4.2):
 
     squared exponential   k(r) = exp(-r² / (2ℓ²))
     Matérn(ν)             k(r) = 2^{1-ν}/Γ(ν) · z^ν K_ν(z),   z = √(2ν) r / ℓ
@@ -137,7 +137,7 @@ def grid(m: int, period: float = 1.0) -> np.ndarray:
 
 
 def line_kernel(r: np.ndarray, params: GRFParams) -> np.ndarray:
-    """Unit-variance kernel on the line, k(0) = 1 (Rasmussen & Williams 2006, eqs. 4.9 and 4.14)."""
+    """Unit-variance kernel on the line, k(0) = 1 (Rasmussen & Williams 2006, §4.2)."""
     r = np.abs(np.asarray(r, dtype=np.float64))
     ell = params.length_scale
     if params.kernel == "se":

@@ -282,10 +282,10 @@ class PINNTrainer:
         if params and not bad:
             bad = not all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
         if bad:
-            good = self._snapshot
+            step, good = self.step, self._snapshot
             self._restore(good)
             path = self.checkpoint_path if self.config.checkpoint_dir else None
-            raise TrainingDiverged(self.step, float(loss.detach()), good["step"], path)
+            raise TrainingDiverged(step, float(loss.detach()), good["step"], path)
 
     # ------------------------------------------------------------ checkpoints
     @property

@@ -18,8 +18,8 @@ class InputScaling(nn.Module):
 
     def __init__(self, lower: Sequence[float], upper: Sequence[float]):
         super().__init__()
-        lo = torch.as_tensor(lower, dtype=torch.float64)
-        hi = torch.as_tensor(upper, dtype=torch.float64)
+        lo = torch.as_tensor(lower, dtype=torch.get_default_dtype())
+        hi = torch.as_tensor(upper, dtype=torch.get_default_dtype())
         if lo.shape != hi.shape or lo.dim() != 1:
             raise ValueError("lower and upper must be 1-D sequences of the same length")
         if not bool(torch.all(hi > lo)):

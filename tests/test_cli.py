@@ -1,0 +1,44 @@
+"""Command line: list, solve (writes its outputs), clear errors with exit code 2."""
+
+import json
+import os
+import subprocess
+import sys
+
+from pinnkit.cli import main
+
+
+def test_list_shows_heat_and_parameters(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "heat:" in out and "--kappa" in out and "--dim" in out
+
+
+def test_solve_writes_outputs(tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = main(["solve", "heat", "--dim", "2", "--steps", "20", "--lbfgs-steps", "10", "--width", "8", "--depth", "1",
+               "--n-domain", "64", "--out", str(out), "--quiet", "--track-every", "10"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "relative_l2" in text
+    summary = json.load(open(out / "summary.json"))
+    assert summary["config"]["problem"]["dim"] == 2
+    for f in ("solution.png", "loss_history.png", "history.json", "checkpoints/checkpoint.pt"):
+        assert os.path.exists(out / f), f
+    # resume: nothing left to do, same history length
+    rc = main(["solve", "heat", "--dim", "2", "--steps", "20", "--lbfgs-steps", "10", "--width", "8", "--depth", "1",
+               "--n-domain", "64", "--out", str(out), "--quiet", "--resume"])
+    assert rc == 0
+    assert len(json.load(open(out / "history.json"))["step"]) == summary["steps"]
+
+
+def test_bad_parameter_is_a_clear_error(capsys):
+    assert main(["solve", "heat", "--kappa", "-1", "--quiet"]) == 2
+    assert "kappa must be a finite number > 0" in capsys.readouterr().err
+    assert main(["solve", "heat", "--viscosity", "1", "--quiet"]) == 2
+    assert "unknown option --viscosity" in capsys.readouterr().err
+
+
+def test_console_script_entry_point():
+    r = subprocess.run([sys.executable, "-m", "pinnkit.cli", "list"], capture_output=True, text=True)
+    assert r.returncode == 0 and "heat" in r.stdout

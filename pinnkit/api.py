@@ -57,6 +57,8 @@ def solve(
     lr_decay: float = 0.9,
     decay_every: int = 1000,
     optimizer: str = "adam",
+    lbfgs_history: int = 50,
+    lbfgs_chunk: int = 20,
     n_domain: int = 2000,
     n_boundary: int = 200,
     n_initial: int = 200,
@@ -94,7 +96,7 @@ def solve(
     check_int("track_every", track_every, 0)
     config = TrainConfig(
         adam_steps=steps, lbfgs_steps=lbfgs_steps, lr=lr, lr_decay=lr_decay, decay_every=decay_every,
-        optimizer=optimizer, weights=dict(weights or {}), method=method, dtype=dtype, device=device,
+        optimizer=optimizer, lbfgs_history=lbfgs_history, lbfgs_chunk=lbfgs_chunk, weights=dict(weights or {}), method=method, dtype=dtype, device=device,
         checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every, progress=progress,
     ).validate()
     sampler = Sampler(problem, n_domain, n_boundary, n_initial, sampling, resample_every, seed)

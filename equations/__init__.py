@@ -2,6 +2,7 @@
 
 from .base import Condition, DirichletBC, Face, InitialCondition, NeumannBC, PeriodicBC, Problem, all_faces
 from .heat import HEAT_SOLUTIONS, Heat
+from .burgers import BurgersBlowup, InviscidBurgersBlowup, ViscousBurgers
 from .registry import PROBLEMS, make_problem, register
 
 __all__ = [
@@ -15,6 +16,9 @@ __all__ = [
     "all_faces",
     "Heat",
     "HEAT_SOLUTIONS",
+    "ViscousBurgers",
+    "InviscidBurgersBlowup",
+    "BurgersBlowup",
     "PROBLEMS",
     "make_problem",
     "register",

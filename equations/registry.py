@@ -6,6 +6,7 @@ from typing import Dict, Type
 
 from .base import Problem
 from .heat import Heat
+from .burgers import BurgersBlowup, ViscousBurgers
 
 __all__ = ["PROBLEMS", "make_problem", "register"]
 
@@ -28,3 +29,7 @@ def make_problem(name: str, **params) -> Problem:
     if unknown:
         raise ValueError(f"unknown parameter(s) {sorted(unknown)} for {name!r}; allowed: {sorted(allowed)}")
     return cls(**params)
+
+
+register("burgers", ViscousBurgers)
+register("burgers-blowup", BurgersBlowup)

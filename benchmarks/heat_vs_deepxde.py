@@ -77,7 +77,8 @@ def run_pinnkit(problem: Heat, args) -> dict:
     r = pinnkit.solve(problem, net={"width": args.width, "depth": args.depth, "init": "glorot"}, steps=args.adam,
                       lbfgs_steps=args.lbfgs, lr=args.lr, lr_decay=1.0, n_domain=args.n_domain,
                       n_boundary=args.n_boundary, n_initial=args.n_initial, sampling="sobol", seed=args.seed,
-                      n_eval=args.n_eval, lbfgs_history=args.lbfgs_history, progress=False)
+                      n_eval=args.n_eval, lbfgs_history=args.lbfgs_history, condition_weight=1.0,
+                      progress=False)
     h = r.history
     n_adam = sum(1 for s in h["stage"] if s == "adam")
     adam_s = h["time"][n_adam - 1] if n_adam else 0.0

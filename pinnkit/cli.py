@@ -70,7 +70,7 @@ def _cmd_solve(args, extra: List[str]) -> int:
     out = args.out or os.path.join("runs", f"{args.name}-" + "-".join(f"{k}{v}" for k, v in params.items()) + f"-s{args.seed}")
     result = pinnkit.solve(
         args.name, net=net, steps=args.steps, lbfgs_steps=args.lbfgs_steps, lr=args.lr,
-        n_domain=args.n_domain, n_boundary=args.n_boundary, n_initial=args.n_initial, sampling=args.sampling,
+        condition_weight=args.condition_weight, n_domain=args.n_domain, n_boundary=args.n_boundary, n_initial=args.n_initial, sampling=args.sampling,
         resample_every=args.resample_every, method=args.method, dtype=args.dtype, device=args.device,
         seed=args.seed, track_every=args.track_every, checkpoint_dir=os.path.join(out, "checkpoints"),
         resume=args.resume, progress=not args.quiet, **params,
@@ -92,17 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="train a PINN on a named problem; problem parameters as --name value")
     s.add_argument("name")
     s.add_argument("--net", default="mlp", choices=["mlp", "resmlp", "meanfield"])
-    s.add_argument("--width", type=int, default=32)
+    s.add_argument("--width", type=int, default=64)
     s.add_argument("--depth", type=int, default=3)
     s.add_argument("--activation", default="tanh")
     s.add_argument("--fourier-features", type=int, default=0)
     s.add_argument("--fourier-sigma", type=float, default=1.0)
     s.add_argument("--steps", type=int, default=2000, help="Adam steps")
-    s.add_argument("--lbfgs-steps", type=int, default=1500)
-    s.add_argument("--lr", type=float, default=1e-3)
-    s.add_argument("--n-domain", type=int, default=2000)
-    s.add_argument("--n-boundary", type=int, default=200)
-    s.add_argument("--n-initial", type=int, default=200)
+    s.add_argument("--lbfgs-steps", type=int, default=3000)
+    s.add_argument("--lr", type=float, default=3e-3)
+    s.add_argument("--n-domain", type=int, default=1000)
+    s.add_argument("--n-boundary", type=int, default=400)
+    s.add_argument("--n-initial", type=int, default=400)
+    s.add_argument("--condition-weight", type=float, default=10.0, help="weight of every initial/boundary term")
     s.add_argument("--sampling", default="sobol", choices=["sobol", "lhs", "uniform"])
     s.add_argument("--resample-every", type=int, default=0)
     s.add_argument("--method", default="autograd", choices=["autograd", "forward"])

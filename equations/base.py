@@ -91,11 +91,13 @@ class InitialCondition(Condition):
 
 @dataclass
 class DirichletBC(Condition):
-    """``u = g`` on the given faces (all faces by default)."""
+    """``u = g`` on the given faces (all faces by default). ``homogeneous=True`` declares ``g ≡ 0``, which
+    lets the engine impose the condition exactly through an output transform."""
 
     target: Target = None
     faces: Optional[Tuple[Face, ...]] = None
     components: Optional[Sequence[int]] = None
+    homogeneous: bool = False
 
     def location(self, problem: "Problem") -> Tuple[Face, ...]:
         return self.faces if self.faces is not None else all_faces(problem.spatial_dim)

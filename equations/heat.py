@@ -97,7 +97,7 @@ class Heat(Problem):
         conds: List[Condition] = [InitialCondition("initial", target=self.initial)]
         d = self.spatial_dim
         if self.boundary == "dirichlet":
-            conds.append(DirichletBC("boundary", target=_zero))
+            conds.append(DirichletBC("boundary", target=_zero, homogeneous=True))
         elif self.boundary == "neumann":
             conds += [NeumannBC(f"neumann_x{k + 1}_{s}", target=_zero, face=Face(k, s)) for k in range(d) for s in (0, 1)]
         else:

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .callbacks import ErrorTracker
+from .constraints import HardConstraints
 from .metrics import error_report
 from .nets import MLP, FourierFeatures, MeanFieldTwoLayer, ResidualMLP
 from .result import Result, predict
@@ -66,6 +67,9 @@ def solve(
     resample_every: int = 0,
     weights: Optional[Mapping[str, float]] = None,
     condition_weight: float = 10.0,
+    grad_penalty: float = 0.0,
+    gpinn_penalty: float = 0.0,
+    hard_constraints: Sequence[str] = (),
     method: str = "autograd",
     dtype: str = "float32",
     device: str = "cpu",
@@ -85,7 +89,10 @@ def solve(
     Adam for ``steps`` steps (learning rate ``lr · lr_decay^(s/decay_every)``), then up to
     ``lbfgs_steps`` L-BFGS iterations. Every initial/boundary term is weighted by ``condition_weight``
     (the PDE term by 1) unless ``weights`` names it. ``track_every > 0`` records the held-out relative L2
-    error during training. All inputs are validated before any training starts.
+    error during training. ``grad_penalty`` adds ``λ_g mean ‖∇_x u_θ‖²``, ``gpinn_penalty`` adds
+    ``λ mean ‖∇R‖²`` (gPINN); ``hard_constraints`` ⊂ ``("initial", "boundary")`` imposes those conditions
+    exactly through an output transform (:class:`pinnkit.constraints.HardConstraints`). All inputs are
+    validated before any training starts.
 
     The defaults (64×3 tanh net, Adam 2000 steps from lr 3e-3 decaying ×0.9 every 200 steps, then up to
     3000 L-BFGS iterations, 1000 Sobol collocation points, 400 per condition, condition weight 10) took
@@ -103,12 +110,15 @@ def solve(
     config = TrainConfig(
         adam_steps=steps, lbfgs_steps=lbfgs_steps, lr=lr, lr_decay=lr_decay, decay_every=decay_every,
         optimizer=optimizer, lbfgs_history=lbfgs_history, lbfgs_chunk=lbfgs_chunk,
-        weights={**{c.name: condition_weight for c in problem.conditions()}, **dict(weights or {})}, method=method, dtype=dtype, device=device,
+        weights={**{c.name: condition_weight for c in problem.conditions()}, **dict(weights or {})},
+        grad_penalty=grad_penalty, gpinn_penalty=gpinn_penalty, method=method, dtype=dtype, device=device,
         checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every, progress=progress,
     ).validate()
     sampler = Sampler(problem, n_domain, n_boundary, n_initial, sampling, resample_every, seed)
     net_spec: Dict[str, Any] = {"kind": "custom", "repr": repr(net)} if isinstance(net, nn.Module) else {**DEFAULT_NET, **dict(net or {})}
     model = net if isinstance(net, nn.Module) else build_net(net_spec, problem, seed)
+    if hard_constraints:
+        model = HardConstraints(model, problem, hard_constraints)
 
     eval_pts = evaluation_points(problem, n_eval)
     cbs = list(callbacks)
@@ -131,6 +141,7 @@ def solve(
     full_config = {
         "problem": {"name": problem.name, **problem.params},
         "net": net_spec,
+        "hard_constraints": list(hard_constraints),
         "n_parameters": sum(p.numel() for p in trainer.model.parameters()),
         "sampler": {"n_domain": n_domain, "n_boundary": n_boundary, "n_initial": n_initial, "method": sampling,
                     "resample_every": resample_every},

@@ -1,12 +1,19 @@
-"""PINN loss terms: mean squared PDE residual and condition residuals, and their weighted sum.
+"""PINN loss terms: mean squared PDE residual, condition residuals, optional gradient penalties.
 
 ``L(θ) = w_pde · mean_i |R(x_i)|² + Σ_c w_c · mean_j |B_c(y_j)|²`` with ``|·|²`` summed over residual
-components (Raissi, Perdikaris & Karniadakis 2019, eq. 4).
+components (Raissi, Perdikaris & Karniadakis 2019, eq. 4), plus, when asked for:
+
+* ``"grad_u"``: ``mean_i Σ_c ‖∇_x u_c(x_i)‖²`` — a penalty on the surrogate's spatial gradient, the quantity
+  that enters the exponent of the blow-up bound (Kumar & Mukherjee 2024, Theorem 1);
+* ``"gpinn"``: ``mean_i Σ_r Σ_k |∂R_r/∂x_k(x_i)|²`` over all inputs including time — gradient-enhanced
+  PINN (Yu, Lu, Meng & Karniadakis 2022, eq. 5).
+
+Conditions that the model imposes exactly (its ``enforced_conditions``) are left out of the loss.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Mapping, Optional
+from typing import Callable, Dict, Iterable, Mapping, Optional
 
 import torch
 from torch import Tensor
@@ -14,7 +21,9 @@ from torch import Tensor
 from .derivatives import Fields
 from .sampling import Batch
 
-__all__ = ["mean_square", "loss_terms", "total_loss"]
+__all__ = ["mean_square", "loss_terms", "total_loss", "PENALTIES"]
+
+PENALTIES = ("grad_u", "gpinn")
 
 
 def mean_square(r: Tensor) -> Tensor:
@@ -22,15 +31,39 @@ def mean_square(r: Tensor) -> Tensor:
     return r.pow(2).sum(dim=1).mean() if r.dim() == 2 else r.pow(2).mean()
 
 
-def loss_terms(problem, model: Callable[[Tensor], Tensor], batch: Batch, method: str = "autograd") -> Dict[str, Tensor]:
-    """Unweighted loss terms ``{"pde": …, <condition name>: …}``."""
+def enforced_conditions(model) -> frozenset:
+    """Names of the conditions a model satisfies by construction (hard constraints)."""
+    return frozenset(getattr(model, "enforced_conditions", ()))
+
+
+def loss_terms(
+    problem,
+    model: Callable[[Tensor], Tensor],
+    batch: Batch,
+    method: str = "autograd",
+    penalties: Iterable[str] = (),
+) -> Dict[str, Tensor]:
+    """Unweighted loss terms ``{"pde": …, <condition name>: …, <penalty>: …}``."""
+    penalties = tuple(penalties)
 
     def fields(x: Tensor) -> Fields:
         return Fields(model, x, spatial_dim=problem.spatial_dim, method=method)
 
-    terms = {"pde": mean_square(problem.residual(fields(batch.domain)))}
+    x = batch.domain
+    if "gpinn" in penalties:
+        x = x.detach().requires_grad_(True)
+    f = fields(x)
+    residual = problem.residual(f)
+    terms = {"pde": mean_square(residual)}
+    if "grad_u" in penalties:
+        terms["grad_u"] = torch.stack([f.grad(i) for i in range(f.n_outputs)], dim=1).pow(2).sum(dim=(1, 2)).mean()
+    if "gpinn" in penalties:
+        grads = [torch.autograd.grad(residual[:, r].sum(), x, create_graph=True)[0] for r in range(residual.shape[1])]
+        terms["gpinn"] = torch.stack(grads, dim=1).pow(2).sum(dim=(1, 2)).mean()
+    skip = enforced_conditions(model)
     for c in problem.conditions():
-        terms[c.name] = mean_square(c.residual(fields, batch.conditions[c.name]))
+        if c.name not in skip:
+            terms[c.name] = mean_square(c.residual(fields, batch.conditions[c.name]))
     return terms
 
 

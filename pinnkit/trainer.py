@@ -62,6 +62,8 @@ class TrainConfig:
     lbfgs_history: int = 50
     lbfgs_chunk: int = 20
     weights: Dict[str, float] = field(default_factory=dict)
+    grad_penalty: float = 0.0
+    gpinn_penalty: float = 0.0
     method: str = "autograd"
     dtype: str = "float32"
     device: str = "cpu"
@@ -83,6 +85,10 @@ class TrainConfig:
         check_choice("dtype", self.dtype, tuple(DTYPES))
         check_int("log_every", self.log_every, 1)
         check_int("checkpoint_every", self.checkpoint_every, 1)
+        for name in ("grad_penalty", "gpinn_penalty"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
         for k, w in self.weights.items():
             if not (isinstance(w, (int, float)) and math.isfinite(w) and w >= 0):
                 raise ValueError(f"weights[{k!r}] must be a finite number >= 0, got {w!r}")
@@ -169,11 +175,18 @@ class PINNTrainer:
             self._round = r
         return self.batch
 
+    @property
+    def penalty_weights(self) -> Dict[str, float]:
+        """Weights of the gradient penalties that are switched on (``grad_u``, ``gpinn``)."""
+        cfg = self.config
+        return {k: w for k, w in (("grad_u", cfg.grad_penalty), ("gpinn", cfg.gpinn_penalty)) if w > 0}
+
     def loss_terms(self, batch: Optional[Batch] = None) -> Dict[str, Tensor]:
-        return loss_terms(self.problem, self.model, batch or self.current_batch(), self.config.method)
+        return loss_terms(self.problem, self.model, batch or self.current_batch(), self.config.method,
+                          penalties=tuple(self.penalty_weights))
 
     def loss(self, terms: Mapping[str, Tensor]) -> Tensor:
-        return total_loss(terms, self.config.weights)
+        return total_loss(terms, {**self.config.weights, **self.penalty_weights})
 
     # ------------------------------------------------------------------ loop
     def train(self) -> dict:

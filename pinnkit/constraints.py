@@ -1,0 +1,96 @@
+"""Hard initial and boundary constraints through an output transform.
+
+For a problem on ``[lower, upper] × [t0, T]`` and a free net ``N``:
+
+* initial data ``u(x, t0) = g(x)`` is imposed exactly by ``u = g(x) + s(t) · N(x, t)``, ``s = (t − t0)/(T − t0)``
+  (Lagaris, Likas & Fotiadis 1998, eq. 11 pattern);
+* homogeneous Dirichlet data ``u = 0`` on every face is imposed by multiplying the free part by
+  ``φ(x) = Π_k 4 (x_k − lower_k)(upper_k − x_k)/(upper_k − lower_k)²`` (zero on the faces, 1 at the centre):
+  ``u = g(x) + s(t) φ(x) N(x, t)`` (with initial data) or ``u = φ(x) N(x, t)`` (without). Together they are
+  exact only when ``g`` itself vanishes on the faces (compatible data), which is checked at construction.
+
+The wrapped model lists the conditions it enforces in ``enforced_conditions``; the loss leaves them out.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Tuple
+
+import torch
+from torch import Tensor, nn
+
+from .sampling import face_points
+
+__all__ = ["HardConstraints", "CONSTRAINT_KINDS"]
+
+CONSTRAINT_KINDS = ("initial", "boundary")
+
+
+class HardConstraints(nn.Module):
+    """``net`` wrapped so that it satisfies the problem's initial and/or homogeneous Dirichlet data exactly."""
+
+    def __init__(self, net: nn.Module, problem, kinds: Iterable[str] = ("initial",)):
+        super().__init__()
+        kinds = tuple(kinds)
+        for k in kinds:
+            if k not in CONSTRAINT_KINDS:
+                raise ValueError(f"hard_constraints must be a subset of {CONSTRAINT_KINDS}, got {kinds}")
+        self.net = net
+        self.kinds = kinds
+        self.spatial_dim = problem.spatial_dim
+        conds = problem.conditions()
+        enforced = []
+        self._initial = None
+        if "initial" in kinds:
+            if not problem.time_dependent:
+                raise ValueError(f"hard_constraints 'initial' needs a time-dependent problem; {problem.name} is steady")
+            ic = [c for c in conds if c.location(problem) == "initial"]
+            if len(ic) != 1 or getattr(ic[0], "components", None) is not None:
+                raise ValueError(f"hard_constraints 'initial' needs one initial condition on all outputs in {problem.name}")
+            self._initial = ic[0].target
+            t0, T = problem.time_interval
+            self.t0, self.span = float(t0), float(T - t0)
+            enforced.append(ic[0].name)
+        if "boundary" in kinds:
+            bcs = [c for c in conds if c.location(problem) != "initial"]
+            ok = bcs and all(getattr(c, "homogeneous", False) and getattr(c, "components", None) is None for c in bcs)
+            faces = {f for c in bcs for f in c.location(problem)} if ok else set()
+            if not ok or len(faces) != 2 * problem.spatial_dim:
+                raise ValueError(
+                    f"hard_constraints 'boundary' needs homogeneous Dirichlet data (u = 0) on every face; "
+                    f"{problem.name} has {[type(c).__name__ for c in bcs]} (set homogeneous=True where it holds)"
+                )
+            enforced += [c.name for c in bcs]
+            lo = torch.tensor(problem.lower, dtype=torch.get_default_dtype())
+            hi = torch.tensor(problem.upper, dtype=torch.get_default_dtype())
+            self.register_buffer("lower", lo)
+            self.register_buffer("upper", hi)
+            if self._initial is not None:
+                self._check_compatible(problem, sorted(faces, key=lambda f: (f.dim, f.side)))
+        self.enforced_conditions: Tuple[str, ...] = tuple(enforced)
+
+    def _check_compatible(self, problem, faces) -> None:
+        """The initial data must vanish on the faces for ``g + s φ N`` to meet both conditions."""
+        pts = torch.as_tensor(face_points(problem, faces, 512, "sobol", 0), dtype=torch.float64)
+        pts[:, -1] = self.t0
+        g = self._initial(pts).abs().max().item()
+        if g > 1e-9:
+            raise ValueError(
+                f"hard_constraints ('initial', 'boundary') need initial data that vanish on the faces; "
+                f"{problem.name}'s reach |g| = {g:.3g} there"
+            )
+
+    def _phi(self, xs: Tensor) -> Tensor:
+        width = self.upper - self.lower
+        return (4.0 * (xs - self.lower) * (self.upper - xs) / width**2).prod(dim=1, keepdim=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        free = self.net(x)
+        if "boundary" in self.kinds:
+            free = self._phi(x[:, : self.spatial_dim]) * free
+        if self._initial is None:
+            return free
+        x0 = torch.cat([x[:, :-1], torch.full_like(x[:, -1:], self.t0)], dim=1)
+        g = self._initial(x0)
+        g = g.unsqueeze(-1) if g.dim() == 1 else g
+        return g + ((x[:, -1:] - self.t0) / self.span) * free

@@ -1,4 +1,4 @@
-"""Command line: ``pinnkit list``, ``pinnkit solve NAME [options]``."""
+"""Command line: ``pinnkit list``, ``pinnkit solve NAME [options]``, ``pinnkit study blowup [options]``."""
 
 from __future__ import annotations
 
@@ -85,6 +85,34 @@ def _cmd_solve(args, extra: List[str]) -> int:
     return 0
 
 
+def _cmd_study(args) -> int:
+    from pinnkit.studies.blowup import StudyConfig, run_study
+
+    cfg = StudyConfig(
+        dim=args.dim, deltas=args.deltas, widths=args.widths, grad_penalties=args.grad_penalties, seeds=args.seeds,
+        protocol=args.protocol, steps=args.steps, lbfgs_steps=args.lbfgs_steps, n_theory_samples=args.theory_samples, workers=args.workers,
+        out=args.out or f"runs/blowup-{args.dim}d-{args.protocol}",
+    )
+    if args.paper:
+        cfg.protocol, cfg.widths, cfg.out = "paper", [30, 100], args.out or f"runs/blowup-{args.dim}d-paper"
+    out = run_study(cfg, progress=not args.quiet)
+    rows = out["records"]
+    print(f"blow-up study, ({cfg.dim}+1)-D, protocol {cfg.protocol}: {len(rows)} runs -> {cfg.out}")
+    print(f"{'delta':>8} {'width':>5} {'λ_g':>7} {'rel L2':>9} {'true L2':>9} {'tight est':>9} {'ratio':>6} "
+          f"{'Th1 logL':>9} {'Th1 logR':>9}")
+    for r in rows:
+        a = r["analysis"]
+        print(f"{r['delta']:8.4f} {r['width']:5d} {r['grad_penalty']:7.0e} {r['relative_l2']:9.2e} "
+              f"{a['tight/true'] ** 0.5:9.2e} {a['tight/estimate'] ** 0.5:9.2e} {a['tight/ratio_l2']:6.2f} "
+              f"{a['theorem1/log_lhs']:9.2f} {a['theorem1/log_rhs']:9.2f}")
+    for key, g in out["summary"].items():
+        th = "  ".join(f"{k}: pearson {g[k]['pearson']:.2f}, spearman {g[k]['spearman']:.2f}"
+                       for k in ("theorem1", "theorem2", "tight") if k in g)
+        print(f"{key}: {th}; tight estimate/true in [{g['tight_ratio_min']:.2f}, "
+              f"{g['tight_ratio_max']:.2f}] (L² norms), valid on every δ: {g['tight_always_valid']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pinnkit", description="Physics-informed PDE learning.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -115,6 +143,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default=None, help="output directory (default runs/NAME-...)")
     s.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/checkpoint.pt")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    st = sub.add_parser("study", help="studies; 'blowup': PINN error vs bounds approaching Burgers blow-up")
+    st.add_argument("kind", choices=["blowup"])
+    st.add_argument("--dim", type=int, default=1, choices=[1, 2])
+    st.add_argument("--deltas", type=float, nargs="+", default=None, help="default: the paper's grid")
+    st.add_argument("--widths", type=int, nargs="+", default=[30])
+    st.add_argument("--grad-penalties", type=float, nargs="+", default=[0.0, 1e-3])
+    st.add_argument("--seeds", type=int, nargs="+", default=[1234])
+    st.add_argument("--protocol", choices=["fast", "paper"], default="fast")
+    st.add_argument("--paper", action="store_true", help="paper scale: its protocol, widths 30 and 100")
+    st.add_argument("--steps", type=int, default=None, help="override the protocol's Adam steps")
+    st.add_argument("--lbfgs-steps", type=int, default=None, help="override the protocol's L-BFGS steps")
+    st.add_argument("--theory-samples", type=int, default=100_000)
+    st.add_argument("--workers", type=int, default=max(1, min(2, os.cpu_count() or 1)))
+    st.add_argument("--out", default=None)
+    st.add_argument("--quiet", action="store_true")
     return p
 
 
@@ -122,10 +166,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     try:
+        if args.command in ("list", "study") and extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
         if args.command == "list":
-            if extra:
-                parser.error(f"unrecognized arguments: {' '.join(extra)}")
             return _cmd_list(args)
+        if args.command == "study":
+            return _cmd_study(args)
         return _cmd_solve(args, extra)
     except (ValueError, FileNotFoundError) as exc:
         print(f"pinnkit: error: {exc}", file=sys.stderr)

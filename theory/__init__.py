@@ -1,3 +1,11 @@
 """What we can promise (``pinnkit.theory``): functions of a trained model and a problem that return numbers —
 risk-vs-error bounds, gradient-penalty, mean-field and depth/width diagnostics — each a small dataclass
 with its formula and source in the docstring. No training code and no plotting here."""
+
+from .burgers_blowup import (Theorem1Terms, Theorem2Terms, TightEstimate, theorem1, theorem2, theorem2_consistent,
+                             tight_estimate)
+from .gradients import GradientDiagnostics, gradient_diagnostics
+from .tracking import TheoryTracker
+
+__all__ = ["Theorem1Terms", "Theorem2Terms", "TightEstimate", "theorem1", "theorem2", "theorem2_consistent",
+           "tight_estimate", "GradientDiagnostics", "gradient_diagnostics", "TheoryTracker"]

@@ -1,0 +1,117 @@
+r"""Gradient-penalty diagnostics for PINNs on inviscid Burgers near blow-up.
+
+Kumar & Mukherjee (MLST 5 025063, 2024; arXiv 2310.05169, journal Thm 4.1) bound the error by
+``log(C1 C2/4) + C1·L`` with ``C1 = d²‖∇u_θ‖_∞ + 1 + d²‖∇u‖_∞`` and
+``C2 = ∫‖R_t‖² + ∫‖R_pde‖² + d²‖∇u_θ‖_∞ ∫‖u_θ‖² + d²‖∇u‖_∞ ∫‖u‖²``: the surrogate's gradient enters the
+exponent and multiplies ``∫‖u_θ‖²``, the paper's theoretical reason why penalising ``‖∇_x u_θ‖`` helps.
+gPINN (Yu, Lu, Meng & Karniadakis 2022, CMAME 393 114823) penalises the gradient of the residual,
+``Σ_k ∫ |∂R/∂x_k|²``. :func:`gradient_diagnostics` reports both gradients and their share in ``C1``, ``C2``.
+
+Status: sups are maxima over the sample points and integrals quadratures — estimates (``estimated = True``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Dict, Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from pinnkit.derivatives import Fields
+
+from .burgers_blowup import (GRAD_NORMS, Theorem1Terms, _check_problem, _fn, _omega_rule, matrix_norm,
+                             model_device, model_dtype, theorem1)
+
+__all__ = ["GradientDiagnostics", "gradient_diagnostics", "residual_gradient"]
+
+
+@dataclass
+class GradientDiagnostics:
+    r"""Gradient sizes of a surrogate and their weight in the constants of Theorem 1.
+
+    * ``grad_sup = max_samples ‖∇_x u_θ‖`` (matrix norm ``norm`` of the spatial Jacobian ``∂u_θ,i/∂x_j``;
+      the sampled estimate of ``‖∇u_θ‖_∞`` in ``C1``), ``grad_l2_sq = ∫_Ω ‖∇_x u_θ‖_F²`` (the quantity a
+      gradient penalty ``‖∇_x u_θ‖²`` minimises), ``grad_l2 = √grad_l2_sq``;
+    * ``residual_grad_sup = max_samples ‖∇_{x,t} R_pde‖_F``, ``residual_grad_l2_sq = ∫_Ω ‖∇_{x,t} R_pde‖_F²``,
+      ``residual_grad_x_l2_sq = ∫_Ω Σ_{i,k≤d} |∂R_i/∂x_k|²`` (gPINN's spatial penalty);
+    * ``C1``, ``C2`` of Theorem 1 and the surrogate's shares ``share_C1 = d² grad_sup / C1`` and
+      ``share_C2 = d² grad_sup ∫‖u_θ‖² / C2``.
+    """
+
+    d: int
+    norm: str
+    n_samples: int
+    grad_sup: float
+    grad_l2_sq: float
+    grad_l2: float
+    residual_grad_sup: float
+    residual_grad_l2_sq: float
+    residual_grad_l2: float
+    residual_grad_x_l2_sq: float
+    C1: float
+    C2: float
+    share_C1: float
+    share_C2: float
+    estimated: bool = True
+
+    def as_dict(self) -> Dict[str, float]:
+        return asdict(self)
+
+
+def residual_gradient(model: nn.Module, problem, x: torch.Tensor) -> torch.Tensor:
+    """``∂R_i/∂x_k`` at points ``x`` (``(N, D)``), shape ``(N, d, D)``: the residual is built with
+    :class:`Fields` (whose derivatives keep ``create_graph=True``) and differentiated once more by
+    ``torch.autograd.grad`` with respect to the inputs (rows are independent, so the gradient of the sum
+    over rows is the per-row gradient)."""
+    with torch.enable_grad():
+        f = Fields(_fn(model), x, spatial_dim=problem.spatial_dim)
+        R = problem.residual(f)
+        rows = [torch.autograd.grad(R[:, i].sum(), f.x, retain_graph=True)[0] for i in range(R.shape[1])]
+    return torch.stack(rows, dim=1).detach()
+
+
+def gradient_diagnostics(model: nn.Module, problem, n_samples: int = 8192, seed: int = 0,
+                         norm: str = "max_column_sum", method: str = "uniform",
+                         theorem1_terms: Optional[Theorem1Terms] = None, chunk: int = 8192) -> GradientDiagnostics:
+    """Gradient diagnostics on ``n_samples`` points of ``Ω`` (``method``: ``uniform``/``sobol``/``gauss``).
+
+    ``theorem1_terms``: reuse a :func:`theorem1` result for ``C1``, ``C2`` and ``∫‖u_θ‖²`` (else it is
+    computed with the same points; ``grad_sup`` is taken as the larger of the two sampled maxima so that
+    the shares use one consistent value of ``‖∇u_θ‖_∞``).
+    """
+    _check_problem(problem)
+    if norm not in GRAD_NORMS:
+        raise ValueError(f"norm must be one of {GRAD_NORMS}, got {norm!r}")
+    d = problem.spatial_dim
+    pts, w = _omega_rule(problem, n_samples, method, seed)
+    dtype, device = model_dtype(model), model_device(model)
+    g_sup, r_sup = 0.0, 0.0
+    g_l2, r_l2, r_x_l2 = 0.0, 0.0, 0.0
+    for i in range(0, len(pts), chunk):
+        x = torch.as_tensor(pts[i: i + chunk], dtype=dtype, device=device)
+        wi = w[i: i + chunk]
+        with torch.enable_grad():
+            f = Fields(_fn(model), x, spatial_dim=d)
+            J = f.jacobian()[:, :, :d].detach().to(torch.float64).cpu().numpy()
+        G = residual_gradient(model, problem, x).to(torch.float64).cpu().numpy()
+        g_sup = max(g_sup, float(matrix_norm(J, norm).max()))
+        g_l2 += float(wi @ (J ** 2).sum(axis=(1, 2)))
+        gf = (G ** 2).sum(axis=(1, 2))
+        r_sup = max(r_sup, float(np.sqrt(gf.max())))
+        r_l2 += float(wi @ gf)
+        r_x_l2 += float(wi @ (G[:, :, :d] ** 2).sum(axis=(1, 2)))
+    t1 = theorem1_terms if theorem1_terms is not None else theorem1(model, problem, n_samples=n_samples, seed=seed,
+                                                                     norm=norm, method=method)
+    d2 = d * d
+    G_sup = max(g_sup, t1.grad_surrogate_sup)
+    C1 = d2 * G_sup + 1.0 + d2 * t1.grad_exact_sup
+    C2 = t1.initial_residual_sq + t1.pde_residual_sq + d2 * G_sup * t1.surrogate_sq + d2 * t1.grad_exact_sup * t1.exact_sq
+    return GradientDiagnostics(
+        d=d, norm=norm, n_samples=len(pts), grad_sup=g_sup, grad_l2_sq=g_l2, grad_l2=math.sqrt(g_l2),
+        residual_grad_sup=r_sup, residual_grad_l2_sq=r_l2, residual_grad_l2=math.sqrt(r_l2),
+        residual_grad_x_l2_sq=r_x_l2, C1=C1, C2=C2, share_C1=d2 * G_sup / C1,
+        share_C2=d2 * G_sup * t1.surrogate_sq / C2,
+    )

@@ -1,0 +1,101 @@
+"""Trainer callback that records the Burgers blow-up theory (Theorems 1 and 2 of Kumar & Mukherjee, the
+tight estimate and gradient diagnostics) into ``history["diagnostics"]`` every ``k`` steps."""
+
+from __future__ import annotations
+
+import math
+from typing import Dict, Optional, Sequence
+
+from .burgers_blowup import _check_problem, theorem1, theorem2, theorem2_consistent, tight_estimate
+from .gradients import gradient_diagnostics
+
+__all__ = ["TheoryTracker", "WHAT"]
+
+WHAT = ("theorem1", "theorem2", "tight", "gradients")
+
+
+def _theorem2_applies(problem) -> bool:
+    try:
+        from .burgers_blowup import _check_1d_preset
+
+        _check_1d_preset(problem)
+        return True
+    except ValueError:
+        return False
+
+
+class TheoryTracker:
+    """Callback (``every``, ``__call__(trainer) -> {name: number}``) for :class:`pinnkit.trainer.PINNTrainer`.
+
+    Keys (a flat dict of floats):
+
+    * ``true_l2_sq``: ``∫_Ω ‖u_θ − u‖²`` (from the tight estimate's Gauss–Legendre rule when it runs, else
+      from Theorem 1's samples);
+    * ``theorem1/{log_lhs, log_rhs, C1, C2, grad_surrogate_sup, pde_residual_sq, initial_residual_sq}``;
+    * ``theorem2/{log_lhs, log_rhs, bracket}`` (as written) and ``theorem2_consistent/{log_lhs, log_rhs,
+      bracket}`` — (1+1)-D preset only;
+    * ``tight/{estimate, true, ratio, ratio_l2, min_pointwise_ratio}``;
+    * ``gradients/{grad_sup, grad_l2, residual_grad_l2, residual_grad_x_l2_sq, share_C1, share_C2}``.
+
+    Args:
+        problem: an :class:`~pinnkit.equations.InviscidBurgersBlowup`.
+        every: steps between evaluations.
+        what: subset of ``("theorem1", "theorem2", "tight", "gradients")``; ``None``: all that apply
+            (``theorem2`` only for the (1+1)-D preset). Asking for ``theorem2`` on another problem is an error.
+        n_samples: points for Theorem 1 / Theorem 2 / gradient integrals (modest by default; the final
+            analysis should use many more).
+        tight_slices: time slices of the tight estimate; ``tight_options``: further keyword arguments of
+            :func:`~pinnkit.theory.burgers_blowup.tight_estimate`.
+        seed: seed of the sample points (the same points every call, so curves are comparable).
+    """
+
+    def __init__(self, problem, every: int = 500, what: Optional[Sequence[str]] = None, n_samples: int = 4096,
+                 tight_slices: int = 32, tight_options: Optional[dict] = None, seed: int = 0,
+                 norm: str = "max_column_sum"):
+        _check_problem(problem)
+        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+            raise ValueError(f"every must be an integer >= 1, got {every!r}")
+        if what is None:
+            what = tuple(w for w in WHAT if w != "theorem2" or _theorem2_applies(problem))
+        what = tuple(what)
+        bad = [w for w in what if w not in WHAT]
+        if bad:
+            raise ValueError(f"unknown items {bad} in what; choose from {WHAT}")
+        if "theorem2" in what and not _theorem2_applies(problem):
+            raise ValueError("theorem2 applies to the (1+1)-D preset only (BurgersBlowup(dim=1, ...))")
+        self.problem, self.every, self.what = problem, every, what
+        self.n_samples, self.seed, self.norm = int(n_samples), int(seed), norm
+        self.tight_options = {"n_slices": int(tight_slices), **dict(tight_options or {})}
+
+    def compute(self, model) -> Dict[str, float]:
+        """The numbers for ``model`` (what ``__call__`` records)."""
+        p, out = self.problem, {}
+        t1 = None
+        if "theorem1" in self.what or "gradients" in self.what:
+            t1 = theorem1(model, p, n_samples=self.n_samples, seed=self.seed, norm=self.norm)
+        if "theorem1" in self.what:
+            for k in ("log_lhs", "log_rhs", "C1", "C2", "grad_surrogate_sup", "pde_residual_sq",
+                      "initial_residual_sq"):
+                out[f"theorem1/{k}"] = float(getattr(t1, k))
+            out["true_l2_sq"] = t1.error_sq
+        if "theorem2" in self.what:
+            n_axis = max(16, int(math.sqrt(self.n_samples)))
+            for name, fn in (("theorem2", theorem2), ("theorem2_consistent", theorem2_consistent)):
+                t2 = fn(model, p, n_samples=self.n_samples, n_time=n_axis, n_space=n_axis)
+                for k in ("log_lhs", "log_rhs", "bracket"):
+                    out[f"{name}/{k}"] = float(getattr(t2, k))
+        if "tight" in self.what:
+            te = tight_estimate(model, p, **self.tight_options)
+            for k, v in te.summary().items():
+                if k != "initial_sq":
+                    out[f"tight/{k}"] = float(v)
+            out["true_l2_sq"] = te.true
+        if "gradients" in self.what:
+            g = gradient_diagnostics(model, p, n_samples=min(self.n_samples, 4096), seed=self.seed,
+                                     norm=self.norm, theorem1_terms=t1)
+            for k in ("grad_sup", "grad_l2", "residual_grad_l2", "residual_grad_x_l2_sq", "share_C1", "share_C2"):
+                out[f"gradients/{k}"] = float(getattr(g, k))
+        return out
+
+    def __call__(self, trainer) -> Dict[str, float]:
+        return self.compute(trainer.model)

@@ -80,7 +80,9 @@ def test_heat_2d_reaches_1e_3_with_defaults():
 
 @pytest.mark.slow
 def test_heat_5d_reaches_1e_2():
+    # soft constraints plateau near 4e-2 here (7000 steps); imposing the initial and wall data exactly
+    # leaves only the residual to learn: 1.8e-3 in 3000 steps (~6 min on one core)
     torch.set_num_threads(2)
-    r = pinnkit.solve("heat", dim=5, net={"width": 64, "depth": 3}, steps=2000, lbfgs_steps=2000, n_domain=4000,
-                      n_boundary=1000, n_initial=500, progress=False, seed=0)
+    r = pinnkit.solve("heat", dim=5, hard_constraints=("initial", "boundary"), steps=2000, lbfgs_steps=1000,
+                      resample_every=50, n_domain=2000, progress=False, seed=0)
     assert r.errors["relative_l2"] <= 1e-2, r.errors

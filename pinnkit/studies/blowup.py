@@ -24,7 +24,7 @@ __all__ = ["PAPER_DELTAS", "PROTOCOLS", "StudyConfig", "run_study", "run_job", "
 #: the paper's sweeps: (1+1)-D δ ∈ {0.950, 0.954, …, 0.998}; (2+1)-D δ = t0 + 1/√2, t0 ∈ {−0.60, −0.58, …, −0.02}
 PAPER_DELTAS = {
     1: [round(0.950 + 0.004 * k, 3) for k in range(13)],
-    2: [t0 + 1 / math.sqrt(2) for t0 in np.round(np.arange(-0.60, -0.019, 0.02), 2)],
+    2: [float(t0) + 1 / math.sqrt(2) for t0 in np.round(np.arange(-0.60, -0.019, 0.02), 2)],
 }
 
 #: training protocols. "paper": the authors' code (Adam lr 1e-4, 100,000 full-batch steps, 20,000

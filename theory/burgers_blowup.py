@@ -177,8 +177,20 @@ def _mc_stderr(values: np.ndarray, weights: np.ndarray, method: str) -> float:
 
 
 # =========================================================================== Theorem 1 (d+1 dimensions)
+class _LogInequality:
+    """Shared by the theorem dataclasses: whether ``log_lhs ≤ log_rhs`` held, and a plain dict."""
+
+    @property
+    def holds(self) -> bool:
+        """``log_lhs ≤ log_rhs`` (on the estimated values)."""
+        return bool(self.log_lhs <= self.log_rhs)
+
+    def as_dict(self) -> Dict[str, float]:
+        return asdict(self)
+
+
 @dataclass
-class Theorem1Terms:
+class Theorem1Terms(_LogInequality):
     r"""Every term of the (d+1)-D bound of Kumar & Mukherjee (journal Thm 4.1; slides' Thm 1):
 
     ``log ∫_Ω ‖u − u_θ‖² ≤ log(C1 C2 / 4) + C1 · L``, with
@@ -221,14 +233,6 @@ class Theorem1Terms:
     log_rhs: float
     is_bound: bool = False
     estimated: bool = True
-
-    @property
-    def holds(self) -> bool:
-        """``log_lhs ≤ log_rhs`` (on the estimated values)."""
-        return bool(self.log_lhs <= self.log_rhs)
-
-    def as_dict(self) -> Dict[str, float]:
-        return asdict(self)
 
 
 def theorem1(model: nn.Module, problem, n_samples: int = 20000, seed: int = 0, norm: str = "max_column_sum",
@@ -285,7 +289,7 @@ def theorem1(model: nn.Module, problem, n_samples: int = 20000, seed: int = 0, n
 
 # =========================================================================== Theorem 2 ((1+1)-D)
 @dataclass
-class Theorem2Terms:
+class Theorem2Terms(_LogInequality):
     r"""Every term of the (1+1)-D bound (journal Thm 4.2, slides' Thm 2) for ``u = x/(t−1)`` on
     ``[−1, 1] × [t0, δ]``:
 
@@ -326,13 +330,6 @@ class Theorem2Terms:
     log_rhs: float
     is_bound: bool = False
     estimated: bool = True
-
-    @property
-    def holds(self) -> bool:
-        return bool(self.log_lhs <= self.log_rhs)
-
-    def as_dict(self) -> Dict[str, float]:
-        return asdict(self)
 
 
 def _check_1d_preset(problem) -> float:

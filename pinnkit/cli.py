@@ -24,7 +24,7 @@ def _cmd_list(args) -> int:
     from pinnkit.equations import PROBLEMS
 
     for name, cls in sorted(PROBLEMS.items()):
-        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        doc = (cls.__doc__ or "").strip().splitlines()[0].replace("``", "")
         print(f"{name}: {doc}")
         for pname, (default, desc) in getattr(cls, "PARAMETERS", {}).items():
             print(f"    --{pname.replace('_', '-'):<12} default {default!r:<10} {desc}")

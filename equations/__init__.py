@@ -3,6 +3,7 @@
 from .base import Condition, DirichletBC, Face, InitialCondition, NeumannBC, PeriodicBC, Problem, all_faces
 from .heat import HEAT_SOLUTIONS, Heat
 from .burgers import BurgersBlowup, InviscidBurgersBlowup, ViscousBurgers
+from .navier_stokes import Beltrami, IncompressibleNS, Kovasznay, TaylorGreen
 from .registry import PROBLEMS, make_problem, register
 
 __all__ = [
@@ -19,6 +20,10 @@ __all__ = [
     "ViscousBurgers",
     "InviscidBurgersBlowup",
     "BurgersBlowup",
+    "IncompressibleNS",
+    "Kovasznay",
+    "TaylorGreen",
+    "Beltrami",
     "PROBLEMS",
     "make_problem",
     "register",

@@ -7,6 +7,7 @@ from typing import Dict, Type
 from .base import Problem
 from .heat import Heat
 from .burgers import BurgersBlowup, ViscousBurgers
+from .navier_stokes import Beltrami, Kovasznay, TaylorGreen
 
 __all__ = ["PROBLEMS", "make_problem", "register"]
 
@@ -33,3 +34,6 @@ def make_problem(name: str, **params) -> Problem:
 
 register("burgers", ViscousBurgers)
 register("burgers-blowup", BurgersBlowup)
+register("kovasznay", Kovasznay)
+register("taylor-green", TaylorGreen)
+register("beltrami", Beltrami)

@@ -12,7 +12,7 @@ from torch import nn
 
 from .callbacks import ErrorTracker
 from .constraints import HardConstraints
-from .metrics import error_report
+from .metrics import problem_errors
 from .nets import MLP, FourierFeatures, MeanFieldTwoLayer, ResidualMLP
 from .result import Result, predict
 from .sampling import Sampler, evaluation_points
@@ -136,7 +136,7 @@ def solve(
     t1 = time.perf_counter()
     if problem.has_exact:
         truth = problem.reference(torch.as_tensor(eval_pts, dtype=torch.float64)).numpy()
-        errors = error_report(predict(trainer.model, eval_pts), truth, problem.output_names)
+        errors = problem_errors(problem, predict(trainer.model, eval_pts), truth, eval_pts)
     eval_time = time.perf_counter() - t1
     full_config = {
         "problem": {"name": problem.name, **problem.params},

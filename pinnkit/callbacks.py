@@ -7,7 +7,7 @@ from typing import Dict
 import numpy as np
 import torch
 
-from .metrics import relative_l2
+from .metrics import fix_gauge, relative_l2
 
 __all__ = ["ErrorTracker"]
 
@@ -18,9 +18,12 @@ class ErrorTracker:
     def __init__(self, problem, points: np.ndarray, every: int = 500):
         self.every = every
         self.points = np.asarray(points, dtype=float)
-        self.truth = problem.reference(torch.as_tensor(self.points, dtype=torch.float64)).numpy()
+        self.problem = problem
+        self.truth = fix_gauge(problem, problem.reference(torch.as_tensor(self.points, dtype=torch.float64)).numpy(),
+                               self.points)
 
     def __call__(self, trainer) -> Dict[str, float]:
         from .result import predict
 
-        return {"relative_l2": relative_l2(predict(trainer.model, self.points), self.truth)}
+        pred = fix_gauge(self.problem, predict(trainer.model, self.points), self.points)
+        return {"relative_l2": relative_l2(pred, self.truth)}

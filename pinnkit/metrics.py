@@ -25,3 +25,22 @@ def error_report(pred: np.ndarray, true: np.ndarray, names) -> Dict[str, float]:
         for i, n in enumerate(names):
             out[f"relative_l2_{n}"] = relative_l2(pred[:, i], true[:, i])
     return out
+
+
+def fix_gauge(problem, values: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Remove the free constant of a pressure fixed only up to a constant (``problem.pressure_gauge ==
+    "mean"``): the pressure mean is subtracted per time level when the points form a grid in time (at least
+    8 points per distinct time), else once overall. Other problems pass through unchanged."""
+    if getattr(problem, "pressure_gauge", None) != "mean":
+        return values
+    times = None
+    if problem.time_dependent:
+        t = np.asarray(points)[:, -1]
+        if np.unique(t).size * 8 <= t.size:
+            times = t
+    return problem.remove_pressure_mean(values, times)
+
+
+def problem_errors(problem, pred: np.ndarray, true: np.ndarray, points: np.ndarray) -> Dict[str, float]:
+    """:func:`error_report` after :func:`fix_gauge` on prediction and truth alike."""
+    return error_report(fix_gauge(problem, pred, points), fix_gauge(problem, true, points), problem.output_names)

@@ -239,3 +239,22 @@ def test_make_problem():
         assert make_problem(name, **defaults).params == make_problem(name).params
     with pytest.raises(ValueError, match="unknown parameter"):
         make_problem("kovasznay", nu=0.1)
+
+
+def test_reported_errors_ignore_the_free_pressure_constant():
+    from pinnkit.equations import Kovasznay, TaylorGreen
+    from pinnkit.metrics import problem_errors
+    from pinnkit.sampling import evaluation_points
+
+    for p in (Kovasznay(), TaylorGreen()):
+        pts = evaluation_points(p, 4000)
+        true = p.exact(torch.as_tensor(pts, dtype=torch.float64)).numpy()
+        shifted = true.copy()
+        # a pressure off by a constant (per time level for the unsteady problem) is the same solution
+        shift = 3.0 + (pts[:, -1] ** 2 if p.time_dependent else 0.0)
+        shifted[:, p.pressure_index] += shift
+        errs = problem_errors(p, shifted, true, pts)
+        assert errs["relative_l2"] < 1e-12 and errs["relative_l2_p"] < 1e-12
+        wrong = true.copy()
+        wrong[:, 0] *= 1.01
+        assert problem_errors(p, wrong, true, pts)["relative_l2_u"] > 1e-3

@@ -19,12 +19,7 @@ METHODS = ["autograd", "forward"]
 SQRT_HALF = 1.0 / math.sqrt(2.0)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _points(problem, n=256, seed=0, t_min=None):

@@ -16,12 +16,7 @@ F64 = torch.float64
 METHODS = ["autograd", "forward"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _points(problem, n=300, seed=0):

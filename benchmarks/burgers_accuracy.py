@@ -33,18 +33,22 @@ def main(argv=None) -> dict:
     ap.add_argument("--lbfgs-steps", type=int, default=10000)
     ap.add_argument("--n-domain", type=int, default=8000)
     ap.add_argument("--resample-every", type=int, default=100)
+    ap.add_argument("--quasi-newton", default="lbfgs", choices=["lbfgs", "bfgs", "ssbfgs"])
+    ap.add_argument("--n-boundary", type=int, default=400)
+    ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--hard", action="store_true", help="impose initial data exactly (output transform)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--track-every", type=int, default=1000)
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     problem = ViscousBurgers()
     t0 = time.perf_counter()
     r = pinnkit.solve(problem, net={"width": args.width, "depth": args.depth}, steps=args.steps,
-                      lbfgs_steps=args.lbfgs_steps, lr=3e-3, decay_every=500, n_domain=args.n_domain,
-                      n_boundary=400, n_initial=400, resample_every=args.resample_every, dtype=args.dtype,
-                      hard_constraints=("initial",) if args.hard else (), seed=args.seed, track_every=1000,
+                      lbfgs_steps=args.lbfgs_steps, lr=args.lr, decay_every=500, n_domain=args.n_domain,
+                      n_boundary=args.n_boundary, n_initial=args.n_boundary, quasi_newton=args.quasi_newton, resample_every=args.resample_every, dtype=args.dtype,
+                      hard_constraints=("initial",) if args.hard else (), seed=args.seed, track_every=args.track_every,
                       progress=False)
     wall = time.perf_counter() - t0
     x, t, u = reference_grid()

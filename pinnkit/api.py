@@ -58,6 +58,7 @@ def solve(
     lr_decay: float = 0.9,
     decay_every: int = 200,
     optimizer: str = "adam",
+    quasi_newton: str = "lbfgs",
     lbfgs_history: int = 50,
     lbfgs_chunk: int = 20,
     n_domain: int = 1000,
@@ -87,7 +88,9 @@ def solve(
     ``problem_params``) and evaluate it on held-out points.
 
     Adam for ``steps`` steps (learning rate ``lr · lr_decay^(s/decay_every)``), then up to
-    ``lbfgs_steps`` L-BFGS iterations. Every initial/boundary term is weighted by ``condition_weight``
+    ``lbfgs_steps`` iterations of the quasi-Newton stage ``quasi_newton``: ``"lbfgs"`` (default),
+    ``"bfgs"`` or ``"ssbfgs"`` (dense, self-scaled; :mod:`pinnkit.bfgs`, for nets up to 20k parameters,
+    best in float64). Every initial/boundary term is weighted by ``condition_weight``
     (the PDE term by 1) unless ``weights`` names it. ``track_every > 0`` records the held-out relative L2
     error during training. ``grad_penalty`` adds ``λ_g mean ‖∇_x u_θ‖²``, ``gpinn_penalty`` adds
     ``λ mean ‖∇R‖²`` (gPINN); ``hard_constraints`` ⊂ ``("initial", "boundary")`` imposes those conditions
@@ -109,7 +112,7 @@ def solve(
     check_int("track_every", track_every, 0)
     config = TrainConfig(
         adam_steps=steps, lbfgs_steps=lbfgs_steps, lr=lr, lr_decay=lr_decay, decay_every=decay_every,
-        optimizer=optimizer, lbfgs_history=lbfgs_history, lbfgs_chunk=lbfgs_chunk,
+        optimizer=optimizer, quasi_newton=quasi_newton, lbfgs_history=lbfgs_history, lbfgs_chunk=lbfgs_chunk,
         weights={**{c.name: condition_weight for c in problem.conditions()}, **dict(weights or {})},
         grad_penalty=grad_penalty, gpinn_penalty=gpinn_penalty, method=method, dtype=dtype, device=device,
         checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every, progress=progress,

@@ -15,15 +15,16 @@ __all__ = ["plot_loss_history", "plot_solution", "slice_grid"]
 
 
 def plot_loss_history(history: dict, path: str) -> str:
-    """Total loss and each unweighted term against the step, log scale; the L-BFGS stage shaded."""
+    """Total loss and each unweighted term against the step, log scale; the quasi-Newton stage shaded."""
     fig, ax = plt.subplots(figsize=(7, 4.2))
     steps = np.asarray(history["step"])
     ax.semilogy(steps, history["loss"], color="k", lw=1.5, label="total (weighted)")
     for name, vals in history["terms"].items():
         ax.semilogy(steps, vals, lw=0.9, alpha=0.8, label=name)
-    lb = [s for s, st in zip(history["step"], history["stage"]) if st == "lbfgs"]
-    if lb:
-        ax.axvspan(min(lb), max(lb), color="0.9", zorder=0, label="L-BFGS")
+    qn = [(s, st) for s, st in zip(history["step"], history["stage"]) if st != "adam"]
+    if qn:
+        names = {"lbfgs": "L-BFGS", "bfgs": "BFGS", "ssbfgs": "self-scaled BFGS"}
+        ax.axvspan(qn[0][0], qn[-1][0], color="0.9", zorder=0, label=names.get(qn[0][1], qn[0][1]))
     for name, pairs in history.get("diagnostics", {}).items():
         if name.startswith("relative_l2") and pairs:
             p = np.asarray(pairs)

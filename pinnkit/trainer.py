@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from .bfgs import BFGS, MAX_DENSE_PARAMETERS
 from .derivatives import METHODS
 from .losses import loss_terms, total_loss
 from .sampling import Batch, Sampler
@@ -26,6 +27,7 @@ from .validation import check_choice, check_int, check_positive, check_range
 __all__ = ["TrainConfig", "PINNTrainer", "TrainingDiverged", "Callback", "DTYPES"]
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+QUASI_NEWTON = ("lbfgs", "bfgs", "ssbfgs")
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
@@ -59,6 +61,7 @@ class TrainConfig:
     lr_decay: float = 0.9
     decay_every: int = 1000
     optimizer: str = "adam"
+    quasi_newton: str = "lbfgs"
     lbfgs_history: int = 50
     lbfgs_chunk: int = 20
     weights: Dict[str, float] = field(default_factory=dict)
@@ -79,6 +82,7 @@ class TrainConfig:
         check_range("lr_decay", self.lr_decay, 0.0, 1.0, low_open=True)
         check_int("decay_every", self.decay_every, 1)
         check_choice("optimizer", self.optimizer, ("adam", "sgd"))
+        check_choice("quasi_newton", self.quasi_newton, QUASI_NEWTON)
         check_int("lbfgs_history", self.lbfgs_history, 1)
         check_int("lbfgs_chunk", self.lbfgs_chunk, 1)
         check_choice("method", self.method, METHODS)
@@ -136,16 +140,7 @@ class PINNTrainer:
         self.batch: Optional[Batch] = None
         self.first_optimizer = self._make_first_optimizer()
         self.base_lrs = [g["lr"] for g in self.first_optimizer.param_groups]
-        self.lbfgs = torch.optim.LBFGS(
-            self.model.parameters(),
-            lr=1.0,
-            max_iter=self.config.lbfgs_chunk,
-            max_eval=self.config.lbfgs_chunk * 4,
-            history_size=self.config.lbfgs_history,
-            tolerance_grad=0.0,
-            tolerance_change=0.0,
-            line_search_fn="strong_wolfe",
-        )
+        self.lbfgs = self._make_quasi_newton()
         self._lbfgs_done = False
         self._snapshot = self._state()
 
@@ -157,13 +152,27 @@ class PINNTrainer:
             return torch.optim.Adam(groups, lr=self.config.lr)
         return torch.optim.SGD(groups, lr=self.config.lr)
 
+    def _make_quasi_newton(self) -> torch.optim.Optimizer:
+        """The second stage: L-BFGS (torch), or dense BFGS / self-scaled BFGS (:mod:`pinnkit.bfgs`)."""
+        cfg = self.config
+        if cfg.quasi_newton == "lbfgs":
+            return torch.optim.LBFGS(self.model.parameters(), lr=1.0, max_iter=cfg.lbfgs_chunk,
+                                     max_eval=cfg.lbfgs_chunk * 4, history_size=cfg.lbfgs_history,
+                                     tolerance_grad=0.0, tolerance_change=0.0, line_search_fn="strong_wolfe")
+        n = sum(p.numel() for p in self.model.parameters())
+        if n > MAX_DENSE_PARAMETERS:
+            raise ValueError(f"quasi_newton={cfg.quasi_newton!r} stores a dense {n}×{n} matrix: the net must have "
+                             f"<= {MAX_DENSE_PARAMETERS} parameters (it has {n}); use quasi_newton='lbfgs'")
+        return BFGS(self.model.parameters(), max_iter=cfg.lbfgs_chunk,
+                    scaling="self" if cfg.quasi_newton == "ssbfgs" else "none")
+
     @property
     def total_steps(self) -> int:
         return self.config.adam_steps + self.config.lbfgs_steps
 
     @property
     def stage(self) -> str:
-        return "adam" if self.step < self.config.adam_steps else "lbfgs"
+        return "adam" if self.step < self.config.adam_steps else self.config.quasi_newton
 
     def lr_at(self, step: int) -> float:
         return self.config.lr * self.config.lr_decay ** (step / self.config.decay_every)
@@ -249,10 +258,10 @@ class PINNTrainer:
             return
         previous = self.history["loss"][-1] if self.history["loss"] else math.inf
         self.step += n_done
-        self._record(self.step - 1, "lbfgs", 1.0, last["loss"], last["terms"])
+        self._record(self.step - 1, self.config.quasi_newton, 1.0, last["loss"], last["terms"])
         # a whole chunk without any decrease means the line search is failing at round-off (typical in
         # float32 near the loss floor): further iterations would only burn evaluations
-        if self.history["stage"][-2:-1] == ["lbfgs"] and self.history["loss"][-1] >= previous * (1 - 1e-12):
+        if self.history["stage"][-2:-1] == [self.config.quasi_newton] and self.history["loss"][-1] >= previous * (1 - 1e-12):
             self._lbfgs_done = True
 
     def _after_step(self, bar, before: int) -> None:

@@ -30,11 +30,11 @@ def test_same_seed_same_history():
     assert c["loss"] != a["loss"]
 
 
-@pytest.mark.parametrize("stop_at", [40, 80])  # inside Adam, inside L-BFGS
-def test_resume_continues_the_same_run(tmp_path, stop_at):
-    full = _trainer(str(tmp_path / "full")).train()
+@pytest.mark.parametrize("stop_at,qn", [(40, "lbfgs"), (80, "lbfgs"), (80, "ssbfgs")])  # inside Adam / 2nd stage
+def test_resume_continues_the_same_run(tmp_path, stop_at, qn):
+    full = _trainer(str(tmp_path / "full"), quasi_newton=qn).train()
 
-    part = _trainer(str(tmp_path / "part"))
+    part = _trainer(str(tmp_path / "part"), quasi_newton=qn)
     # crash the run just after the checkpoint at `stop_at`, then throw the trainer away
 
     class Stop(Exception):
@@ -54,7 +54,7 @@ def test_resume_continues_the_same_run(tmp_path, stop_at):
     ckpt = torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=True)
     assert ckpt["step"] == stop_at
 
-    resumed = _trainer(str(tmp_path / "part")).load_checkpoint()
+    resumed = _trainer(str(tmp_path / "part"), quasi_newton=qn).load_checkpoint()
     assert resumed.step == stop_at
     hist = resumed.train()
     assert hist["step"] == full["step"]

@@ -42,17 +42,28 @@ def loss_terms(
     batch: Batch,
     method: str = "autograd",
     penalties: Iterable[str] = (),
+    plans: Optional[Dict[str, frozenset]] = None,
 ) -> Dict[str, Tensor]:
-    """Unweighted loss terms ``{"pde": …, <condition name>: …, <penalty>: …}``."""
-    penalties = tuple(penalties)
+    """Unweighted loss terms ``{"pde": …, <condition name>: …, <penalty>: …}``.
 
-    def fields(x: Tensor) -> Fields:
-        return Fields(model, x, spatial_dim=problem.spatial_dim, method=method)
+    With ``method="taylor"``, ``plans`` (a dict the caller keeps between calls) maps each term to the
+    derivatives its residual asked for; it is filled on the first call and used from then on.
+    """
+    penalties = tuple(penalties)
+    created: Dict[str, list] = {}
+
+    def fields_for(term: str) -> Callable[[Tensor], Fields]:
+        def fields(x: Tensor) -> Fields:
+            plan = plans.get(term) if plans is not None else None
+            f = Fields(model, x, spatial_dim=problem.spatial_dim, method=method, plan=plan)
+            created.setdefault(term, []).append(f)
+            return f
+        return fields
 
     x = batch.domain
     if "gpinn" in penalties:
         x = x.detach().requires_grad_(True)
-    f = fields(x)
+    f = fields_for("pde")(x)
     residual = problem.residual(f)
     terms = {"pde": mean_square(residual)}
     if "grad_u" in penalties:
@@ -63,7 +74,10 @@ def loss_terms(
     skip = enforced_conditions(model)
     for c in problem.conditions():
         if c.name not in skip:
-            terms[c.name] = mean_square(c.residual(fields, batch.conditions[c.name]))
+            terms[c.name] = mean_square(c.residual(fields_for(c.name), batch.conditions[c.name]))
+    if plans is not None and method == "taylor":
+        for term, fs in created.items():
+            plans[term] = frozenset(plans.get(term, frozenset())).union(*(g.requests for g in fs))
     return terms
 
 

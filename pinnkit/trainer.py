@@ -142,6 +142,7 @@ class PINNTrainer:
         self.base_lrs = [g["lr"] for g in self.first_optimizer.param_groups]
         self.lbfgs = self._make_quasi_newton()
         self._lbfgs_done = False
+        self._plans: Dict[str, frozenset] = {}  # derivative plans of the taylor engine, per loss term
         self._snapshot = self._state()
 
     # ------------------------------------------------------------- components
@@ -192,7 +193,7 @@ class PINNTrainer:
 
     def loss_terms(self, batch: Optional[Batch] = None) -> Dict[str, Tensor]:
         return loss_terms(self.problem, self.model, batch or self.current_batch(), self.config.method,
-                          penalties=tuple(self.penalty_weights))
+                          penalties=tuple(self.penalty_weights), plans=self._plans)
 
     def loss(self, terms: Mapping[str, Tensor]) -> Tensor:
         return total_loss(terms, {**self.config.weights, **self.penalty_weights})
@@ -321,6 +322,7 @@ class PINNTrainer:
             "step": self.step,
             "elapsed": self._elapsed,
             "lbfgs_done": self._lbfgs_done,
+            "plans": {k: sorted(v) for k, v in self._plans.items()},
             "model": copy.deepcopy(self.model.state_dict()),
             "first_optimizer": copy.deepcopy(self.first_optimizer.state_dict()),
             "lbfgs": copy.deepcopy(self.lbfgs.state_dict()),
@@ -335,6 +337,7 @@ class PINNTrainer:
         self.step = state["step"]
         self._elapsed = state["elapsed"]
         self._lbfgs_done = state["lbfgs_done"]
+        self._plans = {k: frozenset(tuple(r) for r in v) for k, v in state.get("plans", {}).items()}
         self.history = copy.deepcopy(state["history"])
         self._round = None
 

@@ -8,6 +8,7 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor, nn
 
+from ..jets import JET_ACTIVATIONS, mlp_jet
 from .activations import INIT_BY_ACTIVATION, activation, init_linear
 
 __all__ = ["InputScaling", "FourierFeatures", "MLP", "ResidualMLP"]
@@ -126,6 +127,15 @@ class MLP(_Net):
         for layer in self.hidden:
             h = self.act(layer(h))
         return self.head(h)
+
+    @property
+    def supports_jet(self) -> bool:
+        """Whether :meth:`jet` has a rule for this net's activation."""
+        return self.activation_name in JET_ACTIVATIONS
+
+    def jet(self, x: Tensor, first: Sequence[int], second: Sequence[tuple] = ()):
+        """Value and input derivatives in one forward pass (:func:`pinnkit.jets.mlp_jet`)."""
+        return mlp_jet(self, x, first, second)
 
 
 class ResidualMLP(_Net):

@@ -1,6 +1,7 @@
 """Networks: plain ``torch.nn.Module``s with no PDE knowledge."""
 
 from .activations import ACTIVATIONS, INIT_BY_ACTIVATION, activation, init_linear
+from .deeponet import DeepONet, PeriodicEmbedding
 from .meanfield import MeanFieldTwoLayer
 from .mlp import MLP, FourierFeatures, InputScaling, ResidualMLP
 
@@ -14,4 +15,6 @@ __all__ = [
     "FourierFeatures",
     "InputScaling",
     "MeanFieldTwoLayer",
+    "DeepONet",
+    "PeriodicEmbedding",
 ]

@@ -1,0 +1,151 @@
+"""DeepONet (Lu, Jin, Pang, Zhang & Karniadakis 2021, Nat. Mach. Intell. 3): an operator G mapping an input
+function u, seen through its values at m fixed sensors, to a function of y = (x, t):
+
+    G_θ(u)(y) = Σ_{k=1}^{q} b_k(u(x_1), …, u(x_m)) · τ_k(y) + b_0,
+
+with the branch net b: R^m → R^q, the trunk net τ: R^d → R^q (both :class:`~pinnkit.nets.MLP`) and a
+trainable bias b_0.  For ``n_out`` outputs both nets emit q·n_out numbers and output j uses the j-th block
+of q ("split branch and trunk", Lu et al. 2022, CMAME 393).  As in Lu et al. the trunk's last layer is
+followed by the activation as well (``trunk_output_activation``).
+
+The trunk input may be embedded first: ``fourier_features > 0`` uses random Fourier features
+γ(y) = [cos By, sin By], B ~ N(0, σ²) (Wang, Wang & Perdikaris 2021); ``periodic=(L, K)`` replaces the first
+coordinate x by [cos(2πkx/L), sin(2πkx/L)]_{k=1..K}, which makes every output exactly L-periodic in x.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import nullcontext
+from typing import Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor, nn
+
+from ..validation import check_int, check_positive
+from .mlp import MLP, FourierFeatures
+
+__all__ = ["DeepONet", "PeriodicEmbedding"]
+
+
+class PeriodicEmbedding(nn.Module):
+    """``(x, rest) ↦ (cos(2πkx/L), sin(2πkx/L) for k = 1..K, rest)``: exact L-periodicity in the first column."""
+
+    def __init__(self, period: float = 1.0, n_modes: int = 4):
+        super().__init__()
+        check_positive("period", period)
+        check_int("n_modes", n_modes, 1)
+        self.period, self.n_modes = float(period), int(n_modes)
+        self.register_buffer("k", 2.0 * math.pi * torch.arange(1, n_modes + 1, dtype=torch.get_default_dtype()) / period)
+
+    def out_dim(self, in_dim: int) -> int:
+        return 2 * self.n_modes + in_dim - 1
+
+    def forward(self, y: Tensor) -> Tensor:
+        z = y[:, :1] * self.k
+        return torch.cat([torch.cos(z), torch.sin(z), y[:, 1:]], dim=-1)
+
+
+class DeepONet(nn.Module):
+    """Unstacked DeepONet ``G_θ(u)(y) = Σ_k b_k(u) τ_k(y) + b_0`` (Lu et al. 2021).
+
+    Args:
+        m_sensors: number m of sensor values the branch net reads.
+        coord_dim: dimension d of the trunk input y (2 for (x, t)).
+        q: common output dimension of branch and trunk (per output).
+        n_out: number of outputs; branch and trunk then emit ``q · n_out`` numbers.
+        branch / trunk ``width`` and ``depth``: hidden layers of the two MLPs.
+        activation: hidden activation of both nets (see :mod:`pinnkit.nets.activations`).
+        trunk_output_activation: apply the activation to the trunk's output too (Lu et al. 2021).
+        fourier_features, fourier_sigma: random Fourier features on the (embedded) trunk input; 0 = none.
+        periodic: ``(period, n_modes)`` for an exactly periodic first trunk coordinate, or None.
+        trunk_input_bounds: ``(lower, upper)`` box of y mapped onto [-1, 1]^d before the embedding.
+        seed: seeds parameter initialisation and the Fourier matrix (None = torch's global generator).
+    """
+
+    def __init__(
+        self,
+        m_sensors: int,
+        coord_dim: int = 2,
+        q: int = 64,
+        n_out: int = 1,
+        branch_width: int = 64,
+        branch_depth: int = 3,
+        trunk_width: int = 64,
+        trunk_depth: int = 3,
+        activation: str = "tanh",
+        trunk_output_activation: bool = True,
+        fourier_features: int = 0,
+        fourier_sigma: float = 1.0,
+        periodic: Optional[Tuple[float, int]] = None,
+        trunk_input_bounds: Optional[Tuple[Sequence[float], Sequence[float]]] = None,
+        seed: Optional[int] = None,
+    ):
+        super().__init__()
+        self.m_sensors = check_int("m_sensors", m_sensors, 1)
+        self.coord_dim = check_int("coord_dim", coord_dim, 1)
+        self.q = check_int("q", q, 1)
+        self.n_out = check_int("n_out", n_out, 1)
+        check_int("fourier_features", fourier_features, 0)
+        if trunk_input_bounds is not None and periodic is not None:
+            raise ValueError("periodic and trunk_input_bounds exclude each other: the periodic embedding needs raw x")
+        if not isinstance(trunk_output_activation, bool):
+            raise ValueError(f"trunk_output_activation must be True or False, got {trunk_output_activation!r}")
+        self.config = dict(m_sensors=m_sensors, coord_dim=coord_dim, q=q, n_out=n_out, branch_width=branch_width,
+                           branch_depth=branch_depth, trunk_width=trunk_width, trunk_depth=trunk_depth,
+                           activation=activation, trunk_output_activation=trunk_output_activation,
+                           fourier_features=fourier_features, fourier_sigma=fourier_sigma,
+                           periodic=None if periodic is None else [float(periodic[0]), int(periodic[1])],
+                           trunk_input_bounds=trunk_input_bounds, seed=seed)
+        ctx = torch.random.fork_rng(devices=[]) if seed is not None else nullcontext()
+        with ctx:
+            if seed is not None:
+                torch.manual_seed(seed)
+            self.periodic = PeriodicEmbedding(*periodic) if periodic is not None else None
+            trunk_in = self.periodic.out_dim(coord_dim) if self.periodic is not None else coord_dim
+            fourier = (FourierFeatures(trunk_in, fourier_features, fourier_sigma, seed=None if seed is None else seed + 1)
+                       if fourier_features > 0 else None)
+            self.branch = MLP(m_sensors, q * n_out, branch_width, branch_depth, activation)
+            self.trunk = MLP(trunk_in, q * n_out, trunk_width, trunk_depth, activation, fourier=fourier,
+                             input_bounds=trunk_input_bounds)
+        self.trunk_output_activation = trunk_output_activation
+        self.bias = nn.Parameter(torch.zeros(n_out))
+
+    # ------------------------------------------------------------ the two nets
+    def branch_features(self, u: Tensor) -> Tensor:
+        """b(u): (B, m) → (B, n_out, q)."""
+        if u.dim() != 2 or u.shape[1] != self.m_sensors:
+            raise ValueError(f"u must have shape (n_functions, m_sensors={self.m_sensors}), got {tuple(u.shape)}")
+        return self.branch(u).reshape(u.shape[0], self.n_out, self.q)
+
+    def trunk_features(self, y: Tensor) -> Tensor:
+        """τ(y): (P, d) → (P, n_out, q)."""
+        if y.dim() != 2 or y.shape[1] != self.coord_dim:
+            raise ValueError(f"y must have shape (n_points, coord_dim={self.coord_dim}), got {tuple(y.shape)}")
+        z = self.periodic(y) if self.periodic is not None else y
+        t = self.trunk(z)
+        if self.trunk_output_activation:
+            t = self.trunk.act(t)
+        return t.reshape(y.shape[0], self.n_out, self.q)
+
+    # ------------------------------------------------------------ evaluation
+    def forward(self, u: Tensor, y: Tensor) -> Tensor:
+        """Cartesian product: every function at every point.  u (B, m), y (P, d) → (B, P) for one output,
+        (B, P, n_out) otherwise: ``out[i, p, j] = Σ_k b[i, j, k] τ[p, j, k] + b0[j]``."""
+        out = torch.einsum("bjk,pjk->bpj", self.branch_features(u), self.trunk_features(y)) + self.bias
+        return out[..., 0] if self.n_out == 1 else out
+
+    def pointwise(self, u: Tensor, y: Tensor, index: Optional[Tensor] = None) -> Tensor:
+        """Paired evaluation: row i of y belongs to function ``index[i]`` of u (or to row i of u when index is
+        None).  Returns (N,) for one output, (N, n_out) otherwise.  The branch runs once per function."""
+        b = self.branch_features(u)
+        if index is not None:
+            b = b[index]
+        elif b.shape[0] != y.shape[0]:
+            raise ValueError(f"u and y need the same number of rows without index, got {b.shape[0]} and {y.shape[0]}")
+        out = (b * self.trunk_features(y)).sum(-1) + self.bias
+        return out[:, 0] if self.n_out == 1 else out
+
+    def n_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+

@@ -48,6 +48,7 @@ class MeanFieldTwoLayer(nn.Module):
             if int(value) != value or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value}")
         self.in_dim, self.n, self.out_dim = in_dim, n, out_dim
+        self.weight_scale, self.bias_scale, self.output_scale = float(weight_scale), float(bias_scale), float(output_scale)
         self.activation_name = activation
         self.act = make_activation(activation)
         self.scaling = InputScaling(*input_bounds) if input_bounds is not None else None
@@ -72,6 +73,24 @@ class MeanFieldTwoLayer(nn.Module):
     def param_groups(self, lr: float) -> List[dict]:
         """Optimiser parameter groups with the mean-field step ``lr · n`` (for GD/SGD)."""
         return [{"params": [self.c, self.w, self.b], "lr": lr * self.lr_scale}]
+
+    def sample_initial(self, k: int, generator: Optional[torch.Generator] = None) -> Tensor:
+        """``k`` fresh particles ``(c, w, b)`` from the initial measure (the law of ``__init__``), shape
+        ``(k, out_dim + in_dim + 1)`` in the net's dtype and device (used for reinjection)."""
+        ref = self.w
+        w = torch.randn(k, self.in_dim, generator=generator) * self.weight_scale / self.in_dim**0.5
+        b = torch.randn(k, generator=generator) * self.bias_scale
+        c = torch.randn(k, self.out_dim, generator=generator) * self.output_scale
+        return torch.cat([c, w, b[:, None]], dim=1).to(dtype=ref.dtype, device=ref.device)
+
+    @torch.no_grad()
+    def set_particles(self, index: Tensor, theta: Tensor) -> None:
+        """Overwrite the particles at ``index`` with rows ``θ = (c, w, b)`` of ``theta`` (in place)."""
+        m, d = self.out_dim, self.in_dim
+        theta = theta.to(dtype=self.w.dtype, device=self.w.device)
+        self.c[index] = theta[:, :m]
+        self.w[index] = theta[:, m:m + d]
+        self.b[index] = theta[:, m + d]
 
     def particles(self) -> Tensor:
         """The particle array ``θ_i = (c_i, w_i, b_i)``, shape ``(n, out_dim + in_dim + 1)`` (detached)."""

@@ -1,0 +1,427 @@
+r"""Mean-field training of :class:`~pinnkit.nets.MeanFieldTwoLayer`: gradient flow of the particle measure,
+optionally with birth–death, for PINN risks and plain regression.
+
+**Setting** (Mei, Montanari & Nguyen 2018; Rotskoff & Vanden-Eijnden 2018; Chizat & Bach 2018). The net
+``f_μ(x) = ∫ φ(x; θ) dμ(θ)``, ``φ(x; θ) = c σ(w·x + b)``, with ``μ = μ_n = (1/n) Σ_i δ_{θ_i}``. An energy
+``E(μ)`` that depends on ``μ`` through ``f_μ`` has first variation (potential)
+``V(θ; μ) = δE/δμ(θ) = lim_{ε→0} [E(μ + ε δ_θ) − E(μ)] / ε = DE[f_μ](φ_θ)``, the derivative of ``E`` in the
+direction of one more unit's output ``φ_θ``.
+
+**PINN risk.** ``E(μ) = w_r mean_x |R[f_μ](x)|² + Σ_c w_c mean_y |B_c[f_μ](y)|²`` (residual ``R`` at collocation
+points, condition residuals ``B_c``; :func:`pinnkit.losses.loss_terms`). Its first variation is
+
+``V(θ; μ) = 2 w_r mean_x ⟨R[f_μ](x), DR[f_μ](φ_θ)(x)⟩ + 2 Σ_c w_c mean_y ⟨B_c[f_μ](y), DB_c[f_μ](φ_θ)(y)⟩``
+
+with ``DR[f](φ)`` the Fréchet derivative (linearisation) of the residual operator at ``f``:
+
+* heat ``R[f] = f_t − κΔf`` is affine: ``DR[f](φ) = φ_t − κΔφ``;
+* viscous Burgers ``R[f] = f_t + f f_x − ν f_xx``: ``DR[f](φ) = φ_t + f φ_x + φ f_x − ν φ_xx``;
+* initial/Dirichlet data ``B[f] = f − g``: ``DB(φ) = φ``; Neumann ``∂_n f − g``: ``∂_n φ``; periodic
+  ``f(x+p) − f(x)``: ``φ(x+p) − φ(x)``.
+
+For regression ``E = ½ mean_x |f_μ(x) − y(x)|²``: ``V(θ; μ) = mean_x ⟨f_μ(x) − y(x), φ_θ(x)⟩``.
+
+**Per-particle potentials for free.** ``f_μ`` is linear in each output weight, ``∂f/∂c_i = σ(w_i·x + b_i)/n``,
+and ``φ_{θ_i} = c_i σ(w_i·x + b_i)``, so by linearity of ``DE[f]``
+``⟨c_i, ∂E/∂c_i⟩ = DE[f](c_i σ_i)/n = V(θ_i)/n``, i.e. ``V(θ_i) = n ⟨c_i, ∂E/∂c_i⟩``, exactly, for any such
+``E`` (no linearisation of the PDE by hand); likewise ``∇_θ V(θ_i) = n ∇_{θ_i} E``. One backward pass of
+the loss gives both the velocity field and all ``n`` potentials. :func:`potential_at` evaluates ``V`` at
+arbitrary ``θ`` (not particles) by differentiating ``E(f_μ + Σ_j ε_j φ_{θ_j})`` in ``ε`` at 0.
+
+**Gradient flow, mean-field time.** ``dθ_i/dt = −∇_θ V(θ_i; μ_t)``, discretised by explicit Euler with step
+``dt``: ``θ_i ← θ_i − dt ∇_θ V(θ_i) = θ_i − (dt·n) ∂E/∂θ_i``, i.e. plain gradient descent with learning
+rate ``dt · n`` (``MeanFieldTwoLayer.lr_scale``), so each neuron moves ``O(dt)`` per step whatever ``n`` is.
+Energy dissipation ``dE/dt = −∫ |∇_θ V|² dμ = −n Σ_i |∂E/∂θ_i|²`` is recorded as ``dissipation``.
+
+**Birth–death** (Rotskoff, Jelassi, Bruna & Vanden-Eijnden 2019, arXiv 1902.01843):
+``∂_t μ = ∇·(μ∇V) − α (V − V̄) μ``, ``V̄ = ∫ V dμ``. Particle scheme (their Algorithm, as summarised in the
+project's theory notes), applied after the transport step by operator splitting with the potentials
+``V_i = V(θ_i)`` of the step's start: ``β_i = α (V_i − V̄_n)``; independently for each ``i`` an event fires with
+probability ``min(1, |β_i| dt)``; events are processed in random order; if ``β_i > 0`` particle ``i`` is
+killed and replaced by a copy of a uniformly chosen other particle, if ``β_i < 0`` it is cloned onto a
+uniformly chosen other particle (which is overwritten). Every event is one death and one birth, so ``n`` is
+exactly preserved ("kill one, clone another in pairs"); in expectation the two random partners cancel and the
+measure follows ``−α (V − V̄) μ``. With ``α = 0`` no event can fire and the scheme is the gradient flow
+bit for bit. Optional reinjection at rate ``γ``: each particle is independently replaced with probability
+``γ dt`` by a fresh draw from the initial measure, i.e. the extra term ``γ (μ_0 − μ)`` (our choice of
+reinjection; it keeps full support). The authors' notebooks switch birth–death off for a final stretch of
+plain gradient descent: ``birth_death_until``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from .losses import loss_terms, mean_square, total_loss
+from .metrics import problem_errors
+from .nets import MeanFieldTwoLayer
+from .sampling import Batch, Sampler, evaluation_points
+from .trainer import TrainingDiverged
+
+__all__ = [
+    "RegressionEnergy",
+    "PINNEnergy",
+    "MeanFieldConfig",
+    "MeanFieldTrainer",
+    "MeanFieldResult",
+    "particle_potentials",
+    "potential_at",
+    "perturbed_energy",
+    "train_meanfield_pinn",
+    "train_meanfield_regression",
+]
+
+Terms = Dict[str, Tensor]
+
+
+# =========================================================================== energies
+class RegressionEnergy:
+    """``E = ½ mean_x |f(x) − y(x)|²`` (sum over output components) on fixed data ``(x, y)``."""
+
+    def __init__(self, x: Tensor, y: Tensor):
+        if y.dim() == 1:
+            y = y[:, None]
+        if x.shape[0] != y.shape[0]:
+            raise ValueError(f"x and y must have the same number of rows, got {x.shape[0]} and {y.shape[0]}")
+        self.x, self.y = x, y
+
+    def __call__(self, model: Callable[[Tensor], Tensor], step: int = 0) -> Tuple[Tensor, Terms]:
+        e = 0.5 * mean_square(model(self.x) - self.y)
+        return e, {"data": e}
+
+
+class PINNEnergy:
+    """The PINN risk ``E = Σ_name w_name · term_name`` of :func:`pinnkit.losses.loss_terms` (the PDE term has
+    weight 1 unless ``weights`` names ``"pde"``; conditions ``condition_weight`` unless named) on the points of a
+    :class:`~pinnkit.sampling.Sampler` (its ``resample_every`` round at each step)."""
+
+    def __init__(self, problem, sampler: Optional[Sampler] = None, weights: Optional[Mapping[str, float]] = None,
+                 condition_weight: float = 1.0, method: str = "autograd", dtype: torch.dtype = torch.float64):
+        self.problem = problem
+        self.sampler = sampler if sampler is not None else Sampler(problem, 256, 64, 64)
+        self.weights = {**{c.name: float(condition_weight) for c in problem.conditions()}, **dict(weights or {})}
+        self.method, self.dtype = method, dtype
+        self._round: Optional[int] = None
+        self._batch: Optional[Batch] = None
+
+    def batch(self, step: int = 0) -> Batch:
+        r = self.sampler.round_of(step)
+        if r != self._round:
+            self._batch, self._round = self.sampler.draw(r, dtype=self.dtype), r
+        return self._batch
+
+    def __call__(self, model: Callable[[Tensor], Tensor], step: int = 0) -> Tuple[Tensor, Terms]:
+        terms = loss_terms(self.problem, model, self.batch(step), method=self.method)
+        return total_loss(terms, self.weights), terms
+
+
+Energy = Callable[..., Tuple[Tensor, Terms]]
+
+
+# =========================================================================== potentials
+def particle_potentials(model: MeanFieldTwoLayer, energy: Energy, step: int = 0
+                        ) -> Tuple[Tensor, Tensor, List[Tensor], Terms]:
+    """``(E, V, grads, terms)``: the energy, the potentials ``V_i = V(θ_i) = n ⟨c_i, ∂E/∂c_i⟩`` (shape ``(n,)``),
+    the parameter gradients ``[∂E/∂c, ∂E/∂w, ∂E/∂b]`` from one backward pass (see the module docstring) and
+    the energy's detached terms."""
+    e, terms = energy(model, step)
+    grads = list(torch.autograd.grad(e, [model.c, model.w, model.b]))
+    V = model.n * (model.c.detach() * grads[0]).sum(dim=1)
+    return e.detach(), V, grads, {k: v.detach() for k, v in terms.items()}
+
+
+class _Perturbed(nn.Module):
+    """``f_μ(x) + Σ_j ε_j φ(x; θ_j)``: the net of the measure ``μ + Σ_j ε_j δ_{θ_j}``."""
+
+    def __init__(self, model: MeanFieldTwoLayer, theta: Tensor, eps: Tensor):
+        super().__init__()
+        self.model, self.eps = model, eps
+        m, d = model.out_dim, model.in_dim
+        self.tc, self.tw, self.tb = theta[:, :m], theta[:, m:m + d], theta[:, m + d]
+
+    def forward(self, x: Tensor) -> Tensor:
+        xs = self.model.scaling(x) if self.model.scaling is not None else x
+        phi = self.model.act(xs @ self.tw.T + self.tb)
+        return self.model(x) + phi @ (self.eps[:, None] * self.tc)
+
+
+def perturbed_energy(model: MeanFieldTwoLayer, energy: Energy, theta: Tensor, eps: Tensor, step: int = 0) -> Tensor:
+    """``E(μ + Σ_j ε_j δ_{θ_j})`` for particles ``theta`` (``(k, out_dim + in_dim + 1)``) of masses ``eps``."""
+    theta = theta.to(dtype=model.w.dtype, device=model.w.device)
+    return energy(_Perturbed(model, theta, eps), step)[0]
+
+
+def potential_at(model: MeanFieldTwoLayer, energy: Energy, theta: Tensor, step: int = 0) -> Tensor:
+    """``V(θ_j; μ) = ∂/∂ε_j E(μ + Σ_j ε_j δ_{θ_j}) |_{ε=0}`` at arbitrary particles ``theta``, shape ``(k,)``."""
+    eps = torch.zeros(theta.shape[0], dtype=model.w.dtype, device=model.w.device, requires_grad=True)
+    return torch.autograd.grad(perturbed_energy(model, energy, theta, eps, step), eps)[0]
+
+
+# =========================================================================== trainer
+@dataclass
+class MeanFieldConfig:
+    """Mean-field flow settings.
+
+    ``dt``: Euler step of the flow in mean-field time (parameter learning rate ``dt · n``); ``steps``;
+    ``alpha``: birth–death rate (``None`` or 0: plain gradient flow; 0 still runs the birth–death code path);
+    ``reinject``: reinjection rate ``γ`` from the initial measure; ``birth_death_until``: last step at which
+    birth–death/reinjection act (``None``: all steps); ``seed``: the birth–death random stream;
+    ``record_every``: steps between history records; ``eval_every``: steps between ``evaluate`` calls (0: end
+    only)."""
+
+    dt: float = 0.05
+    steps: int = 1000
+    alpha: Optional[float] = None
+    reinject: float = 0.0
+    birth_death_until: Optional[int] = None
+    seed: int = 0
+    record_every: int = 10
+    eval_every: int = 0
+
+    def validate(self) -> "MeanFieldConfig":
+        if not (self.dt > 0 and math.isfinite(self.dt)):
+            raise ValueError(f"dt must be a finite number > 0, got {self.dt!r}")
+        for name in ("steps", "record_every", "eval_every", "seed"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < (1 if name == "record_every" else 0):
+                raise ValueError(f"{name} must be a non-negative integer (record_every >= 1), got {v!r}")
+        if self.alpha is not None and not (self.alpha >= 0 and math.isfinite(self.alpha)):
+            raise ValueError(f"alpha must be None or a finite number >= 0, got {self.alpha!r}")
+        if not (self.reinject >= 0 and math.isfinite(self.reinject)):
+            raise ValueError(f"reinject must be a finite number >= 0, got {self.reinject!r}")
+        return self
+
+    @property
+    def birth_death(self) -> bool:
+        return self.alpha is not None or self.reinject > 0
+
+
+def _new_history() -> dict:
+    return {"step": [], "t": [], "energy": [], "terms": {}, "dissipation": [], "potential_var": [],
+            "births": [], "reinjected": [], "wall": [], "eval": {"step": []}}
+
+
+class MeanFieldTrainer:
+    """Explicit-Euler mean-field gradient flow of a :class:`MeanFieldTwoLayer`, with optional birth–death.
+
+    ``energy(model, step) -> (E, terms)`` (a :class:`PINNEnergy`, :class:`RegressionEnergy` or any callable
+    of that form); ``evaluate(model) -> {name: float}`` is called every ``config.eval_every`` steps and at the
+    end. History (every ``record_every`` steps and at the end): ``step``, flow time ``t = step·dt``,
+    ``energy`` ``E(θ^k)``, the unweighted ``terms``, ``dissipation`` ``n Σ_i |∂E/∂θ_i|² = ∫|∇V|²dμ``,
+    ``potential_var`` ``∫ (V − V̄)² dμ``, cumulative birth–death ``births`` (events, each one death + one birth)
+    and ``reinjected``, ``wall`` seconds. A non-finite energy restores the particles of the last record and
+    raises :class:`pinnkit.trainer.TrainingDiverged`.
+    """
+
+    def __init__(self, model: MeanFieldTwoLayer, energy: Energy, config: Optional[MeanFieldConfig] = None,
+                 evaluate: Optional[Callable[[nn.Module], Mapping[str, float]]] = None):
+        if not isinstance(model, MeanFieldTwoLayer):
+            raise TypeError(f"MeanFieldTrainer trains a MeanFieldTwoLayer, got {type(model).__name__}")
+        self.model, self.energy = model, energy
+        self.config = (config or MeanFieldConfig()).validate()
+        self.evaluate = evaluate
+        self.generator = torch.Generator().manual_seed(self.config.seed)
+        self.step_count = 0
+        self.births = 0
+        self.reinjected = 0
+        self.history = _new_history()
+        self._good: Tuple[int, Tensor] = (0, model.particles().clone())
+        self._wall = 0.0
+        self._t0 = time.perf_counter()
+
+    # ------------------------------------------------------------------ one step
+    def step(self) -> Tuple[Tensor, Tensor, List[Tensor]]:
+        """One Euler step of the flow (then birth–death if configured); returns ``(E, V, grads)`` at the
+        step's start (recorded in the history when the step is a multiple of ``record_every``)."""
+        model, cfg, k = self.model, self.config, self.step_count
+        with torch.enable_grad():
+            e, V, grads, terms = particle_potentials(model, self.energy, k)
+        if k % cfg.record_every == 0:
+            self._record(k, e, V, grads, terms)
+        if not torch.isfinite(e):
+            good_step, theta = self._good
+            model.set_particles(torch.arange(model.n), theta)
+            raise TrainingDiverged(k, float(e), good_step, None)
+        with torch.no_grad():
+            lr = cfg.dt * model.lr_scale
+            for p, g in zip((model.c, model.w, model.b), grads):
+                p.add_(g, alpha=-lr)
+        if cfg.birth_death and (cfg.birth_death_until is None or k <= cfg.birth_death_until):
+            self._birth_death(V.detach())
+        self.step_count += 1
+        return e, V, grads
+
+    def _birth_death(self, V: Tensor) -> None:
+        """The particle scheme of the module docstring on the current (post-transport) particles."""
+        cfg, model, g = self.config, self.model, self.generator
+        n = model.n
+        theta = model.particles().clone()
+        changed = False
+        alpha = cfg.alpha or 0.0
+        if cfg.alpha is not None:
+            beta = (alpha * (V - V.mean())).to(torch.float64).cpu()
+            u = torch.rand(n, generator=g, dtype=torch.float64)
+            fire = torch.nonzero(u < (beta.abs() * cfg.dt).clamp(max=1.0)).flatten()
+            if fire.numel():
+                order = fire[torch.randperm(fire.numel(), generator=g)]
+                others = torch.randint(0, n - 1, (order.numel(),), generator=g)
+                th = theta.cpu().numpy().copy()
+                for i, j in zip(order.tolist(), others.tolist()):
+                    j = j + (j >= i)  # uniform over the other n − 1 particles
+                    if beta[i] > 0:
+                        th[i] = th[j]  # death of i, birth of a copy of j
+                    else:
+                        th[j] = th[i]  # birth of a copy of i, death of j
+                theta = torch.as_tensor(th, dtype=theta.dtype, device=theta.device)
+                self.births += int(order.numel())
+                changed = True
+        if cfg.reinject > 0:
+            u = torch.rand(n, generator=g, dtype=torch.float64)
+            idx = torch.nonzero(u < min(1.0, cfg.reinject * cfg.dt)).flatten()
+            if idx.numel():
+                theta[idx.to(theta.device)] = model.sample_initial(idx.numel(), generator=g)
+                self.reinjected += int(idx.numel())
+                changed = True
+        if changed:
+            model.set_particles(torch.arange(n), theta)
+
+    # ------------------------------------------------------------------ loop
+    def _record(self, step: int, e: Tensor, V: Tensor, grads: Sequence[Tensor], terms: Optional[Terms] = None) -> None:
+        self._wall = time.perf_counter() - self._t0
+        if torch.isfinite(e):
+            self._good = (step, self.model.particles().clone())
+        h = self.history
+        h["step"].append(step)
+        h["t"].append(step * self.config.dt)
+        h["energy"].append(float(e))
+        n = self.model.n
+        h["dissipation"].append(float(n * sum(gr.pow(2).sum() for gr in grads)))
+        h["potential_var"].append(float((V - V.mean()).pow(2).mean()))
+        h["births"].append(self.births)
+        h["reinjected"].append(self.reinjected)
+        h["wall"].append(self._wall)
+        if terms is not None:
+            for name, v in terms.items():
+                h["terms"].setdefault(name, []).append(float(v))
+
+    def _eval(self) -> None:
+        if self.evaluate is None:
+            return
+        h = self.history["eval"]
+        h["step"].append(self.step_count)
+        for name, v in self.evaluate(self.model).items():
+            h.setdefault(name, []).append(float(v))
+
+    def train(self, steps: Optional[int] = None) -> dict:
+        """Run ``steps`` (default ``config.steps``) steps, then record the final state; returns the history."""
+        cfg = self.config
+        steps = cfg.steps if steps is None else steps
+        self._t0 = time.perf_counter() - self._wall
+        for _ in range(steps):
+            self.step()
+            if cfg.eval_every and self.step_count % cfg.eval_every == 0:
+                self._eval()
+        with torch.enable_grad():
+            e, V, grads, terms = particle_potentials(self.model, self.energy, self.step_count)
+        if not self.history["step"] or self.history["step"][-1] != self.step_count:
+            self._record(self.step_count, e, V, grads, terms)
+        if not (cfg.eval_every and self.step_count % cfg.eval_every == 0):
+            self._eval()
+        return self.history
+
+
+# =========================================================================== one-call helpers
+@dataclass
+class MeanFieldResult:
+    """A trained mean-field net: ``model``, ``history`` (see :class:`MeanFieldTrainer`), final ``energy``,
+    ``errors`` on held-out points (``relative_l2``, ``max_abs_error``), ``wall_s`` and the ``config``."""
+
+    model: MeanFieldTwoLayer
+    history: dict
+    energy: float
+    errors: Dict[str, float]
+    wall_s: float
+    config: dict = field(default_factory=dict)
+
+
+def _held_out_error(problem, n_eval: int, dtype: torch.dtype) -> Callable[[nn.Module], Dict[str, float]]:
+    pts = evaluation_points(problem, n_eval)
+    x = torch.as_tensor(pts, dtype=dtype)
+    truth = problem.reference(torch.as_tensor(pts, dtype=torch.float64)).numpy()
+
+    def evaluate(model: nn.Module) -> Dict[str, float]:
+        with torch.no_grad():
+            pred = model(x).to(torch.float64).numpy()
+        return problem_errors(problem, pred, truth, pts)
+
+    return evaluate
+
+
+def train_meanfield_pinn(problem, n: int = 256, steps: int = 2000, dt: float = 0.05, alpha: Optional[float] = None,
+                         reinject: float = 0.0, birth_death_until: Optional[int] = None, seed: int = 0,
+                         n_domain: int = 256, n_boundary: int = 64, n_initial: int = 64, resample_every: int = 0,
+                         condition_weight: float = 1.0, activation: str = "tanh", dtype: torch.dtype = torch.float64,
+                         n_eval: int = 4096, eval_every: int = 0, record_every: int = 10,
+                         net_options: Optional[dict] = None) -> MeanFieldResult:
+    """Mean-field PINN: a :class:`MeanFieldTwoLayer` of ``n`` particles (drawn from the seed, input box mapped to
+    ``[-1, 1]^D``) trained by :class:`MeanFieldTrainer` on :class:`PINNEnergy` with Sobol points; the held-out
+    relative L2 error on :func:`pinnkit.sampling.evaluation_points` (``n_eval``) when the problem has an exact
+    solution."""
+    g = torch.Generator().manual_seed(seed)
+    model = MeanFieldTwoLayer(problem.input_dim, n=n, out_dim=problem.n_outputs, activation=activation,
+                              input_bounds=(problem.input_lower, problem.input_upper), generator=g,
+                              **dict(net_options or {})).to(dtype)
+    sampler = Sampler(problem, n_domain, n_boundary, n_initial, resample_every=resample_every, seed=seed)
+    energy = PINNEnergy(problem, sampler, condition_weight=condition_weight, dtype=dtype)
+    evaluate = _held_out_error(problem, n_eval, dtype) if problem.has_exact else None
+    cfg = MeanFieldConfig(dt=dt, steps=steps, alpha=alpha, reinject=reinject, birth_death_until=birth_death_until,
+                          seed=seed, record_every=record_every, eval_every=eval_every)
+    trainer = MeanFieldTrainer(model, energy, cfg, evaluate)
+    t0 = time.perf_counter()
+    hist = trainer.train()
+    wall = time.perf_counter() - t0
+    ev = hist["eval"]
+    errors = {k: v[-1] for k, v in ev.items() if k != "step" and v}
+    config = {"problem": {"name": problem.name, **problem.params}, "n": n, "activation": activation,
+              "sampler": {"n_domain": n_domain, "n_boundary": n_boundary, "n_initial": n_initial,
+                          "resample_every": resample_every},
+              "condition_weight": condition_weight, "dtype": str(dtype), "train": asdict(cfg)}
+    return MeanFieldResult(model, hist, hist["energy"][-1], errors, wall, config)
+
+
+def train_meanfield_regression(x: Tensor, y: Tensor, n: int = 256, steps: int = 2000, dt: float = 0.1,
+                               alpha: Optional[float] = None, reinject: float = 0.0,
+                               birth_death_until: Optional[int] = None, seed: int = 0, activation: str = "tanh",
+                               x_test: Optional[Tensor] = None, y_test: Optional[Tensor] = None,
+                               record_every: int = 10, net_options: Optional[dict] = None) -> MeanFieldResult:
+    """Mean-field regression ``E = ½ mean |f − y|²`` on ``(x, y)`` (their dtype); ``errors`` holds the relative
+    L2 error on ``(x_test, y_test)`` when given."""
+    if y.dim() == 1:
+        y = y[:, None]
+    g = torch.Generator().manual_seed(seed)
+    model = MeanFieldTwoLayer(x.shape[1], n=n, out_dim=y.shape[1], activation=activation, generator=g,
+                              **dict(net_options or {})).to(x.dtype)
+    evaluate = None
+    if x_test is not None and y_test is not None:
+        yt = y_test[:, None] if y_test.dim() == 1 else y_test
+
+        def evaluate(m: nn.Module) -> Dict[str, float]:
+            with torch.no_grad():
+                r = m(x_test) - yt
+            return {"relative_l2": float(r.norm() / yt.norm()), "mse": float(r.pow(2).mean())}
+
+    cfg = MeanFieldConfig(dt=dt, steps=steps, alpha=alpha, reinject=reinject, birth_death_until=birth_death_until,
+                          seed=seed, record_every=record_every)
+    trainer = MeanFieldTrainer(model, RegressionEnergy(x, y), cfg, evaluate)
+    t0 = time.perf_counter()
+    hist = trainer.train()
+    wall = time.perf_counter() - t0
+    errors = {k: v[-1] for k, v in hist["eval"].items() if k != "step" and v}
+    return MeanFieldResult(model, hist, hist["energy"][-1], errors, wall, {"n": n, "train": asdict(cfg)})

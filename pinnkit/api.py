@@ -59,6 +59,7 @@ def solve(
     decay_every: int = 200,
     optimizer: str = "adam",
     quasi_newton: str = "lbfgs",
+    compile: bool = False,
     lbfgs_history: int = 50,
     lbfgs_chunk: int = 20,
     n_domain: int = 1000,
@@ -112,7 +113,7 @@ def solve(
     check_int("track_every", track_every, 0)
     config = TrainConfig(
         adam_steps=steps, lbfgs_steps=lbfgs_steps, lr=lr, lr_decay=lr_decay, decay_every=decay_every,
-        optimizer=optimizer, quasi_newton=quasi_newton, lbfgs_history=lbfgs_history, lbfgs_chunk=lbfgs_chunk,
+        optimizer=optimizer, quasi_newton=quasi_newton, compile=compile, lbfgs_history=lbfgs_history, lbfgs_chunk=lbfgs_chunk,
         weights={**{c.name: condition_weight for c in problem.conditions()}, **dict(weights or {})},
         grad_penalty=grad_penalty, gpinn_penalty=gpinn_penalty, method=method, dtype=dtype, device=device,
         checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every, progress=progress,

@@ -43,11 +43,13 @@ def loss_terms(
     method: str = "autograd",
     penalties: Iterable[str] = (),
     plans: Optional[Dict[str, frozenset]] = None,
+    update_plans: bool = True,
 ) -> Dict[str, Tensor]:
     """Unweighted loss terms ``{"pde": …, <condition name>: …, <penalty>: …}``.
 
     With ``method="taylor"``, ``plans`` (a dict the caller keeps between calls) maps each term to the
-    derivatives its residual asked for; it is filled on the first call and used from then on.
+    derivatives its residual asked for; it is filled on the first call and used from then on
+    (``update_plans=False`` leaves it as it is, e.g. inside a compiled graph).
     """
     penalties = tuple(penalties)
     created: Dict[str, list] = {}
@@ -75,7 +77,7 @@ def loss_terms(
     for c in problem.conditions():
         if c.name not in skip:
             terms[c.name] = mean_square(c.residual(fields_for(c.name), batch.conditions[c.name]))
-    if plans is not None and method == "taylor":
+    if plans is not None and method == "taylor" and update_plans:
         for term, fs in created.items():
             plans[term] = frozenset(plans.get(term, frozenset())).union(*(g.requests for g in fs))
     return terms

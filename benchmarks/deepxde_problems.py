@@ -16,6 +16,8 @@ weights that pinnkit uses, with training time measured the way pinnkit's trainer
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -37,9 +39,15 @@ def import_deepxde():
 
     if dde.backend.backend_name != "pytorch":
         raise RuntimeError(f"DeepXDE backend is {dde.backend.backend_name!r}; set DDE_BACKEND=pytorch")
-    dde.config.set_default_float("float32")
+    with quiet():
+        dde.config.set_default_float("float32")
     torch.set_default_device(None)  # None, not "cpu": a default-device mode adds Python work to every op
     return dde
+
+
+def quiet():
+    """Swallow DeepXDE's progress prints ("Compiling model...")."""
+    return contextlib.redirect_stdout(io.StringIO())
 
 
 class Clock:
@@ -218,7 +226,8 @@ def run_deepxde(
 
         cb = [Tracker()]
         loss_weights = weights if any(wt != 1.0 for wt in weights) else None  # None: no per-step weighting
-        model.compile("adam", lr=lr, loss_weights=loss_weights)
+        with quiet():
+            model.compile("adam", lr=lr, loss_weights=loss_weights)
         out: Dict[str, Any] = {}
         w = min(warmup, adam)
         clock.start()
@@ -241,7 +250,8 @@ def run_deepxde(
                                                     maxfun=4 * lbfgs, maxls=50)
             dde.optimizers.config.LBFGS_options["iter_per_step"] = lbfgs_chunk
             dde.optimizers.config.LBFGS_options["fun_per_step"] = 4 * lbfgs_chunk
-            model.compile("L-BFGS", loss_weights=loss_weights)
+            with quiet():
+                model.compile("L-BFGS", loss_weights=loss_weights)
             before = model.train_state.step
             clock.start()
             model.train(display_every=1, verbose=0, callbacks=cb)

@@ -67,10 +67,15 @@ def solve(
     n_initial: int = 400,
     sampling: str = "sobol",
     resample_every: int = 0,
+    adaptive: Optional[str] = None,
+    pool_factor: int = 10,
     weights: Optional[Mapping[str, float]] = None,
     condition_weight: float = 10.0,
     grad_penalty: float = 0.0,
     gpinn_penalty: float = 0.0,
+    balance: Optional[str] = None,
+    balance_every: int = 100,
+    balance_alpha: float = 0.1,
     hard_constraints: Sequence[str] = (),
     method: str = "autograd",
     dtype: str = "float32",
@@ -95,8 +100,12 @@ def solve(
     (the PDE term by 1) unless ``weights`` names it. ``track_every > 0`` records the held-out relative L2
     error during training. ``grad_penalty`` adds ``λ_g mean ‖∇_x u_θ‖²``, ``gpinn_penalty`` adds
     ``λ mean ‖∇R‖²`` (gPINN); ``hard_constraints`` ⊂ ``("initial", "boundary")`` imposes those conditions
-    exactly through an output transform (:class:`pinnkit.constraints.HardConstraints`). All inputs are
-    validated before any training starts.
+    exactly through an output transform (:class:`pinnkit.constraints.HardConstraints`).
+    ``balance="max-mean"|"norm"`` sets the condition weights from gradient statistics every
+    ``balance_every`` Adam steps (:meth:`PINNTrainer._balance`); ``adaptive="rad"`` redraws the interior
+    points every ``resample_every`` steps from a residual-based density (:class:`pinnkit.sampling.Sampler`);
+    ``method="taylor"`` with ``compile=True`` is the fast derivative path. All inputs are validated
+    before any training starts.
 
     The defaults (64×3 tanh net, Adam 2000 steps from lr 3e-3 decaying ×0.9 every 200 steps, then up to
     3000 L-BFGS iterations, 1000 Sobol collocation points, 400 per condition, condition weight 10) took
@@ -115,10 +124,12 @@ def solve(
         adam_steps=steps, lbfgs_steps=lbfgs_steps, lr=lr, lr_decay=lr_decay, decay_every=decay_every,
         optimizer=optimizer, quasi_newton=quasi_newton, compile=compile, lbfgs_history=lbfgs_history, lbfgs_chunk=lbfgs_chunk,
         weights={**{c.name: condition_weight for c in problem.conditions()}, **dict(weights or {})},
-        grad_penalty=grad_penalty, gpinn_penalty=gpinn_penalty, method=method, dtype=dtype, device=device,
+        grad_penalty=grad_penalty, gpinn_penalty=gpinn_penalty, balance=balance, balance_every=balance_every,
+        balance_alpha=balance_alpha, method=method, dtype=dtype, device=device,
         checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every, progress=progress,
     ).validate()
-    sampler = Sampler(problem, n_domain, n_boundary, n_initial, sampling, resample_every, seed)
+    sampler = Sampler(problem, n_domain, n_boundary, n_initial, sampling, resample_every, seed,
+                      adaptive=adaptive, pool_factor=pool_factor)
     net_spec: Dict[str, Any] = {"kind": "custom", "repr": repr(net)} if isinstance(net, nn.Module) else {**DEFAULT_NET, **dict(net or {})}
     model = net if isinstance(net, nn.Module) else build_net(net_spec, problem, seed)
     if hard_constraints:
@@ -148,7 +159,7 @@ def solve(
         "hard_constraints": list(hard_constraints),
         "n_parameters": sum(p.numel() for p in trainer.model.parameters()),
         "sampler": {"n_domain": n_domain, "n_boundary": n_boundary, "n_initial": n_initial, "method": sampling,
-                    "resample_every": resample_every},
+                    "resample_every": resample_every, "adaptive": adaptive, "pool_factor": pool_factor},
         "train": asdict(config),
         "seed": seed,
         "n_eval": len(eval_pts),

@@ -6,16 +6,17 @@ Every draw is a pure function of ``(seed, round, stream)``: resampling every ``k
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from scipy.stats import qmc
 from torch import Tensor
 
-from .validation import check_choice, check_int
+from .validation import check_choice, check_int, check_range
 
 __all__ = ["METHODS", "unit_cube", "Sampler", "Batch", "evaluation_points", "face_points", "split_counts"]
 
@@ -92,6 +93,11 @@ class Sampler:
         method: ``"sobol"``, ``"lhs"`` or ``"uniform"``.
         resample_every: draw new points every ``k`` steps (0: never).
         seed: base seed; round ``r`` uses streams derived from ``(seed, r)``.
+        adaptive: ``None`` or ``"rad"`` — residual-based adaptive distribution (Wu, Zhu, Tan, Kartha & Lu
+            2023, CMAME 403, eq. 2): from round 1 on, the interior points are ``n_domain`` points drawn
+            without replacement from a pool of ``pool_factor · n_domain`` candidates with probability
+            ``p(x) ∝ |R(x)|^k / mean|R|^k + c`` (``|R|`` the Euclidean norm of the residual vector); the
+            caller passes the residual function to :meth:`draw`. ``k = rad_k``, ``c = rad_c``.
     """
 
     def __init__(
@@ -103,6 +109,10 @@ class Sampler:
         method: str = "sobol",
         resample_every: int = 0,
         seed: int = 0,
+        adaptive: Optional[str] = None,
+        pool_factor: int = 10,
+        rad_k: float = 1.0,
+        rad_c: float = 1.0,
     ):
         self.problem = problem
         self.n_domain = check_int("n_domain", n_domain, 1)
@@ -111,6 +121,14 @@ class Sampler:
         self.method = check_choice("method", method, METHODS)
         self.resample_every = check_int("resample_every", resample_every, 0)
         self.seed = check_int("seed", seed, 0)
+        if adaptive is not None:
+            check_choice("adaptive", adaptive, ADAPTIVE)
+            if self.resample_every == 0:
+                raise ValueError("adaptive='rad' needs resample_every >= 1 (points are redrawn every round)")
+        self.adaptive = adaptive
+        self.pool_factor = check_int("pool_factor", pool_factor, 1)
+        self.rad_k = check_range("rad_k", rad_k, 0.0, math.inf)
+        self.rad_c = check_range("rad_c", rad_c, 0.0, math.inf)
 
     def round_of(self, step: int) -> int:
         return step // self.resample_every if self.resample_every else 0
@@ -118,10 +136,15 @@ class Sampler:
     def _seed(self, round_: int, stream: int) -> int:
         return int(np.random.SeedSequence([self.seed, round_, stream]).generate_state(1)[0])
 
-    def draw(self, round_: int = 0, dtype: torch.dtype = torch.float32, device: Union[str, torch.device] = "cpu") -> Batch:
-        """The points of resampling round ``round_``."""
+    def draw(self, round_: int = 0, dtype: torch.dtype = torch.float32, device: Union[str, torch.device] = "cpu",
+             residual: Optional[Callable[[Tensor], Tensor]] = None) -> Batch:
+        """The points of resampling round ``round_``; with ``adaptive="rad"`` and a ``residual`` function
+        (points ``(N, D)`` → residual ``(N,)`` or ``(N, k)``) the interior points follow the RAD density."""
         p = self.problem
-        dom = _scale(unit_cube(self.n_domain, p.input_dim, self.method, self._seed(round_, 0)), p.input_lower, p.input_upper)
+        if self.adaptive == "rad" and residual is not None and round_ > 0:
+            dom = self._rad_points(round_, residual, dtype, device)
+        else:
+            dom = _scale(unit_cube(self.n_domain, p.input_dim, self.method, self._seed(round_, 0)), p.input_lower, p.input_upper)
         conds = {}
         for j, c in enumerate(p.conditions(), start=1):
             loc = c.location(p)
@@ -131,6 +154,33 @@ class Sampler:
                 pts = face_points(p, loc, self.n_boundary, self.method, self._seed(round_, j))
             conds[c.name] = torch.as_tensor(pts, dtype=dtype, device=device)
         return Batch(torch.as_tensor(dom, dtype=dtype, device=device), conds)
+
+    def rad_probabilities(self, r: np.ndarray) -> np.ndarray:
+        """``p_i ∝ |r_i|^k / mean|r|^k + c`` normalised to sum 1 (uniform when the residual vanishes)."""
+        a = np.abs(np.asarray(r, dtype=np.float64)) ** self.rad_k
+        m = a.mean()
+        w = (a / m if m > 0 and np.isfinite(m) else np.zeros_like(a)) + self.rad_c
+        if not w.sum() > 0:
+            w = np.ones_like(a)
+        return w / w.sum()
+
+    def _rad_points(self, round_: int, residual: Callable[[Tensor], Tensor], dtype, device) -> np.ndarray:
+        p = self.problem
+        pool = _scale(unit_cube(self.n_domain * self.pool_factor, p.input_dim, self.method, self._seed(round_, 100)),
+                      p.input_lower, p.input_upper)
+        chunks = []
+        for start in range(0, len(pool), 8192):
+            x = torch.as_tensor(pool[start:start + 8192], dtype=dtype, device=device)
+            r = residual(x).detach()
+            r = r.reshape(len(x), -1).norm(dim=1)
+            chunks.append(r.double().cpu().numpy())
+        prob = self.rad_probabilities(np.concatenate(chunks))
+        rng = np.random.default_rng(self._seed(round_, 101))
+        idx = rng.choice(len(pool), size=self.n_domain, replace=False, p=prob)
+        return pool[np.sort(idx)]
+
+
+ADAPTIVE = ("rad",)
 
 
 def evaluation_points(problem, n: int = 20000, seed: int = 12345) -> np.ndarray:

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .bfgs import BFGS, MAX_DENSE_PARAMETERS
-from .derivatives import METHODS
+from .derivatives import METHODS, Fields
 from .losses import loss_terms, total_loss
 from .sampling import Batch, Sampler
 from .validation import check_choice, check_int, check_positive, check_range
@@ -29,6 +29,7 @@ __all__ = ["TrainConfig", "PINNTrainer", "TrainingDiverged", "Callback", "DTYPES
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 QUASI_NEWTON = ("lbfgs", "bfgs", "ssbfgs")
+BALANCE = ("max-mean", "norm")
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
@@ -68,6 +69,9 @@ class TrainConfig:
     weights: Dict[str, float] = field(default_factory=dict)
     grad_penalty: float = 0.0
     gpinn_penalty: float = 0.0
+    balance: Optional[str] = None
+    balance_every: int = 100
+    balance_alpha: float = 0.1
     method: str = "autograd"
     compile: bool = False
     dtype: str = "float32"
@@ -85,6 +89,10 @@ class TrainConfig:
         check_int("decay_every", self.decay_every, 1)
         check_choice("optimizer", self.optimizer, ("adam", "sgd"))
         check_choice("quasi_newton", self.quasi_newton, QUASI_NEWTON)
+        if self.balance is not None:
+            check_choice("balance", self.balance, BALANCE)
+        check_int("balance_every", self.balance_every, 1)
+        check_range("balance_alpha", self.balance_alpha, 0.0, 1.0, low_open=True)
         check_int("lbfgs_history", self.lbfgs_history, 1)
         check_int("lbfgs_chunk", self.lbfgs_chunk, 1)
         check_choice("method", self.method, METHODS)
@@ -148,6 +156,7 @@ class PINNTrainer:
         self._lbfgs_done = False
         self._plans: Dict[str, frozenset] = {}  # derivative plans of the taylor engine, per loss term
         self._compiled = None  # the compiled objective; False once compilation failed
+        self.balance_weights: Dict[str, float] = {}  # condition weights set by gradient balancing
         self._snapshot = self._state()
 
     # ------------------------------------------------------------- components
@@ -189,9 +198,15 @@ class PINNTrainer:
     def current_batch(self) -> Batch:
         r = self.sampler.round_of(min(self.step, max(self.config.adam_steps - 1, 0)))
         if r != self._round:
-            self.batch = self.sampler.draw(r, dtype=self.dtype, device=self.device)
+            residual = self._residual_values if getattr(self.sampler, "adaptive", None) else None
+            self.batch = self.sampler.draw(r, dtype=self.dtype, device=self.device, residual=residual)
             self._round = r
         return self.batch
+
+    def _residual_values(self, x: Tensor) -> Tensor:
+        """The PDE residual of the current model at ``x`` (no parameter graph), for adaptive sampling."""
+        f = Fields(self.model, x, spatial_dim=self.problem.spatial_dim, method="autograd")
+        return self.problem.residual(f).detach()
 
     @property
     def penalty_weights(self) -> Dict[str, float]:
@@ -204,27 +219,60 @@ class PINNTrainer:
                           penalties=tuple(self.penalty_weights), plans=self._plans)
 
     def loss(self, terms: Mapping[str, Tensor]) -> Tensor:
-        return total_loss(terms, {**self.config.weights, **self.penalty_weights})
+        return total_loss(terms, {**self.config.weights, **self.balance_weights, **self.penalty_weights})
 
-    def _eager_objective(self, batch: Batch, update_plans: bool = True):
-        terms = loss_terms(self.problem, self.model, batch, self.config.method,
-                           penalties=tuple(self.penalty_weights), plans=self._plans, update_plans=update_plans)
-        return self.loss(terms), terms
+    def _eager_terms(self, batch: Batch, update_plans: bool = True) -> Dict[str, Tensor]:
+        return loss_terms(self.problem, self.model, batch, self.config.method,
+                          penalties=tuple(self.penalty_weights), plans=self._plans, update_plans=update_plans)
 
     def objective(self, batch: Batch):
-        """``(weighted loss, unweighted terms)`` on ``batch``; compiled with ``torch.compile`` when
-        ``config.compile`` (after one eager call that learns the taylor plans). If compilation fails
-        (no C++ compiler, unsupported op) the trainer warns once and stays eager."""
-        if not self.config.compile or self._compiled is False or not self._plans and self.config.method == "taylor":
-            return self._eager_objective(batch)
-        if self._compiled is None:
-            self._compiled = torch.compile(lambda b: self._eager_objective(b, update_plans=False), dynamic=False)
-        try:
-            return self._compiled(batch)
-        except Exception as exc:  # pragma: no cover - depends on the toolchain
-            warnings.warn(f"torch.compile failed ({type(exc).__name__}: {exc}); training continues without it")
-            self._compiled = False
-            return self._eager_objective(batch)
+        """``(weighted loss, unweighted terms)`` on ``batch``. With ``config.compile`` the terms come from
+        a ``torch.compile``-d function (after one eager call that learns the taylor plans); the weighting
+        stays outside it, so changing weights never recompiles. If compilation fails (no C++ compiler,
+        unsupported op) the trainer warns once and stays eager."""
+        eager = not self.config.compile or self._compiled is False or (self.config.method == "taylor" and not self._plans)
+        if eager:
+            terms = self._eager_terms(batch)
+        else:
+            if self._compiled is None:
+                self._compiled = torch.compile(lambda b: self._eager_terms(b, update_plans=False), dynamic=False)
+            try:
+                terms = self._compiled(batch)
+            except Exception as exc:  # pragma: no cover - depends on the toolchain
+                warnings.warn(f"torch.compile failed ({type(exc).__name__}: {exc}); training continues without it")
+                self._compiled = False
+                terms = self._eager_terms(batch)
+        return self.loss(terms), terms
+
+    def _balance(self, terms: Mapping[str, Tensor]) -> None:
+        """Gradient-based weights of the condition terms (Wang, Teng & Perdikaris 2021, SIAM J. Sci.
+        Comput. 43(5), Algorithm 1). With ``g_c = ∇_θ L_c`` (unweighted terms):
+
+        * ``"max-mean"``: ``λ̂_c = max_θ |g_pde| / mean_θ |g_c|`` (their eq. 40);
+        * ``"norm"``: ``λ̂_c = ‖g_pde‖ / ‖g_c‖`` (equal gradient norms; Wang et al. 2023, arXiv:2308.08468).
+
+        then ``λ_c ← (1 − α) λ_c + α λ̂_c`` with ``α = balance_alpha``. The PDE weight stays as configured.
+        """
+        cfg = self.config
+        params = [p for p in self.model.parameters() if p.requires_grad]
+
+        def flat(term: Tensor) -> Tensor:
+            gs = torch.autograd.grad(term, params, retain_graph=True, allow_unused=True)
+            return torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(gs, params)])
+
+        g_pde = flat(terms["pde"])
+        ref = float(g_pde.abs().max()) if cfg.balance == "max-mean" else float(g_pde.norm())
+        for name, term in terms.items():
+            if name == "pde" or name in self.penalty_weights:
+                continue
+            g = flat(term)
+            scale = float(g.abs().mean()) if cfg.balance == "max-mean" else float(g.norm())
+            if not (scale > 0 and math.isfinite(scale) and math.isfinite(ref)):
+                continue
+            old = self.balance_weights.get(name, cfg.weights.get(name, 1.0))
+            self.balance_weights[name] = (1 - cfg.balance_alpha) * old + cfg.balance_alpha * ref / scale
+        for name, w in self.balance_weights.items():
+            self.history["diagnostics"].setdefault(f"weight/{name}", []).append([self.step, w])
 
     # ------------------------------------------------------------------ loop
     def train(self) -> dict:
@@ -253,6 +301,9 @@ class PINNTrainer:
         self.first_optimizer.zero_grad(set_to_none=True)
         loss, terms = self.objective(batch)
         self._guard(loss)
+        if self.config.balance and self.step % self.config.balance_every == 0:
+            self._balance(terms)
+            loss = self.loss(terms)
         loss.backward()
         self.first_optimizer.step()
         self._elapsed += time.perf_counter() - t0
@@ -349,6 +400,8 @@ class PINNTrainer:
             "elapsed": self._elapsed,
             "lbfgs_done": self._lbfgs_done,
             "plans": {k: sorted(v) for k, v in self._plans.items()},
+            "balance_weights": dict(self.balance_weights),
+            "batch": self._batch_state(),
             "model": copy.deepcopy(self.model.state_dict()),
             "first_optimizer": copy.deepcopy(self.first_optimizer.state_dict()),
             "lbfgs": copy.deepcopy(self.lbfgs.state_dict()),
@@ -364,8 +417,20 @@ class PINNTrainer:
         self._elapsed = state["elapsed"]
         self._lbfgs_done = state["lbfgs_done"]
         self._plans = {k: frozenset(tuple(r) for r in v) for k, v in state.get("plans", {}).items()}
+        self.balance_weights = dict(state.get("balance_weights", {}))
         self.history = copy.deepcopy(state["history"])
         self._round = None
+        saved = state.get("batch")
+        if saved:  # adaptive points depend on the model at the start of their round: restore them as they were
+            self.batch = Batch(saved["domain"].to(self.device, self.dtype),
+                               {k: v.to(self.device, self.dtype) for k, v in saved["conditions"].items()})
+            self._round = saved["round"]
+
+    def _batch_state(self) -> Optional[dict]:
+        if not getattr(self.sampler, "adaptive", None) or self.batch is None:
+            return None
+        return {"round": self._round, "domain": self.batch.domain.clone(),
+                "conditions": {k: v.clone() for k, v in self.batch.conditions.items()}}
 
     def checkpoint(self) -> None:
         """Remember the current (good) state; write it to ``checkpoint_dir`` when one is set."""

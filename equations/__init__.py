@@ -4,6 +4,7 @@ from .base import Condition, DirichletBC, Face, InitialCondition, NeumannBC, Per
 from .heat import HEAT_SOLUTIONS, Heat
 from .burgers import BurgersBlowup, InviscidBurgersBlowup, ViscousBurgers
 from .navier_stokes import Beltrami, IncompressibleNS, Kovasznay, TaylorGreen
+from .cavity import LidDrivenCavity
 from .registry import PROBLEMS, make_problem, register
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Kovasznay",
     "TaylorGreen",
     "Beltrami",
+    "LidDrivenCavity",
     "PROBLEMS",
     "make_problem",
     "register",

@@ -8,6 +8,7 @@ from .base import Problem
 from .heat import Heat
 from .burgers import BurgersBlowup, ViscousBurgers
 from .navier_stokes import Beltrami, Kovasznay, TaylorGreen
+from .cavity import LidDrivenCavity
 
 __all__ = ["PROBLEMS", "make_problem", "register"]
 
@@ -37,3 +38,4 @@ register("burgers-blowup", BurgersBlowup)
 register("kovasznay", Kovasznay)
 register("taylor-green", TaylorGreen)
 register("beltrami", Beltrami)
+register("cavity", LidDrivenCavity)

@@ -122,7 +122,8 @@ class DeepONetTrainer:
             raise ValueError(f"model.m_sensors must equal the dataset's number of sensors {m}, got {model.m_sensors}")
         n_train = train.inputs.shape[0]
         check_int("batch_functions", cfg.batch_functions, 1, n_train)
-        check_int("batch_points", cfg.batch_points, 1, train.coords.shape[0])
+        if cfg.mode != "physics":
+            check_int("batch_points", cfg.batch_points, 1, train.coords.shape[0])
         check_int("n_initial", cfg.n_initial, 0, m)
         if test is not None and test.inputs.shape[1] != m:
             raise ValueError(f"test must have the training data's {m} sensors, got {test.inputs.shape[1]}")

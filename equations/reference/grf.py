@@ -87,15 +87,21 @@ def check_choice(name: str, value: Any, choices: tuple) -> Any:
 @dataclass(frozen=True)
 class GRFParams:
     """Parameters of a zero-mean periodic GRF: kernel ("se" | "matern"), length scale ℓ, amplitude σ (pointwise
-    standard deviation), Matérn smoothness ν (ignored for "se"), period L."""
+    standard deviation), Matérn smoothness ν (ignored for "se"), period L.  ``zero_mean=True`` removes the
+    constant Fourier mode (λ_0 = 0: every sample has spatial mean exactly 0, as in the GRFs of Li et al. 2021's
+    FNO code used by Wang, Wang & Perdikaris 2021); the covariance is then C − (λ_0/m) 11ᵀ."""
 
     kernel: str = "se"
     length_scale: float = 0.1
     sigma: float = 1.0
     nu: float = 2.5
     period: float = 1.0
+    zero_mean: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.zero_mean, (bool, np.bool_)):
+            raise ValueError(f"grf.zero_mean must be True or False, got {self.zero_mean!r}")
+        object.__setattr__(self, "zero_mean", bool(self.zero_mean))
         check_choice("grf.kernel", self.kernel, KERNELS)
         period = check_real("grf.period", self.period, 0.0)
         object.__setattr__(self, "period", period)
@@ -115,17 +121,21 @@ class GRFParams:
         if isinstance(value, GRFParams):
             return value
         if isinstance(value, Mapping):
-            unknown = set(value) - {"kernel", "length_scale", "sigma", "nu", "period"}
+            unknown = set(value) - {"kernel", "length_scale", "sigma", "nu", "period", "zero_mean"}
             if unknown:
-                raise ValueError(f"grf has unknown keys {sorted(unknown)}; allowed: kernel, length_scale, sigma, nu, period")
+                raise ValueError(f"grf has unknown keys {sorted(unknown)}; allowed: kernel, length_scale, sigma, nu, "
+                                 "period, zero_mean")
             return cls(**value)
         raise ValueError(f"grf must be a GRFParams, a mapping or None, got {type(value).__name__}")
 
     def canonical(self) -> dict:
-        """Canonical dict for hashing: ν is dropped for the squared-exponential kernel (it has no effect)."""
+        """Canonical dict for hashing: ν is dropped for the squared-exponential kernel (it has no effect), and
+        zero_mean when False (so configs from before the option hash as they did)."""
         d = asdict(self)
         if self.kernel == "se":
             d.pop("nu")
+        if not self.zero_mean:
+            d.pop("zero_mean")
         return d
 
 
@@ -209,11 +219,15 @@ class PeriodicGRF:
         self.m = check_int("m", m, 2)
         self.x = grid(self.m, self.params.period)
         self.eigenvalues = spectrum(self.m, self.params)
+        self._lambda0 = float(self.eigenvalues[0])
+        if self.params.zero_mean:
+            self.eigenvalues[0] = 0.0
         self._sqrt_eig = np.sqrt(self.eigenvalues)
 
     def covariance(self) -> np.ndarray:
-        """Exact covariance matrix of the grid values, shape (m, m)."""
-        return covariance_matrix(self.m, self.params)
+        """Exact covariance matrix of the grid values, shape (m, m) (less λ_0/m in every entry if zero_mean)."""
+        c = covariance_matrix(self.m, self.params)
+        return c - self._lambda0 / self.m if self.params.zero_mean else c
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """n samples, shape (n, m); bit-for-bit reproducible from the generator's state."""

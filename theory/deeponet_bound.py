@@ -1,0 +1,124 @@
+"""DeepONet size lower bound of Mukherjee & Roy (TMLR 2024, arXiv 2308.06338), as an ESTIMATE.
+
+Statement used (``shared/design/theory.md``): for a DeepONet to reach low *training* error on n noisy data
+points, the common output dimension q of branch and trunk must grow as Ω(n^{1/4}); the proof is data- and
+PDE-independent.  The paper's experiments suggest a scaling law: at fixed model size, making a larger q pay off
+needs n growing at least like q².
+
+Why an estimate and not a bound: the Ω hides a constant that depends on the noise level, on how far below
+the noise floor σ² the empirical risk is pushed (σ² − ε), on bounds of the weights and of the outputs, and on
+the confidence level; we have not verified the paper's exact hypotheses and constants.  Everything here is
+
+    q_min(n) = ⌈C · n^{1/4}⌉,         size_min(n) = size of the architecture at q = q_min(n),
+    n_min(q) = ⌈c · q²⌉               (the conjectured data-scaling law),
+
+with C (and c) either given or calibrated from one measured point (:func:`calibrate_constant`).  Per the
+project's rule — a *bound* is a proved upper (here: lower) bound with every constant computed — the results
+carry ``is_bound = False`` and ``estimated = True``.  Only the *shape* (exponent 1/4, monotone in n) is the
+paper's; the level enters only through the regime check: the statement concerns an empirical risk below the
+label-noise variance, ``level < noise_variance`` (otherwise the constant predictor class can already reach it
+and the estimate says nothing: ``applies = False``, q_min = 1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Dict, Optional, Sequence
+
+__all__ = ["DeepONetSizeEstimate", "deeponet_size_estimate", "deeponet_parameter_count", "calibrate_constant",
+           "data_needed_for_q", "Q_EXPONENT"]
+
+Q_EXPONENT = 0.25  # q = Ω(n^{1/4}) (the earlier arXiv version had n^{1/6})
+SOURCE = "Mukherjee & Roy, Size lower bounds for deep operator networks, TMLR 2024 (arXiv 2308.06338)"
+
+
+def _check_pos_int(name: str, value, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return value
+
+
+def _check_pos_real(name: str, value, allow_zero: bool = False) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
+    return float(value)
+
+
+def deeponet_parameter_count(q: int, m_sensors: int, coord_dim: int = 2, branch_hidden: Sequence[int] = (64, 64, 64),
+                             trunk_hidden: Sequence[int] = (64, 64, 64), n_out: int = 1) -> int:
+    """Trainable parameters of an unstacked DeepONet with fully connected branch R^m → R^{q n_out} and trunk
+    R^d → R^{q n_out} (hidden widths as given, biases everywhere) plus n_out output biases:
+    Σ_layers (fan_in + 1) fan_out over both nets + n_out.  (For :class:`pinnkit.nets.DeepONet` without
+    input embeddings this equals ``net.n_parameters()``.)"""
+    _check_pos_int("q", q)
+    _check_pos_int("m_sensors", m_sensors)
+    _check_pos_int("coord_dim", coord_dim)
+    _check_pos_int("n_out", n_out)
+
+    def mlp(d_in: int, hidden: Sequence[int]) -> int:
+        dims = [d_in] + [_check_pos_int("hidden width", int(w)) for w in hidden] + [q * n_out]
+        return sum((a + 1) * b for a, b in zip(dims[:-1], dims[1:]))
+
+    return mlp(m_sensors, branch_hidden) + mlp(coord_dim, trunk_hidden) + n_out
+
+
+@dataclass
+class DeepONetSizeEstimate:
+    """Estimated smallest q (and parameter count) at which a DeepONet can push its empirical risk on
+    ``n_train`` noisy training samples below ``level``: ``q_min = max(1, ⌈C n^{1/4}⌉)`` when
+    ``level < noise_variance`` (see the module docstring; an ESTIMATE: ``is_bound = False``)."""
+
+    n_train: int
+    level: float
+    noise_variance: Optional[float]
+    constant: float
+    exponent: float
+    q_min: int
+    q_min_real: float
+    size_min: Optional[int]
+    applies: bool
+    is_bound: bool = False
+    estimated: bool = True
+    formula: str = "q_min = ceil(C * n^(1/4)) for empirical risk < noise variance"
+    source: str = SOURCE
+
+    def as_dict(self) -> Dict:
+        return asdict(self)
+
+
+def deeponet_size_estimate(n_train: int, level: float = 0.0, noise_variance: Optional[float] = None,
+                           constant: float = 1.0, m_sensors: Optional[int] = None, coord_dim: int = 2,
+                           branch_hidden: Sequence[int] = (64, 64, 64), trunk_hidden: Sequence[int] = (64, 64, 64),
+                           n_out: int = 1) -> DeepONetSizeEstimate:
+    """Estimate of the smallest common dimension q for training risk < ``level`` on ``n_train`` samples.
+
+    ``n_train`` counts training data points (function–location–value triples; for a Cartesian data set,
+    functions × locations).  ``noise_variance`` σ² of the labels: the estimate applies for ``level < σ²``
+    (None: assumed to apply).  ``constant`` is the unknown C (calibrate with :func:`calibrate_constant`).
+    With ``m_sensors`` the architecture's parameter count at q_min is returned as ``size_min``."""
+    n = _check_pos_int("n_train", n_train)
+    level = _check_pos_real("level", level, allow_zero=True)
+    c = _check_pos_real("constant", constant)
+    if noise_variance is not None:
+        noise_variance = _check_pos_real("noise_variance", noise_variance)
+    applies = noise_variance is None or level < noise_variance
+    q_real = c * n ** Q_EXPONENT if applies else 1.0
+    q_min = max(1, math.ceil(q_real - 1e-12))
+    size = None
+    if m_sensors is not None:
+        size = deeponet_parameter_count(q_min, m_sensors, coord_dim, branch_hidden, trunk_hidden, n_out)
+    return DeepONetSizeEstimate(n, level, noise_variance, c, Q_EXPONENT, q_min, q_real, size, applies)
+
+
+def calibrate_constant(q_observed: float, n_observed: int) -> float:
+    """C such that C · n^{1/4} = q at one measured point (e.g. the smallest q that reached the level with
+    n samples); predictions at other n then test the exponent, not the constant."""
+    return _check_pos_real("q_observed", q_observed) / _check_pos_int("n_observed", n_observed) ** Q_EXPONENT
+
+
+def data_needed_for_q(q: int, constant: float = 1.0) -> int:
+    """Conjectured scaling law (Mukherjee & Roy's experiments, an estimate): ``n_min = ⌈c q²⌉`` samples for a
+    larger q to keep lowering the training error at fixed model size."""
+    return math.ceil(_check_pos_real("constant", constant) * _check_pos_int("q", q) ** 2 - 1e-12)

@@ -174,7 +174,7 @@ class MeanFieldConfig:
     ``reinject``: reinjection rate ``γ`` from the initial measure; ``birth_death_until``: last step at which
     birth–death/reinjection act (``None``: all steps); ``seed``: the birth–death random stream;
     ``record_every``: steps between history records; ``eval_every``: steps between ``evaluate`` calls (0: end
-    only)."""
+    only); ``max_wall_s``: stop early once training has taken this many seconds (equal-time comparisons)."""
 
     dt: float = 0.05
     steps: int = 1000
@@ -184,6 +184,7 @@ class MeanFieldConfig:
     seed: int = 0
     record_every: int = 10
     eval_every: int = 0
+    max_wall_s: Optional[float] = None
 
     def validate(self) -> "MeanFieldConfig":
         if not (self.dt > 0 and math.isfinite(self.dt)):
@@ -325,6 +326,8 @@ class MeanFieldTrainer:
         steps = cfg.steps if steps is None else steps
         self._t0 = time.perf_counter() - self._wall
         for _ in range(steps):
+            if cfg.max_wall_s is not None and time.perf_counter() - self._t0 > cfg.max_wall_s:
+                break
             self.step()
             if cfg.eval_every and self.step_count % cfg.eval_every == 0:
                 self._eval()
@@ -369,7 +372,7 @@ def train_meanfield_pinn(problem, n: int = 256, steps: int = 2000, dt: float = 0
                          n_domain: int = 256, n_boundary: int = 64, n_initial: int = 64, resample_every: int = 0,
                          condition_weight: float = 1.0, activation: str = "tanh", dtype: torch.dtype = torch.float64,
                          n_eval: int = 4096, eval_every: int = 0, record_every: int = 10,
-                         net_options: Optional[dict] = None) -> MeanFieldResult:
+                         net_options: Optional[dict] = None, max_wall_s: Optional[float] = None) -> MeanFieldResult:
     """Mean-field PINN: a :class:`MeanFieldTwoLayer` of ``n`` particles (drawn from the seed, input box mapped to
     ``[-1, 1]^D``) trained by :class:`MeanFieldTrainer` on :class:`PINNEnergy` with Sobol points; the held-out
     relative L2 error on :func:`pinnkit.sampling.evaluation_points` (``n_eval``) when the problem has an exact
@@ -382,7 +385,7 @@ def train_meanfield_pinn(problem, n: int = 256, steps: int = 2000, dt: float = 0
     energy = PINNEnergy(problem, sampler, condition_weight=condition_weight, dtype=dtype)
     evaluate = _held_out_error(problem, n_eval, dtype) if problem.has_exact else None
     cfg = MeanFieldConfig(dt=dt, steps=steps, alpha=alpha, reinject=reinject, birth_death_until=birth_death_until,
-                          seed=seed, record_every=record_every, eval_every=eval_every)
+                          seed=seed, record_every=record_every, eval_every=eval_every, max_wall_s=max_wall_s)
     trainer = MeanFieldTrainer(model, energy, cfg, evaluate)
     t0 = time.perf_counter()
     hist = trainer.train()

@@ -56,6 +56,31 @@ def _problem_params(args, extra: List[str]) -> dict:
     return params
 
 
+#: training options every problem starts from (``pinnkit solve --help``)
+SOLVE_DEFAULTS = {"width": 64, "depth": 3, "steps": 2000, "lbfgs_steps": 3000, "lr": 3e-3, "n_domain": 1000,
+                  "n_boundary": 400, "n_initial": 400, "condition_weight": 10.0, "method": "autograd",
+                  "dtype": "float32", "quasi_newton": "lbfgs"}
+
+#: per-problem overrides of SOLVE_DEFAULTS: budgets that finish in a few minutes on 2 CPU cores
+#: (measured wall times and errors: benchmarks/ns_accuracy.py and the final report of issue 5)
+PROBLEM_DEFAULTS = {
+    "kovasznay": {"width": 50, "depth": 3, "steps": 1000, "lbfgs_steps": 2000, "n_domain": 1000,
+                  "n_boundary": 400, "method": "taylor"},
+    "taylor-green": {"width": 50, "depth": 4, "steps": 2000, "lbfgs_steps": 2000, "n_domain": 2000,
+                     "n_boundary": 400, "n_initial": 1000, "method": "taylor"},
+    "beltrami": {"width": 50, "depth": 4, "steps": 2000, "lbfgs_steps": 2000, "n_domain": 2000,
+                 "n_boundary": 1200, "n_initial": 1000, "method": "taylor"},
+    "cavity": {"width": 50, "depth": 4, "steps": 2000, "lbfgs_steps": 3000, "n_domain": 2000,
+               "n_boundary": 400, "method": "taylor"},
+}
+
+
+def _training_options(args) -> dict:
+    """The command line's training options, each missing one from PROBLEM_DEFAULTS[name] or SOLVE_DEFAULTS."""
+    base = {**SOLVE_DEFAULTS, **PROBLEM_DEFAULTS.get(args.name, {})}
+    return {k: (getattr(args, k) if getattr(args, k) is not None else v) for k, v in base.items()}
+
+
 def _cmd_solve(args, extra: List[str]) -> int:
     import torch
 
@@ -64,14 +89,16 @@ def _cmd_solve(args, extra: List[str]) -> int:
     params = _problem_params(args, extra)
     if args.threads:
         torch.set_num_threads(args.threads)
-    net = {"kind": args.net, "width": args.width, "depth": args.depth, "activation": args.activation}
+    opts = _training_options(args)
+    net = {"kind": args.net, "width": opts["width"], "depth": opts["depth"], "activation": args.activation}
     if args.fourier_features:
         net.update(fourier_features=args.fourier_features, fourier_sigma=args.fourier_sigma)
     out = args.out or os.path.join("runs", f"{args.name}-" + "-".join(f"{k}{v}" for k, v in params.items()) + f"-s{args.seed}")
     result = pinnkit.solve(
-        args.name, net=net, steps=args.steps, lbfgs_steps=args.lbfgs_steps, lr=args.lr,
-        condition_weight=args.condition_weight, n_domain=args.n_domain, n_boundary=args.n_boundary, n_initial=args.n_initial, sampling=args.sampling,
-        resample_every=args.resample_every, method=args.method, dtype=args.dtype, device=args.device,
+        args.name, net=net, steps=opts["steps"], lbfgs_steps=opts["lbfgs_steps"], lr=opts["lr"],
+        quasi_newton=opts["quasi_newton"], condition_weight=opts["condition_weight"], n_domain=opts["n_domain"],
+        n_boundary=opts["n_boundary"], n_initial=opts["n_initial"], sampling=args.sampling,
+        resample_every=args.resample_every, method=opts["method"], dtype=opts["dtype"], device=args.device,
         seed=args.seed, track_every=args.track_every, checkpoint_dir=os.path.join(out, "checkpoints"),
         resume=args.resume, progress=not args.quiet, **params,
     )
@@ -79,6 +106,10 @@ def _cmd_solve(args, extra: List[str]) -> int:
     print(result.problem.describe())
     for k, v in result.errors.items():
         print(f"  {k:<22} {v:.3e}")
+    if "relative_l2_velocity" in result.errors:
+        print(f"  {'velocity rel L2':<22} {result.errors['relative_l2_velocity']:.3e}")
+        p_name = result.problem.output_names[result.problem.pressure_index]
+        print(f"  {'pressure rel L2':<22} {result.errors[f'relative_l2_{p_name}']:.3e}   (mean removed)")
     print(f"  {'train time':<22} {result.timings['train_s']:.1f} s   ({len(result.history['step'])} steps)")
     print(f"  {'final loss':<22} {result.history['loss'][-1]:.3e}")
     print(f"  wrote {', '.join(sorted(paths.values()))}")
@@ -120,22 +151,30 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="train a PINN on a named problem; problem parameters as --name value")
     s.add_argument("name")
     s.add_argument("--net", default="mlp", choices=["mlp", "resmlp", "meanfield"])
-    s.add_argument("--width", type=int, default=64)
-    s.add_argument("--depth", type=int, default=3)
+    d = SOLVE_DEFAULTS
+    per = "; per-problem defaults: " + "; ".join(f"{k}: " + ", ".join(f"{o}={v}" for o, v in o_.items())
+                                                   for k, o_ in PROBLEM_DEFAULTS.items())
+    s.epilog = "Options left out take the problem's defaults" + per
+    s.add_argument("--width", type=int, default=None, help=f"default {d['width']}")
+    s.add_argument("--depth", type=int, default=None, help=f"hidden layers (default {d['depth']})")
     s.add_argument("--activation", default="tanh")
     s.add_argument("--fourier-features", type=int, default=0)
     s.add_argument("--fourier-sigma", type=float, default=1.0)
-    s.add_argument("--steps", type=int, default=2000, help="Adam steps")
-    s.add_argument("--lbfgs-steps", type=int, default=3000)
-    s.add_argument("--lr", type=float, default=3e-3)
-    s.add_argument("--n-domain", type=int, default=1000)
-    s.add_argument("--n-boundary", type=int, default=400)
-    s.add_argument("--n-initial", type=int, default=400)
-    s.add_argument("--condition-weight", type=float, default=10.0, help="weight of every initial/boundary term")
+    s.add_argument("--steps", type=int, default=None, help=f"Adam steps (default {d['steps']})")
+    s.add_argument("--lbfgs-steps", type=int, default=None, help=f"quasi-Newton iterations (default {d['lbfgs_steps']})")
+    s.add_argument("--quasi-newton", default=None, choices=["lbfgs", "bfgs", "ssbfgs"],
+                   help="second stage (default lbfgs; bfgs/ssbfgs: dense, nets <= 20k parameters)")
+    s.add_argument("--lr", type=float, default=None, help=f"Adam learning rate (default {d['lr']})")
+    s.add_argument("--n-domain", type=int, default=None, help=f"default {d['n_domain']}")
+    s.add_argument("--n-boundary", type=int, default=None, help=f"points per boundary condition (default {d['n_boundary']})")
+    s.add_argument("--n-initial", type=int, default=None, help=f"default {d['n_initial']}")
+    s.add_argument("--condition-weight", type=float, default=None,
+                   help=f"weight of every initial/boundary term (default {d['condition_weight']})")
     s.add_argument("--sampling", default="sobol", choices=["sobol", "lhs", "uniform"])
     s.add_argument("--resample-every", type=int, default=0)
-    s.add_argument("--method", default="autograd", choices=["autograd", "forward"])
-    s.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    s.add_argument("--method", default=None, choices=["autograd", "forward", "taylor"],
+                   help="derivative engine (default autograd; taylor for the Navier–Stokes problems)")
+    s.add_argument("--dtype", default=None, choices=["float32", "float64"], help="default float32")
     s.add_argument("--device", default="cpu")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")

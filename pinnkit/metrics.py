@@ -42,5 +42,12 @@ def fix_gauge(problem, values: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 def problem_errors(problem, pred: np.ndarray, true: np.ndarray, points: np.ndarray) -> Dict[str, float]:
-    """:func:`error_report` after :func:`fix_gauge` on prediction and truth alike."""
-    return error_report(fix_gauge(problem, pred, points), fix_gauge(problem, true, points), problem.output_names)
+    """:func:`error_report` after :func:`fix_gauge` on prediction and truth alike; for velocity–pressure
+    problems also ``relative_l2_velocity`` = ``‖u_θ − u‖₂/‖u‖₂`` over all velocity components together
+    (the pressure's own error, mean removed, is ``relative_l2_p``)."""
+    pred, true = fix_gauge(problem, pred, points), fix_gauge(problem, true, points)
+    out = error_report(pred, true, problem.output_names)
+    vel = getattr(problem, "velocity_components", None)
+    if vel is not None and getattr(problem, "pressure_index", None) is not None:
+        out["relative_l2_velocity"] = relative_l2(pred[:, list(vel)], true[:, list(vel)])
+    return out

@@ -1,4 +1,5 @@
-"""Plots a person would rather look at than read: solution, pointwise error, loss history."""
+"""Plots a person would rather look at than read: solution, pointwise error, loss history, and for
+velocity–pressure problems the speed with streamlines, the pressure and the error fields."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["plot_loss_history", "plot_solution", "slice_grid"]
+__all__ = ["plot_loss_history", "plot_solution", "slice_grid", "plot_flow", "is_flow_problem"]
 
 
 def plot_loss_history(history: dict, path: str) -> str:
@@ -99,3 +100,114 @@ def plot_solution(problem, predict: Callable[[np.ndarray], np.ndarray], path: st
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+# =========================================================================== flow fields (Navier–Stokes)
+def is_flow_problem(problem) -> bool:
+    """A velocity–pressure problem: it names its velocity columns and its pressure column
+    (:class:`pinnkit.equations.IncompressibleNS` and subclasses such as the lid-driven cavity)."""
+    return (getattr(problem, "velocity_components", None) is not None
+            and getattr(problem, "pressure_index", None) is not None and problem.spatial_dim >= 2)
+
+
+def _flow_slice(problem, n: int):
+    """The plotting plane of a flow problem: the whole box for 2-D, the mid-plane ``x₃ = centre`` for 3-D;
+    at the final time for unsteady problems (:func:`slice_grid`). Returns ``(points, a, b, labels, where)``."""
+    pts, a, b, labels, _ = slice_grid(problem, n)
+    where = []
+    if problem.spatial_dim > 2:
+        lo, hi = problem.lower, problem.upper
+        where += [f"{problem.input_names[k]} = {(lo[k] + hi[k]) / 2:g}" for k in range(2, problem.spatial_dim)]
+    if problem.time_dependent:
+        where.append(f"t = {problem.time_interval[1]:g}")
+    return pts, a, b, labels, (" (" + ", ".join(where) + ")") if where else ""
+
+
+def _panel(fig, ax, a, b, vals, title, labels, cmap="viridis", stream=None, vmin=None, vmax=None):
+    grid = vals.reshape(len(a), len(b)).T
+    im = ax.pcolormesh(a, b, grid, shading="auto", cmap=cmap, vmin=vmin, vmax=vmax)
+    fig.colorbar(im, ax=ax)
+    if stream is not None:
+        ux, uy = (c.reshape(len(a), len(b)).T for c in stream)
+        speed = np.hypot(ux, uy)
+        if np.isfinite(speed).all() and speed.max() > 0:
+            ax.streamplot(a, b, ux, uy, color="w", linewidth=0.6, density=1.2, arrowsize=0.6)
+        ax.set_xlim(a[0], a[-1])
+        ax.set_ylim(b[0], b[-1])
+    ax.set_aspect("equal")
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    ax.set_title(title, fontsize=9)
+
+
+def _save(fig, path: str) -> str:
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_flow(problem, predict: Callable[[np.ndarray], np.ndarray], directory: str,
+              truth: Optional[Callable[[np.ndarray], np.ndarray]] = None, n: int = 101,
+              streamlines: Optional[bool] = None) -> dict:
+    """Figures of a velocity–pressure solution on its plotting plane (:func:`_flow_slice`):
+
+    * ``velocity.png`` — speed ``|u|`` (all components) predicted and reference, with streamlines of the
+      in-plane velocity, and the pointwise velocity error ``|u_θ − u|`` (Euclidean over components);
+    * ``pressure.png`` — pressure predicted and reference, each with its mean over the plane removed (the
+      pressure is fixed only up to a constant), and ``|p_θ − p|`` after that;
+    * ``errors.png`` — the pointwise absolute error of every output (pressure mean removed).
+
+    ``streamlines=None`` draws them for steady 2-D problems (always for the lid-driven cavity); without
+    ``truth`` only the prediction panels are drawn and ``errors.png`` is skipped. Returns
+    ``{"velocity_plot": path, "pressure_plot": path[, "error_plot": path]}``.
+    """
+    if not is_flow_problem(problem):
+        raise ValueError(f"{problem.name} is not a velocity–pressure problem")
+    if streamlines is None:
+        streamlines = problem.spatial_dim == 2 and (not problem.time_dependent or problem.name == "cavity")
+    pts, a, b, labels, where = _flow_slice(problem, n)
+    vel, jp = list(problem.velocity_components), problem.pressure_index
+    names = problem.output_names
+    pred = np.asarray(predict(pts), dtype=float)
+    true = np.asarray(truth(pts), dtype=float) if truth is not None else None
+    rows = [("PINN", pred)] + ([("reference", true)] if true is not None else [])
+    for _, arr in rows:
+        arr[:, jp] -= arr[:, jp].mean()
+    paths = {}
+
+    # velocity: speed + streamlines, and the velocity error
+    speeds = [np.linalg.norm(arr[:, vel], axis=1) for _, arr in rows]
+    vmax = max(float(s.max()) for s in speeds)
+    cols = len(rows) + (1 if true is not None else 0)
+    fig, axes = plt.subplots(1, cols, figsize=(4.6 * cols, 4.0), squeeze=False)
+    for c, ((label, arr), speed) in enumerate(zip(rows, speeds)):
+        stream = (arr[:, vel[0]], arr[:, vel[1]]) if streamlines else None
+        _panel(fig, axes[0, c], a, b, speed, f"|velocity|, {label}{where}", labels, stream=stream, vmin=0.0, vmax=vmax)
+    if true is not None:
+        err = np.linalg.norm(pred[:, vel] - true[:, vel], axis=1)
+        _panel(fig, axes[0, -1], a, b, err, f"|u_θ − u|{where}", labels, cmap="magma")
+    paths["velocity_plot"] = _save(fig, os.path.join(directory, "velocity.png"))
+
+    # pressure (mean removed)
+    lim = max(float(np.abs(arr[:, jp]).max()) for _, arr in rows) or 1.0
+    fig, axes = plt.subplots(1, cols, figsize=(4.6 * cols, 4.0), squeeze=False)
+    for c, (label, arr) in enumerate(rows):
+        _panel(fig, axes[0, c], a, b, arr[:, jp], f"{names[jp]} − mean, {label}{where}", labels, cmap="RdBu_r",
+               vmin=-lim, vmax=lim)
+    if true is not None:
+        _panel(fig, axes[0, -1], a, b, np.abs(pred[:, jp] - true[:, jp]), f"|p_θ − p| (means removed){where}",
+               labels, cmap="magma")
+    paths["pressure_plot"] = _save(fig, os.path.join(directory, "pressure.png"))
+
+    # pointwise error of every output
+    if true is not None:
+        m = pred.shape[1]
+        fig, axes = plt.subplots(1, m, figsize=(4.4 * m, 3.8), squeeze=False)
+        for k in range(m):
+            extra = " (mean removed)" if k == jp else ""
+            _panel(fig, axes[0, k], a, b, np.abs(pred[:, k] - true[:, k]), f"|{names[k]}_θ − {names[k]}|{extra}{where}",
+                   labels, cmap="magma")
+        paths["error_plot"] = _save(fig, os.path.join(directory, "errors.png"))
+    return paths

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .metrics import error_report
-from .report import plot_loss_history, plot_solution
+from .report import is_flow_problem, plot_flow, plot_loss_history, plot_solution
 from .validation import check_points
 
 __all__ = ["Result", "predict"]
@@ -88,7 +88,9 @@ class Result:
 
     def save(self, directory: str, plots: bool = True) -> Dict[str, str]:
         """Write ``summary.json`` (config, versions, seed, timings, errors), ``history.json``, the model's
-        state dict, and plots (solution/error slice, loss history). Returns the written paths."""
+        state dict, and plots (solution/error slice, loss history; for velocity–pressure problems also
+        ``velocity.png``, ``pressure.png``, ``errors.png`` from :func:`pinnkit.report.plot_flow`). Returns the
+        written paths."""
         os.makedirs(directory, exist_ok=True)
         paths = {"summary": os.path.join(directory, "summary.json"), "history": os.path.join(directory, "history.json"),
                  "model": os.path.join(directory, "model.pt")}
@@ -104,4 +106,6 @@ class Result:
                 paths["solution_plot"] = plot_solution(
                     self.problem, lambda z: predict(self.model, z), os.path.join(directory, "solution.png"), truth
                 )
+            if is_flow_problem(self.problem):
+                paths.update(plot_flow(self.problem, lambda z: predict(self.model, z), directory, truth))
         return paths

@@ -49,7 +49,14 @@ CHECKPOINT_NAME = "deeponet_checkpoint.pt"
 
 @dataclass
 class OperatorTrainConfig:
-    """Settings of :class:`DeepONetTrainer` (see the module docstring for the losses)."""
+    """Settings of :class:`DeepONetTrainer` (see the module docstring for the losses).
+
+    Learning rate ``lr · lr_decay^(step / decay_every)``; per step ``batch_functions`` functions, with
+    ``batch_points`` grid points (data), ``n_collocation`` residual points each, ``n_initial`` sensors (0 = all
+    m) and ``n_boundary`` times (physics).  ``shared_points``: the functions of a batch share their collocation
+    and boundary points (trunk and its y-derivatives computed once by forward-mode AD, then contracted with
+    each branch output: B× cheaper); False draws independent points per function (reverse-mode autograd).  ``time_limit`` (s of training time) ends training early, after
+    the step that crosses it (final log, evaluation and checkpoint included)."""
 
     mode: str = "data"
     steps: int = 5000
@@ -61,6 +68,7 @@ class OperatorTrainConfig:
     n_collocation: int = 128
     n_initial: int = 0
     n_boundary: int = 32
+    shared_points: bool = True
     weights: Dict[str, float] = field(default_factory=dict)
     seed: int = 0
     dtype: str = "float32"
@@ -68,6 +76,7 @@ class OperatorTrainConfig:
     eval_every: int = 0
     checkpoint_every: int = 1000
     checkpoint_dir: Optional[str] = None
+    time_limit: Optional[float] = None
     progress: bool = True
 
     def validate(self) -> "OperatorTrainConfig":
@@ -82,6 +91,10 @@ class OperatorTrainConfig:
         check_int("eval_every", self.eval_every, 0)
         check_int("seed", self.seed, 0)
         check_choice("dtype", self.dtype, tuple(DTYPES))
+        if not isinstance(self.shared_points, bool):
+            raise ValueError(f"shared_points must be True or False, got {self.shared_points!r}")
+        if self.time_limit is not None:
+            check_positive("time_limit", self.time_limit)
         allowed = TERMS[self.mode]
         for k, w in self.weights.items():
             if k not in allowed:
@@ -176,10 +189,21 @@ class DeepONetTrainer:
         (g,) = torch.autograd.grad(s.sum(), y, create_graph=True)
         s_x, s_t = g[:, 0], g[:, 1]
         (gx,) = torch.autograd.grad(s_x.sum(), y, create_graph=True)
-        s_xx = gx[:, 0]
+        return self._pde(s, s_x, s_t, gx[:, 0])
+
+    def _pde(self, s: Tensor, s_x: Tensor, s_t: Tensor, s_xx: Tensor) -> Tensor:
         if self.pde == "burgers":
             return s_t + s * s_x - self.coefficient * s_xx
         return s_t - self.coefficient * s_xx
+
+    def residual_shared(self, u: Tensor, y: Tensor) -> Tensor:
+        """PDE residual (B, N) of every function of u at the shared points y (N, 2): the trunk and its
+        derivatives by forward-mode AD once, ``∂G(u)(y) = Σ_k b_k(u) ∂τ_k(y)``."""
+        b = self.model.branch_features(u)[:, 0]
+        tau, d1, d2 = self.model.trunk_jet(y, first=(0, 1), second=(0,))
+        s = b @ tau[:, 0].T + self.model.bias
+        s_x, s_t, s_xx = b @ d1[0][:, 0].T, b @ d1[1][:, 0].T, b @ d2[0][:, 0].T
+        return self._pde(s, s_x, s_t, s_xx)
 
     def physics_losses(self, idx: Tensor) -> Dict[str, Tensor]:
         """L_pde, L_initial and (unless exactly periodic) L_boundary for the functions ``idx``."""
@@ -187,14 +211,26 @@ class DeepONetTrainer:
         u = self.u_train[idx]
         b = u.shape[0]
         n_r = cfg.n_collocation
-        y = self._uniform(b * n_r, 2) * torch.tensor([1.0, self.t_final], dtype=self.dtype)
-        index = torch.arange(b).repeat_interleave(n_r)
-        out = {"pde": torch.mean(self.residual(u, y, index) ** 2)}
+        scale = torch.tensor([1.0, self.t_final], dtype=self.dtype)
+        if cfg.shared_points:
+            out = {"pde": torch.mean(self.residual_shared(u, self._uniform(n_r, 2) * scale) ** 2)}
+        else:
+            y = self._uniform(b * n_r, 2) * scale
+            index = torch.arange(b).repeat_interleave(n_r)
+            out = {"pde": torch.mean(self.residual(u, y, index) ** 2)}
         m = self.sensors.shape[0]
         j = self._randperm(m, cfg.n_initial) if 0 < cfg.n_initial < m else torch.arange(m)
         y0 = torch.stack([self.sensors[j], torch.zeros(len(j), dtype=self.dtype)], dim=1)
         out["initial"] = torch.mean((self.model(u, y0) - u[:, j]) ** 2)
-        if "boundary" in self.terms:
+        if "boundary" in self.terms and cfg.shared_points:
+            t = self._uniform(cfg.n_boundary) * self.t_final
+            yb = torch.cat([torch.stack([torch.zeros_like(t), t], 1), torch.stack([torch.ones_like(t), t], 1)])
+            bf = self.model.branch_features(u)[:, 0]
+            tau, d1, _ = self.model.trunk_jet(yb, first=(0,), second=())
+            s, s_x = bf @ tau[:, 0].T, bf @ d1[0][:, 0].T
+            n = len(t)
+            out["boundary"] = torch.mean((s[:, :n] - s[:, n:]) ** 2) + torch.mean((s_x[:, :n] - s_x[:, n:]) ** 2)
+        elif "boundary" in self.terms:
             n_b = cfg.n_boundary
             t = self._uniform(b * n_b) * self.t_final
             yb = torch.cat([torch.stack([torch.zeros_like(t), t], 1), torch.stack([torch.ones_like(t), t], 1)])
@@ -235,7 +271,7 @@ class DeepONetTrainer:
                 self._elapsed += time.perf_counter() - t0
                 self.step += 1
                 bar.update(1)
-                last = self.step == cfg.steps
+                last = self.step == cfg.steps or (cfg.time_limit is not None and self._elapsed >= cfg.time_limit)
                 if self.step % cfg.log_every == 0 or last or self.step == 1:
                     self._record(lr, loss, terms)
                     bar.set_postfix(loss=f"{float(loss.detach()):.3e}", refresh=False)
@@ -243,6 +279,8 @@ class DeepONetTrainer:
                     self._record_eval()
                 if self.step % cfg.checkpoint_every == 0 or last:
                     self.checkpoint()
+                if last:
+                    break
         finally:
             bar.close()
         return self.history

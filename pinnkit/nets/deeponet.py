@@ -146,6 +146,25 @@ class DeepONet(nn.Module):
         out = (b * self.trunk_features(y)).sum(-1) + self.bias
         return out[:, 0] if self.n_out == 1 else out
 
+    def trunk_jet(self, y: Tensor, first: Sequence[int] = (0, 1), second: Sequence[int] = (0,)):
+        """Trunk features and their derivatives in y, by forward-mode autodiff (``torch.func.jvp``):
+        returns τ (P, n_out, q), {i: ∂τ/∂y_i for i in first}, {i: ∂²τ/∂y_i² for i in second}.  Differentiable
+        in the parameters; with shared points the Cartesian derivatives are ∂_i G(u)(y) = Σ_k b_k(u) ∂_i τ_k(y)."""
+        from torch.func import jvp
+
+        def direction(i: int) -> Tensor:
+            e = torch.zeros_like(y)
+            e[:, i] = 1.0
+            return e
+
+        value = self.trunk_features(y)
+        d1 = {i: jvp(self.trunk_features, (y,), (direction(i),))[1] for i in first}
+        d2 = {}
+        for i in second:
+            e = direction(i)
+            d2[i] = jvp(lambda z: jvp(self.trunk_features, (z,), (e,))[1], (y,), (e,))[1]
+        return value, d1, d2
+
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 

@@ -148,7 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pinnkit", description="Physics-informed PDE learning.")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the equations and their parameters")
-    s = sub.add_parser("solve", help="train a PINN on a named problem; problem parameters as --name value")
+    # allow_abbrev=False: problem parameters (--re, --a, --d, ...) must never be taken for a prefix of an option
+    s = sub.add_parser("solve", help="train a PINN on a named problem; problem parameters as --name value",
+                       allow_abbrev=False)
     s.add_argument("name")
     s.add_argument("--net", default="mlp", choices=["mlp", "resmlp", "meanfield"])
     d = SOLVE_DEFAULTS

@@ -141,6 +141,7 @@ def plot(summary: Dict, path: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     problems = sorted({k.split("/")[0] for k in summary})
     fig, axes = plt.subplots(len(problems), 3, figsize=(13, 3.6 * len(problems)), squeeze=False)
@@ -157,6 +158,7 @@ def plot(summary: Dict, path: str) -> None:
                 axes[i, j].loglog(ns, vals, mk, label=f"{method}: slope {sl['mean']:.2f} ± {sl['std']:.2f}")
                 axes[i, j].set_title(f"{prob}: {key}")
                 axes[i, j].set_xlabel("n")
+                axes[i, j].xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
                 axes[i, j].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

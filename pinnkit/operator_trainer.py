@@ -154,7 +154,8 @@ class DeepONetTrainer:
         periodic = model.periodic
         # a 1-periodic embedding makes u(0, t) = u(1, t) and u_x(0, t) = u_x(1, t) hold identically
         self.exact_periodic = periodic is not None and abs(periodic.period - 1.0) < 1e-12
-        self.terms = [t for t in TERMS[cfg.mode] if not (t == "boundary" and self.exact_periodic)]
+        self.terms = [t for t in TERMS[cfg.mode] if not (t == "boundary" and self.exact_periodic)
+                      and not (t == "initial" and model.hard_initial)]  # those hold exactly
         self.weights = {t: float(cfg.weights.get(t, 1.0)) for t in self.terms}
         self.generator = torch.Generator().manual_seed(cfg.seed)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
@@ -203,6 +204,10 @@ class DeepONetTrainer:
         tau, d1, d2 = self.model.trunk_jet(y, first=(0, 1), second=(0,))
         s = b @ tau[:, 0].T + self.model.bias
         s_x, s_t, s_xx = b @ d1[0][:, 0].T, b @ d1[1][:, 0].T, b @ d2[0][:, 0].T
+        if self.model.hard_initial:  # G = g(x) + t·N: G_t = N + t N_t, G_x = g_x + t N_x, G_xx = g_xx + t N_xx
+            g, g_x, g_xx = self.model.initial_interpolant(u, y[:, 0], derivatives=True)
+            t = y[:, 1]
+            s, s_x, s_t, s_xx = g + t * s, g_x + t * s_x, s + t * s_t, g_xx + t * s_xx
         return self._pde(s, s_x, s_t, s_xx)
 
     def physics_losses(self, idx: Tensor) -> Dict[str, Tensor]:
@@ -218,10 +223,11 @@ class DeepONetTrainer:
             y = self._uniform(b * n_r, 2) * scale
             index = torch.arange(b).repeat_interleave(n_r)
             out = {"pde": torch.mean(self.residual(u, y, index) ** 2)}
-        m = self.sensors.shape[0]
-        j = self._randperm(m, cfg.n_initial) if 0 < cfg.n_initial < m else torch.arange(m)
-        y0 = torch.stack([self.sensors[j], torch.zeros(len(j), dtype=self.dtype)], dim=1)
-        out["initial"] = torch.mean((self.model(u, y0) - u[:, j]) ** 2)
+        if "initial" in self.terms:
+            m = self.sensors.shape[0]
+            j = self._randperm(m, cfg.n_initial) if 0 < cfg.n_initial < m else torch.arange(m)
+            y0 = torch.stack([self.sensors[j], torch.zeros(len(j), dtype=self.dtype)], dim=1)
+            out["initial"] = torch.mean((self.model(u, y0) - u[:, j]) ** 2)
         if "boundary" in self.terms and cfg.shared_points:
             t = self._uniform(cfg.n_boundary) * self.t_final
             yb = torch.cat([torch.stack([torch.zeros_like(t), t], 1), torch.stack([torch.ones_like(t), t], 1)])

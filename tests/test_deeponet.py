@@ -206,3 +206,23 @@ def test_size_estimate_monotone_and_size_matches_net() -> None:
         deeponet_size_estimate(0)
     with pytest.raises(ValueError, match="constant must be a finite number > 0"):
         deeponet_size_estimate(10, constant=-1.0)
+
+
+def test_hard_initial_condition_exact_and_residual_paths_agree(heat_data, one_thread) -> None:
+    train, _ = heat_data
+    torch.set_default_dtype(torch.float64)
+    try:
+        net = DeepONet(32, 2, q=6, branch_width=8, branch_depth=1, trunk_width=8, trunk_depth=2, periodic=(1.0, 2),
+                       hard_initial=True, seed=0)
+        cfg = OperatorTrainConfig(mode="physics", dtype="float64", batch_functions=4, progress=False)
+        trainer = DeepONetTrainer(net, train, config=cfg)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    u = trainer.u_train[:4]
+    y0 = torch.stack([trainer.sensors, torch.zeros_like(trainer.sensors)], 1)
+    assert torch.allclose(net(u, y0), u, atol=1e-12)  # u(x_i, 0) = u0(x_i) exactly
+    y = torch.rand(5, 2, dtype=torch.float64)
+    shared = trainer.residual_shared(u, y)                        # forward-mode trunk + analytic interpolant
+    index = torch.arange(4).repeat_interleave(5)
+    paired = trainer.residual(u, y.repeat(4, 1), index).reshape(4, 5)  # reverse-mode autograd of the full net
+    assert torch.allclose(shared, paired, atol=1e-10)

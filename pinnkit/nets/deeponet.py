@@ -78,6 +78,7 @@ class DeepONet(nn.Module):
         fourier_features: int = 0,
         fourier_sigma: float = 1.0,
         periodic: Optional[Tuple[float, int]] = None,
+        hard_initial: bool = False,
         trunk_input_bounds: Optional[Tuple[Sequence[float], Sequence[float]]] = None,
         seed: Optional[int] = None,
     ):
@@ -96,7 +97,12 @@ class DeepONet(nn.Module):
                            activation=activation, trunk_output_activation=trunk_output_activation,
                            fourier_features=fourier_features, fourier_sigma=fourier_sigma,
                            periodic=None if periodic is None else [float(periodic[0]), int(periodic[1])],
-                           trunk_input_bounds=trunk_input_bounds, seed=seed)
+                           trunk_input_bounds=trunk_input_bounds, hard_initial=hard_initial, seed=seed)
+        if not isinstance(hard_initial, bool):
+            raise ValueError(f"hard_initial must be True or False, got {hard_initial!r}")
+        if hard_initial and (coord_dim != 2 or n_out != 1):
+            raise ValueError(f"hard_initial needs coord_dim=2 (y = (x, t)) and n_out=1, got {coord_dim}, {n_out}")
+        self.hard_initial = hard_initial
         ctx = torch.random.fork_rng(devices=[]) if seed is not None else nullcontext()
         with ctx:
             if seed is not None:
@@ -133,6 +139,8 @@ class DeepONet(nn.Module):
         """Cartesian product: every function at every point.  u (B, m), y (P, d) → (B, P) for one output,
         (B, P, n_out) otherwise: ``out[i, p, j] = Σ_k b[i, j, k] τ[p, j, k] + b0[j]``."""
         out = torch.einsum("bjk,pjk->bpj", self.branch_features(u), self.trunk_features(y)) + self.bias
+        if self.hard_initial:
+            return self.initial_interpolant(u, y[:, 0])[0] + y[:, 1] * out[..., 0]
         return out[..., 0] if self.n_out == 1 else out
 
     def pointwise(self, u: Tensor, y: Tensor, index: Optional[Tensor] = None) -> Tensor:
@@ -144,7 +152,42 @@ class DeepONet(nn.Module):
         elif b.shape[0] != y.shape[0]:
             raise ValueError(f"u and y need the same number of rows without index, got {b.shape[0]} and {y.shape[0]}")
         out = (b * self.trunk_features(y)).sum(-1) + self.bias
+        if self.hard_initial:
+            g = self.initial_interpolant(u, y[:, 0], pointwise_index=index)[0]
+            return g + y[:, 1] * out[:, 0]
         return out[:, 0] if self.n_out == 1 else out
+
+    @staticmethod
+    def initial_interpolant(u: Tensor, x: Tensor, pointwise_index: Optional[Tensor] = None, derivatives: bool = False):
+        """Trigonometric interpolant g of the sensor values u (B, m) on x_i = i/m, [0, 1) periodic, at x:
+        ``g(x) = Σ_j w_j (A_j cos 2πjx − B_j sin 2πjx)``, ``A + iB = rfft(u)/m``, w_0 = 1, w_j = 2, w_{m/2} = 1
+        (the real cos-only Nyquist term, as in the data generator).  Returns (g, g_x, g_xx) as (B, P) arrays
+        (or (P,) with ``pointwise_index``: row p uses function index[p]); the derivatives only if asked.
+
+        With ``hard_initial`` the net is G(u)(x, t) = g(x) + t · (Σ_k b_k τ_k + b_0): the initial condition
+        holds exactly (Lagaris et al. 1998-style output transform)."""
+        m = u.shape[1]
+        c = torch.fft.rfft(u, dim=1) / m
+        j = torch.arange(c.shape[1], dtype=u.dtype, device=u.device)
+        w = torch.full_like(j, 2.0)
+        w[0] = 1.0
+        if m % 2 == 0:
+            w[-1] = 1.0
+        a, b = c.real * w, c.imag * w
+        if pointwise_index is not None:
+            a, b = a[pointwise_index], b[pointwise_index]
+        k = 2 * math.pi * j
+        theta = x[:, None] * k
+        cos, sin = torch.cos(theta), torch.sin(theta)
+        if pointwise_index is not None:
+            g = (a * cos - b * sin).sum(1)
+            if not derivatives:
+                return g, None, None
+            return g, (-(a * sin + b * cos) * k).sum(1), (-(a * cos - b * sin) * k**2).sum(1)
+        g = a @ cos.T - b @ sin.T
+        if not derivatives:
+            return g, None, None
+        return g, -(a * k) @ sin.T - (b * k) @ cos.T, -(a * k**2) @ cos.T + (b * k**2) @ sin.T
 
     def trunk_jet(self, y: Tensor, first: Sequence[int] = (0, 1), second: Sequence[int] = (0,)):
         """Trunk features and their derivatives in y, by forward-mode autodiff (``torch.func.jvp``):

@@ -261,6 +261,8 @@ def machine(settings: Settings) -> Dict[str, Any]:
     info = {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "torch_interop_threads": torch.get_num_interop_threads(), "device": settings.device,
             "processor": platform.processor() or platform.machine()}
+    if hasattr(os, "getloadavg"):
+        info["load_average_1min"] = os.getloadavg()[0]
     if settings.device.startswith("cuda") and torch.cuda.is_available():
         info["cuda_device"] = torch.cuda.get_device_name()
     return info
@@ -283,6 +285,11 @@ def run_suite(keys: Sequence[str], settings: Settings, log: Callable[[str], None
     """Every problem in ``keys``; the JSON-ready record with config, versions, seed and machine."""
     specs = specs or PROBLEMS
     torch.set_num_threads(settings.threads)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    if settings.device == "cpu" and settings.threads > 1 and load > (os.cpu_count() or 1):
+        # seen on the 2-core project machine at load 8: 2 threads ran 60x slower than 1
+        log(f"warning: load average {load:.1f} exceeds {os.cpu_count()} CPUs; with {settings.threads} threads the "
+            "timings can collapse (threads wait on each other); try --threads 1")
     report: Dict[str, Any] = {
         "config": {**dataclasses.asdict(settings), "problems": list(keys)},
         "versions": all_versions(), "seed": settings.seed, "machine": machine(settings),

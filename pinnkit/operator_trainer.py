@@ -177,9 +177,12 @@ class DeepONetTrainer:
     # ------------------------------------------------------------ losses
     def data_loss(self, idx: Tensor) -> Tensor:
         """Mean squared error on ``batch_points`` grid points shared by the functions ``idx``."""
-        p = self._randperm(self.coords.shape[0], self.config.batch_points)
+        n_points = self.coords.shape[0]
+        if self.config.batch_points >= n_points:  # every point: no permutation, no gather
+            return torch.mean((self.model(self.u_train[idx], self.coords) - self.s_train[idx]) ** 2)
+        p = self._randperm(n_points, self.config.batch_points)
         pred = self.model(self.u_train[idx], self.coords[p])
-        return torch.mean((pred - self.s_train[idx][:, p]) ** 2)
+        return torch.mean((pred - self.s_train[idx[:, None], p[None, :]]) ** 2)
 
     def residual(self, u: Tensor, y: Tensor, index: Tensor) -> Tensor:
         """PDE residual of G_θ(u[index_r])(y_r) at each row of y, derivatives by autograd in y.

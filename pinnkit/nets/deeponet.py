@@ -138,10 +138,13 @@ class DeepONet(nn.Module):
     def forward(self, u: Tensor, y: Tensor) -> Tensor:
         """Cartesian product: every function at every point.  u (B, m), y (P, d) → (B, P) for one output,
         (B, P, n_out) otherwise: ``out[i, p, j] = Σ_k b[i, j, k] τ[p, j, k] + b0[j]``."""
-        out = torch.einsum("bjk,pjk->bpj", self.branch_features(u), self.trunk_features(y)) + self.bias
+        b, tau = self.branch_features(u), self.trunk_features(y)
+        if self.n_out > 1:
+            return torch.einsum("bjk,pjk->bpj", b, tau) + self.bias
+        out = torch.addmm(self.bias, b[:, 0], tau[:, 0].T)  # one GEMM: b0 + B·Tᵀ
         if self.hard_initial:
-            return self.initial_interpolant(u, y[:, 0])[0] + y[:, 1] * out[..., 0]
-        return out[..., 0] if self.n_out == 1 else out
+            return self.initial_interpolant(u, y[:, 0])[0] + y[:, 1] * out
+        return out
 
     def pointwise(self, u: Tensor, y: Tensor, index: Optional[Tensor] = None) -> Tensor:
         """Paired evaluation: row i of y belongs to function ``index[i]`` of u (or to row i of u when index is

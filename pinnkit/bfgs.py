@@ -210,9 +210,14 @@ class BFGS(torch.optim.Optimizer):
                 if group["scaling"] == "self":
                     b = -alpha * float(s @ g) / sy
                     tau = min(1.0, 1.0 / b) if b > 0 else 1.0
-                v = math.sqrt(yHy) * (s / sy - Hy / yHy)
-                H = (H - torch.outer(Hy, Hy) / yHy + torch.outer(v, v)) / tau + torch.outer(s, s) / sy
-                H = 0.5 * (H + H.T)
+                # H − Hy Hyᵀ/yHy + v vᵀ = H + (yHy/sy²) s sᵀ − (s Hyᵀ + Hy sᵀ)/sy: rank-one updates in place,
+                # no n×n temporaries (each pass over H costs as much as the matrix–vector products)
+                H.addr_(s, s, alpha=yHy / sy ** 2)
+                H.addr_(s, Hy, alpha=-1.0 / sy)
+                H.addr_(Hy, s, alpha=-1.0 / sy)
+                if tau != 1.0:
+                    H.div_(tau)
+                H.addr_(s, s, alpha=1.0 / sy)
             x = x + s
             f, g = f_new, g_new
             state["n_iter"] += 1

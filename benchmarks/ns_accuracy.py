@@ -9,8 +9,9 @@ Targets (velocity relative L2, ``‖u_θ − u‖₂/‖u‖₂`` over all veloc
 
 The pressure error (mean removed; per time level for unsteady problems) is reported beside it. Every case
 runs in float64 with Adam, then L-BFGS (``--quasi-newton ssbfgs`` selects the dense self-scaled BFGS stage
-of :mod:`pinnkit.bfgs`; measured here at 0.15 s CPU per iteration for a 3×30 net and ~1.4 s for 3×50, too
-slow for these budgets on 2 cores as it stands), with the taylor derivative engine. Not part of the test suite (minutes per case)::
+of :mod:`pinnkit.bfgs`, whose cost per iteration grows with the square of the parameter count: use it with
+nets of a few thousand parameters, ``--width 30``), with the taylor derivative engine compiled
+(``--no-compile``, ``--method autograd`` to change). Not part of the test suite (minutes per case)::
 
     python benchmarks/ns_accuracy.py                       # all four
     python benchmarks/ns_accuracy.py kovasznay --qn-steps 6000 --json runs/ns_kovasznay.json
@@ -71,16 +72,21 @@ def run_case(name: str, args) -> dict:
     if name == "cavity":
         problem.exact(torch.zeros(1, 2, dtype=torch.float64))  # reference computed outside the timed solve
     cpu0, t0 = time.process_time(), time.perf_counter()
-    r = pinnkit.solve(problem, net=case["net"], steps=steps, lbfgs_steps=qn_steps, quasi_newton=args.quasi_newton,
+    net = dict(case["net"])
+    if args.width:
+        net["width"] = args.width
+    if args.depth:
+        net["depth"] = args.depth
+    r = pinnkit.solve(problem, net=net, steps=steps, lbfgs_steps=qn_steps, quasi_newton=args.quasi_newton,
                       n_domain=case["n_domain"], n_boundary=case["n_boundary"], n_initial=case["n_initial"],
-                      dtype=args.dtype, method="taylor", seed=args.seed, track_every=args.track_every,
+                      dtype=args.dtype, method=args.method, compile=args.compile, seed=args.seed, track_every=args.track_every,
                       progress=False)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     errs = velocity_pressure_errors(problem, r)
     out = {"problem": problem.describe(), **errs, "target": TARGETS[name],
            "met": errs["velocity_rel_l2"] <= TARGETS[name], "wall_s": wall, "cpu_s": cpu,
            "iterations": len(r.history["step"]), "final_loss": r.history["loss"][-1],
-           "net": case["net"], "n_parameters": r.config["n_parameters"], "steps": steps, "qn_steps": qn_steps,
+           "net": net, "method": args.method, "compile": args.compile, "n_parameters": r.config["n_parameters"], "steps": steps, "qn_steps": qn_steps,
            "quasi_newton": args.quasi_newton, "dtype": args.dtype,
            "error_history": r.history.get("diagnostics", {}).get("relative_l2")}
     print(f"{name:<13} velocity rel L2 {errs['velocity_rel_l2']:.2e} (target {TARGETS[name]:.0e}, "
@@ -98,6 +104,10 @@ def main(argv=None) -> dict:
     ap.add_argument("--qn-steps", type=int, default=None, help="override every case's quasi-Newton iterations")
     ap.add_argument("--quasi-newton", default="lbfgs", choices=["lbfgs", "bfgs", "ssbfgs"])
     ap.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    ap.add_argument("--method", default="taylor", choices=["autograd", "taylor", "forward"])
+    ap.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--width", type=int, default=None, help="override every case's width")
+    ap.add_argument("--depth", type=int, default=None, help="override every case's depth")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--track-every", type=int, default=500)

@@ -5,7 +5,12 @@ reference, the wall time, and the held-out error along the way. Targets: ≤ 1e-
 float64.
 
     python benchmarks/burgers_accuracy.py --dtype float32
-    python benchmarks/burgers_accuracy.py --dtype float64 --lbfgs-steps 20000
+    python benchmarks/burgers_accuracy.py --dtype float64 --width 30 --depth 3 --steps 1000 \
+        --quasi-newton ssbfgs --lbfgs-steps 20000 --n-domain 8000 --threads 1
+
+Measured (2-core CPU shared with other jobs): the float64 line above reached 2.2e-5 on Raissi's grid
+(2.8e-5 held-out) in 1574 s; its held-out error was already 5.7e-5 after 3000 self-scaled BFGS iterations.
+With plain dense BFGS the loss after ~6000 iterations was 2.6e-6 against 9.5e-10 self-scaled.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--track-every", type=int, default=1000)
+    ap.add_argument("--progress", action="store_true", help="progress bar on stderr")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -49,7 +55,7 @@ def main(argv=None) -> dict:
                       lbfgs_steps=args.lbfgs_steps, lr=args.lr, decay_every=500, n_domain=args.n_domain,
                       n_boundary=args.n_boundary, n_initial=args.n_boundary, quasi_newton=args.quasi_newton, resample_every=args.resample_every, dtype=args.dtype,
                       hard_constraints=("initial",) if args.hard else (), seed=args.seed, track_every=args.track_every,
-                      progress=False)
+                      progress=args.progress)
     wall = time.perf_counter() - t0
     x, t, u = reference_grid()
     X, T = np.meshgrid(x, t)

@@ -185,9 +185,17 @@ ADAPTIVE = ("rad",)
 
 def evaluation_points(problem, n: int = 20000, seed: int = 12345) -> np.ndarray:
     """Held-out points for error measurement: a tensor-product grid when ``D ≤ 3`` (about ``n`` points,
-    endpoints included), else ``n`` Sobol points from a stream no training round uses."""
+    endpoints included), else ``n`` Sobol points from a stream no training round uses — for unsteady
+    problems whose pressure is fixed up to a function of time, Sobol points in space repeated at 11 times,
+    so the pressure mean can be removed per time level."""
     D = problem.input_dim
     lo, hi = problem.input_lower, problem.input_upper
+    if D > 3 and problem.time_dependent and getattr(problem, "pressure_gauge", None) == "mean":
+        # a pressure fixed up to a function of t is compared per time level: Sobol in space × 11 times
+        n_t = 11
+        space = _scale(unit_cube(max(n // n_t, 8), D - 1, "sobol", seed + 10_000_019), lo[:-1], hi[:-1])
+        times = np.linspace(lo[-1], hi[-1], n_t)
+        return np.concatenate([np.column_stack([space, np.full(len(space), t)]) for t in times], axis=0)
     if D <= 3:
         k = max(2, int(round(n ** (1.0 / D))))
         axes = [np.linspace(a, b, k) for a, b in zip(lo, hi)]

@@ -155,7 +155,12 @@ class PINNTrainer:
         self.lbfgs = self._make_quasi_newton()
         self._lbfgs_done = False
         self._plans: Dict[str, frozenset] = {}  # derivative plans of the taylor engine, per loss term
-        self._compiled = None  # the compiled objective; False once compilation failed
+        self._compiled = None  # the compiled objective; False once compilation failed or when it cannot help
+        if self.config.compile and not (self.config.method == "taylor" and getattr(self.model, "supports_jet", False)):
+            # nested autograd (double backward) cannot be compiled: tracing it would only add minutes
+            warnings.warn("compile=True needs method='taylor' and a net with a Taylor-mode rule (pinnkit.nets.MLP "
+                          "with tanh/sin/sigmoid/softplus/silu, no output transform); training runs eagerly")
+            self._compiled = False
         self.balance_weights: Dict[str, float] = {}  # condition weights set by gradient balancing
         self._snapshot = self._state()
 

@@ -103,3 +103,13 @@ def test_compiled_objective_matches_eager(one_thread):
     torch.testing.assert_close(torch.tensor(compiled["loss"]), torch.tensor(eager["loss"]), rtol=1e-9, atol=0)
     with pytest.raises(ValueError, match="compile"):
         TrainConfig(compile="yes").validate()
+
+
+def test_compile_without_a_jet_warns_and_runs_eagerly():
+    p = Heat(dim=1)
+    net = pinnkit.build_net({"width": 8, "depth": 2}, p, 0)
+    cfg = TrainConfig(adam_steps=2, lbfgs_steps=0, method="autograd", compile=True, progress=False)
+    with pytest.warns(UserWarning, match="compile=True needs method='taylor'"):
+        tr = PINNTrainer(p, net, Sampler(p, n_domain=32, n_boundary=8, n_initial=8, seed=0), cfg)
+    tr.train()
+    assert tr._compiled is False

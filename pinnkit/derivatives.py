@@ -22,8 +22,8 @@ Nested autograd is therefore the default.
   a first call that runs on autograd. A request outside the plan is answered by autograd, so results never
   depend on the plan, only the speed does. Models without ``jet`` always use autograd. Eager, it does about
   the same arithmetic as nested autograd and is slightly slower (Burgers 3×20: 161 vs 192 steps/s); its
-  single graph is what ``torch.compile`` can fuse (``TrainConfig.compile``): 1.4–1.8× DeepXDE on heat and
-  Burgers, 4× on Kovasznay (``python -m benchmarks``, 2 threads, quiet 2-core CPU).
+  single graph is what ``torch.compile`` can fuse (``TrainConfig.compile``): 1.4–1.9× DeepXDE on heat and
+  Burgers, 4.1× on Kovasznay (``python -m benchmarks --track-every 0``, 2 threads, quiet 2-core CPU).
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from .checkpoints import load_state, save_atomic
 from .nets.deeponet import DeepONet
 from .trainer import DTYPES, TrainingDiverged
 from .validation import check_choice, check_int, check_positive, check_range
@@ -362,18 +363,12 @@ class DeepONetTrainer:
     def checkpoint(self) -> None:
         """Remember the current (good) state; write it to ``checkpoint_dir`` when one is set."""
         self._snapshot = self._state()
-        path = self.checkpoint_path
-        if path:
-            os.makedirs(self.config.checkpoint_dir, exist_ok=True)
-            torch.save(self._snapshot, path + ".tmp")
-            os.replace(path + ".tmp", path)
+        if self.checkpoint_path:
+            save_atomic(self._snapshot, self.checkpoint_path)
 
     def load_checkpoint(self, path: Optional[str] = None) -> "DeepONetTrainer":
         """Resume from a checkpoint (``torch.load(..., weights_only=True)``)."""
-        path = path or self.checkpoint_path
-        if not path or not os.path.exists(path):
-            raise FileNotFoundError(f"no checkpoint at {path!r}")
-        state = torch.load(path, weights_only=True)
+        state = load_state(path or self.checkpoint_path)
         self._restore(state)
         self._snapshot = state
         return self

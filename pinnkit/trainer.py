@@ -20,6 +20,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .bfgs import BFGS, MAX_DENSE_PARAMETERS
+from .checkpoints import load_state, save_atomic
 from .derivatives import METHODS, Fields
 from .losses import loss_terms, total_loss
 from .sampling import Batch, Sampler
@@ -440,19 +441,12 @@ class PINNTrainer:
     def checkpoint(self) -> None:
         """Remember the current (good) state; write it to ``checkpoint_dir`` when one is set."""
         self._snapshot = self._state()
-        path = self.checkpoint_path
-        if path:
-            os.makedirs(self.config.checkpoint_dir, exist_ok=True)
-            tmp = path + ".tmp"
-            torch.save(self._snapshot, tmp)
-            os.replace(tmp, path)
+        if self.checkpoint_path:
+            save_atomic(self._snapshot, self.checkpoint_path)
 
     def load_checkpoint(self, path: Optional[str] = None) -> "PINNTrainer":
         """Resume from a checkpoint (``torch.load(..., weights_only=True)``)."""
-        path = path or self.checkpoint_path
-        if not path or not os.path.exists(path):
-            raise FileNotFoundError(f"no checkpoint at {path!r}")
-        state = torch.load(path, map_location=self.device, weights_only=True)
+        state = load_state(path or self.checkpoint_path, map_location=self.device)
         self._restore(state)
         self._snapshot = state
         return self

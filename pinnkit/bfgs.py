@@ -169,7 +169,7 @@ class BFGS(torch.optim.Optimizer):
         closure = torch.enable_grad()(closure)
         if "g" not in state:
             loss = float(closure())
-            state.update(f=loss, g=self._flat_grad().clone(), n_iter=0, n_evals=1, H=None)
+            state.update(f=loss, g=self._flat_grad(), n_iter=0, n_evals=1, H=None)
         x = self._flat_params()
         f, g, H = state["f"], state["g"], state["H"]
         for _ in range(group["max_iter"]):
@@ -187,7 +187,7 @@ class BFGS(torch.optim.Optimizer):
                 self._set_params(x + a * p)
                 value = float(closure())
                 grad = self._flat_grad()
-                cache["g"] = grad.clone()
+                cache["g"] = grad
                 return value, float(grad @ p)
 
             alpha, f_new, evals = strong_wolfe(phi, f, d0, alpha0, group["c1"], group["c2"], group["max_evals_per_iter"])

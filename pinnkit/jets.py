@@ -20,7 +20,7 @@ from typing import Dict, List, Sequence, Tuple
 import torch
 from torch import Tensor
 
-__all__ = ["JET_ACTIVATIONS", "activation_derivatives", "mlp_jet"]
+__all__ = ["JET_ACTIVATIONS", "activation_derivatives", "mlp_jet", "mlp_jet_tangents", "activate_jet"]
 
 
 def _tanh(z: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
@@ -136,3 +136,47 @@ def mlp_jet(
     d1 = {k: out[1 + i] for i, k in enumerate(first)}
     d2 = {p: out[1 + F + i] for i, p in enumerate(second)}
     return out[0], d1, d2
+
+
+def activate_jet(name: str, jet: List[Tensor], n_first: int, pairs: Sequence[Tuple[int, int]]) -> List[Tensor]:
+    """σ applied to a jet ``[z, z_k…, z_jk…]``: ``[σ(z), σ'(z) z_k…, σ''(z) z_j z_k + σ'(z) z_jk…]``."""
+    return _activate(name, jet, n_first, list(pairs))
+
+
+def mlp_jet_tangents(
+    model,
+    jet: Sequence[Tensor],
+    n_first: int,
+    pairs: Sequence[Tuple[int, int]] = (),
+) -> List[Tensor]:
+    """Push an input jet with per-point tangents through a :class:`pinnkit.nets.MLP`.
+
+    ``jet = [x, x_1, …, x_F, x_{p_1}, …]`` (each ``(N, D)``): the input x(s) as a function of some parameters
+    s (for example an embedding of the coordinates), its first derivatives ``∂x/∂s_k`` (k < F = ``n_first``)
+    and the second derivatives ``∂²x/∂s_j∂s_k`` for each pair ``(j, k)`` in ``pairs`` (indices into the first
+    derivatives).  Returns the same list for the net's output (each ``(N, out_dim)``).  The same chain rule as
+    :func:`mlp_jet`, which is the special case of constant tangents ``x_k = e_k`` and ``x_jk = 0``; input
+    scaling contributes ``1/h`` to every derivative, Fourier features ``ζ = Bx`` give
+    ``∂cos ζ = −sin ζ ζ_k``, ``∂²cos ζ = −cos ζ ζ_j ζ_k − sin ζ ζ_jk`` (and likewise for sin).
+    """
+    pairs = [tuple(p) for p in pairs]
+    if len(jet) != 1 + n_first + len(pairs):
+        raise ValueError(f"jet must hold 1 + n_first + len(pairs) = {1 + n_first + len(pairs)} tensors, got {len(jet)}")
+    if any(not (0 <= j < n_first and 0 <= k < n_first) for j, k in pairs):
+        raise ValueError(f"pairs must index the {n_first} first derivatives, got {pairs}")
+    T = list(jet)
+    scale = model.scaling
+    if scale is not None:
+        inv_h = 1.0 / scale.half_width.to(T[0])
+        T = [scale(T[0])] + [t * inv_h for t in T[1:]]
+    if model.fourier is not None:
+        Z = [t @ model.fourier.B.to(T[0]).T for t in T]
+        c, s = torch.cos(Z[0]), torch.sin(Z[0])
+        first = Z[1:1 + n_first]
+        T = [torch.cat([c, s], dim=-1)] + [torch.cat([-s * f, c * f], dim=-1) for f in first]
+        T += [torch.cat([-c * first[j] * first[k] - s * z2, -s * first[j] * first[k] + c * z2], dim=-1)
+              for (j, k), z2 in zip(pairs, Z[1 + n_first:])]
+    name = model.activation_name
+    for layer in model.hidden:
+        T = _activate(name, _linear(T, layer.weight, layer.bias), n_first, pairs)
+    return _linear(T, model.head.weight, model.head.bias)

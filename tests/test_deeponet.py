@@ -226,3 +226,32 @@ def test_hard_initial_condition_exact_and_residual_paths_agree(heat_data, one_th
     index = torch.arange(4).repeat_interleave(5)
     paired = trainer.residual(u, y.repeat(4, 1), index).reshape(4, 5)  # reverse-mode autograd of the full net
     assert torch.allclose(shared, paired, atol=1e-10)
+
+
+@pytest.mark.parametrize("periodic,fourier,out_act,act", [
+    ((1.0, 5), 0, False, "tanh"), (None, 0, True, "tanh"), ((1.0, 3), 8, True, "sin"), (None, 6, False, "silu")])
+def test_taylor_trunk_jet_matches_forward_mode_autodiff(periodic, fourier, out_act, act) -> None:
+    """The one-pass Taylor trunk jet (analytic periodic embedding, per-point tangents through the MLP) equals
+    nested torch.func.jvp in value, ∂_x, ∂_t, ∂_xx, ∂_tt and in the parameter gradient of a loss built on them."""
+    net = DeepONet(7, 2, q=5, n_out=2, branch_width=8, branch_depth=2, trunk_width=9, trunk_depth=3,
+                   periodic=periodic, fourier_features=fourier, trunk_output_activation=out_act, activation=act,
+                   seed=0).double()
+    assert net.trunk.supports_jet
+    y = torch.rand(11, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    fast = net.trunk_jet(y, first=(0, 1), second=(0, 1))
+    slow = net._trunk_jvp(y, (0, 1), (0, 1))
+    scale = 1 + max(float(t.abs().max()) for t in slow[2].values())
+    assert torch.allclose(fast[0], slow[0], atol=1e-14, rtol=0)
+    for i in (0, 1):
+        assert torch.allclose(fast[1][i], slow[1][i], atol=1e-12, rtol=0)
+        assert torch.allclose(fast[2][i], slow[2][i], atol=1e-13 * scale, rtol=0)
+
+    def grads(jet):
+        loss = sum((t ** 2).sum() for t in [jet[0], *jet[1].values(), *jet[2].values()])
+        return torch.autograd.grad(loss, [p for p in net.trunk.parameters()])
+
+    for gf, gs in zip(grads(net.trunk_jet(y, (0, 1), (0, 1))), grads(net._trunk_jvp(y, (0, 1), (0, 1)))):
+        assert torch.allclose(gf, gs, atol=1e-12 * (1 + float(gs.abs().max())), rtol=0)
+    # second derivative of a direction that is not asked for as a first derivative
+    v, d1, d2 = net.trunk_jet(y, first=(1,), second=(0,))
+    assert set(d1) == {1} and set(d2) == {0} and torch.allclose(d2[0], slow[2][0], atol=1e-13 * scale, rtol=0)

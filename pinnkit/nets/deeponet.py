@@ -22,6 +22,7 @@ from typing import Optional, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
+from ..jets import activate_jet, mlp_jet_tangents
 from ..validation import check_int, check_positive
 from .mlp import MLP, FourierFeatures
 
@@ -193,9 +194,19 @@ class DeepONet(nn.Module):
         return g, -(a * k) @ sin.T - (b * k) @ cos.T, -(a * k**2) @ cos.T + (b * k**2) @ sin.T
 
     def trunk_jet(self, y: Tensor, first: Sequence[int] = (0, 1), second: Sequence[int] = (0,)):
-        """Trunk features and their derivatives in y, by forward-mode autodiff (``torch.func.jvp``):
-        returns τ (P, n_out, q), {i: ∂τ/∂y_i for i in first}, {i: ∂²τ/∂y_i² for i in second}.  Differentiable
-        in the parameters; with shared points the Cartesian derivatives are ∂_i G(u)(y) = Σ_k b_k(u) ∂_i τ_k(y)."""
+        """Trunk features and their derivatives in y: returns τ (P, n_out, q), {i: ∂τ/∂y_i for i in first},
+        {i: ∂²τ/∂y_i² for i in second}.  Differentiable in the parameters; with shared points the Cartesian
+        derivatives are ∂_i G(u)(y) = Σ_k b_k(u) ∂_i τ_k(y).
+
+        One forward Taylor pass (:func:`pinnkit.jets.mlp_jet_tangents`) when the trunk's activation has a jet
+        rule: the periodic embedding's derivatives are analytic, (cos kx, sin kx)' = k(−sin kx, cos kx) and
+        (cos kx, sin kx)'' = −k²(cos kx, sin kx).  Otherwise (or when a subclass redefines
+        :meth:`trunk_features`) nested forward-mode autodiff (``torch.func.jvp``) of :meth:`trunk_features`."""
+        if self.trunk.supports_jet and type(self).trunk_features is DeepONet.trunk_features:
+            return self._trunk_taylor(y, list(first), list(second))
+        return self._trunk_jvp(y, first, second)
+
+    def _trunk_jvp(self, y: Tensor, first: Sequence[int], second: Sequence[int]):
         from torch.func import jvp
 
         def direction(i: int) -> Tensor:
@@ -210,6 +221,43 @@ class DeepONet(nn.Module):
             e = direction(i)
             d2[i] = jvp(lambda z: jvp(self.trunk_features, (z,), (e,))[1], (y,), (e,))[1]
         return value, d1, d2
+
+    def _trunk_taylor(self, y: Tensor, first: list, second: list):
+        if y.dim() != 2 or y.shape[1] != self.coord_dim:
+            raise ValueError(f"y must have shape (n_points, coord_dim={self.coord_dim}), got {tuple(y.shape)}")
+        dirs = first + [i for i in second if i not in first]  # tangent directions carried through the net
+        pos = {i: n for n, i in enumerate(dirs)}
+        P, d = y.shape
+        if self.periodic is None:
+            eye = torch.eye(d, dtype=y.dtype, device=y.device)
+            jet = [y] + [eye[i].expand(P, d) for i in dirs] + [torch.zeros_like(y) for _ in second]
+        else:
+            k = self.periodic.k.to(y)
+            kx = y[:, :1] * k
+            c, s = torch.cos(kx), torch.sin(kx)
+            rest = y[:, 1:]
+            zero_f, zero_r = torch.zeros_like(c), torch.zeros_like(rest)
+            eye = torch.eye(d - 1, dtype=y.dtype, device=y.device)
+
+            def tangent(i: int) -> Tensor:
+                if i == 0:
+                    return torch.cat([-k * s, k * c, zero_r], dim=-1)
+                return torch.cat([zero_f, zero_f, eye[i - 1].expand(P, d - 1)], dim=-1)
+
+            def curvature(i: int) -> Tensor:
+                if i == 0:
+                    return torch.cat([-(k * k) * c, -(k * k) * s, zero_r], dim=-1)
+                return torch.cat([zero_f, zero_f, zero_r], dim=-1)
+
+            jet = [torch.cat([c, s, rest], dim=-1)] + [tangent(i) for i in dirs] + [curvature(i) for i in second]
+        pairs = [(pos[i], pos[i]) for i in second]
+        out = mlp_jet_tangents(self.trunk, jet, len(dirs), pairs)
+        if self.trunk_output_activation:
+            out = activate_jet(self.trunk.activation_name, out, len(dirs), pairs)
+        shape = (P, self.n_out, self.q)
+        d1 = {i: out[1 + pos[i]].reshape(shape) for i in first}
+        d2 = {i: out[1 + len(dirs) + n].reshape(shape) for n, i in enumerate(second)}
+        return out[0].reshape(shape), d1, d2
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad)

@@ -1,13 +1,14 @@
 """Data-driven DeepONet on periodic Burgers (ν = 0.01) in DeepXDE (PyTorch backend) and in pinnkit, side by side.
 
-Same data (``examples/deeponet_burgers.py``: 1000 training / 100 test GRF initial conditions, 101 sensors,
-101 × 101 (x, t) output grid, cached by content hash), same architecture (tanh branch [101, 100, 100, 100, 100],
-tanh trunk [2 → periodic embedding (cos, sin 2πkx, k ≤ 5; t) → 100, 100, 100, 100] with the activation on the
-trunk output as in DeepXDE, q = 100, output bias), same optimiser (Adam, lr 1e-3 decayed by 0.8 every
-steps/20 — DeepXDE's per-step ExponentialLR with the same rate), same mini-batches in size (32 functions at all
-101 × 101 grid points per step: DeepXDE 1.15's TripleCartesianProd fails on a (functions, points) batch tuple,
-indexing ``train_y[branch_idx, trunk_idx]`` without ``np.ix_``), same iterations, float32, one thread.  Reports iterations per second and the mean
-and worst relative L2 over the 100 test functions for each.
+Same data (``pinnkit.operator_run.operator_data``: 1000 training / 100 test GRF initial conditions, 101 sensors,
+101 × 101 (x, t) output grid, cached by content hash), same architecture (``pinnkit.operator_run.make_net``:
+tanh branch [101, 100, 100, 100, 100], tanh trunk [2 → periodic embedding (cos, sin 2πkx, k ≤ 5; t) → 100, 100,
+100, 100] with the activation on the trunk output as in DeepXDE, q = 100, output bias), same optimiser (Adam,
+lr 1e-3 decayed by 0.8 every steps/20 — DeepXDE's per-step ExponentialLR with the same rate), same mini-batches
+in size (32 functions at all 101 × 101 grid points per step: DeepXDE 1.15's TripleCartesianProd fails on a
+(functions, points) batch tuple, indexing ``train_y[branch_idx, trunk_idx]`` without ``np.ix_``), same
+iterations, float32, one thread.  Reports iterations per second and the mean and worst relative L2 over the 100
+test functions for each.
 
     python benchmarks/deeponet_vs_deepxde.py [--steps 5000] [--threads 1] [--json out.json]
 
@@ -20,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 
 os.environ.setdefault("DDE_BACKEND", "pytorch")
@@ -28,10 +28,8 @@ os.environ.setdefault("DDE_BACKEND", "pytorch")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
-from deeponet_burgers import burgers_data  # noqa: E402
-
-from pinnkit.nets import DeepONet, PeriodicEmbedding  # noqa: E402
+from pinnkit.nets import PeriodicEmbedding  # noqa: E402
+from pinnkit.operator_run import make_net, operator_data  # noqa: E402
 from pinnkit.operator_trainer import DeepONetTrainer, OperatorTrainConfig  # noqa: E402
 from pinnkit.versions import versions  # noqa: E402
 
@@ -70,8 +68,8 @@ def run_deepxde(train, test, args) -> dict:
 
 def run_pinnkit(train, test, args) -> dict:
     m = train.inputs.shape[1]
-    net = DeepONet(m, 2, q=Q, branch_width=WIDTH, branch_depth=DEPTH, trunk_width=WIDTH, trunk_depth=DEPTH,
-                   periodic=(1.0, MODES), trunk_output_activation=True, seed=args.seed)
+    net = make_net(m, q=Q, width=WIDTH, depth=DEPTH, periodic_modes=MODES, trunk_output_activation=True,
+                   seed=args.seed)
     cfg = OperatorTrainConfig(mode="data", steps=args.steps, lr=1e-3, lr_decay=0.8,
                               decay_every=max(args.steps // 20, 1), batch_functions=BATCH_FUNCTIONS,
                               batch_points=train.coords.shape[0],
@@ -94,7 +92,7 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    train, test = burgers_data()
+    train, test = operator_data("burgers")
     out = {"steps": args.steps, "threads": args.threads, "batch_functions": BATCH_FUNCTIONS, "versions": versions()}
     out["pinnkit"] = run_pinnkit(train, test, args)
     out["deepxde"] = run_deepxde(train, test, args)

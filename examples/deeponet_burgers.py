@@ -9,7 +9,7 @@ on a 101 × 101 (x, t) grid.  The experiment itself is :func:`pinnkit.operator_r
 ``pinnkit deeponet burgers``; this script is its command line with the defaults below.
 
     python examples/deeponet_burgers.py [--mode data|physics|hybrid|both] [--grf wang2021|matern32]
-                                        [--minutes 10] [--steps N] [--hard-initial]
+                                        [--minutes 20] [--steps N] [--no-hard-initial]
                                         [--out runs/deeponet-burgers]
 
 Writes summary.json (errors, wall times, configuration), history_<mode>.json, predictions_<mode>.png (true,
@@ -29,10 +29,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mode", choices=RUN_MODES, default="both")
     ap.add_argument("--grf", choices=tuple(GRFS), default="wang2021", help="input-function distribution")
-    ap.add_argument("--steps", type=int, default=None, help="Adam steps (default: 40000 data, 12000 physics)")
-    ap.add_argument("--minutes", type=float, default=10.0, help="wall-clock limit per mode")
+    ap.add_argument("--steps", type=int, default=None, help="Adam steps (default: 40000 data, 100000 physics)")
+    ap.add_argument("--minutes", type=float, default=20.0, help="wall-clock limit per mode")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--hard-initial", action="store_true", help="physics mode: impose u(x, 0) = u0(x) exactly")
+    ap.add_argument("--hard-initial", action=argparse.BooleanOptionalAction, default=True,
+                    help="physics mode: impose u(x, 0) = u0(x) exactly (default on)")
     ap.add_argument("--out", default="runs/deeponet-burgers")
     args = ap.parse_args()
     try:

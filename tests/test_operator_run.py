@@ -162,14 +162,14 @@ def test_cli_bad_input_exit_code_2(tmp_path, monkeypatch, capsys) -> None:
 
 
 def test_defaults_are_the_example_settings() -> None:
-    data = make_config("data", 40_000, 10.0, "o")
+    data = make_config("data", 40_000, 20.0, "o")
     assert (data.lr, data.lr_decay, data.decay_every) == (1e-3, 0.8, 2000)
     assert (data.batch_functions, data.batch_points) == (64, 500)
     assert (data.eval_every, data.checkpoint_every, data.log_every) == (4000, 4000, 100)
-    assert (data.time_limit, data.seed) == (600.0, 0)
+    assert (data.time_limit, data.seed) == (1200.0, 0)
     assert data.checkpoint_dir == os.path.join("o", "checkpoint_data")
-    phys = make_config("physics", 12_000, 10.0, "o")
-    assert (phys.batch_functions, phys.n_collocation, phys.decay_every) == (32, 128, 600)
+    phys = make_config("physics", 100_000, 20.0, "o")
+    assert (phys.batch_functions, phys.n_collocation, phys.decay_every) == (32, 128, 5000)
     assert phys.weights == {"initial": 20.0}
     custom = make_config("physics", 100, 1.0, "o", lr=3e-4, initial_weight=5.0, batch_functions=8)
     assert (custom.lr, custom.weights, custom.batch_functions) == (3e-4, {"initial": 5.0}, 8)
@@ -177,6 +177,7 @@ def test_defaults_are_the_example_settings() -> None:
     assert cfg.train_config("data") == data and cfg.train_config("physics") == phys
     assert OperatorRunConfig(pde="heat").validate().out == os.path.join("runs", "deeponet-heat")
     net = cfg.net("physics")
+    assert net.hard_initial and not cfg.net("data").hard_initial
     assert (net.q, net.m_sensors, net.n_parameters()) == (100, 101, operator_run.make_net().n_parameters())
     assert GRFS["wang2021"] == {"kernel": "matern", "nu": 3.5, "length_scale": round(math.sqrt(7) / 5, 6),
                                 "sigma": 1.02271, "zero_mean": True}

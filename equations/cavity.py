@@ -28,12 +28,10 @@ The pressure is fixed only up to a constant (``pressure_gauge = "mean"``); the r
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Tuple, Union
 
 import numpy as np
 import torch
@@ -43,6 +41,7 @@ from torch import Tensor
 from .base import Condition, DirichletBC, Face
 from .navier_stokes import IncompressibleNS
 from .reference import cavity as _ref
+from .reference.npz_cache import config_hash, load_npz, save_npz
 
 __all__ = ["LidDrivenCavity", "cavity_reference", "CAVITY_LIDS", "TESTED_REYNOLDS", "clear_reference_cache"]
 
@@ -54,6 +53,7 @@ RE_MAX = 5000.0  # the reference solver's limit
 _ALIASES = {"regularised": "regularised", "regularized": "regularised", "uniform": "uniform"}
 _SOLVER_LID = {"regularised": "regularized", "uniform": "uniform"}
 _FIELDS = ("u", "v", "p")
+_CACHED = ("x", "y", "u", "v", "p", "psi", "omega", "meta")  # the arrays of a cache entry
 
 _MEMORY: Dict[Tuple[float, str, int], "_Reference"] = {}
 
@@ -152,42 +152,11 @@ def _config(re: float, lid: str, n: int, tol: float) -> dict:
             "solver": _solver_fingerprint()}
 
 
-def _canonical(cfg: dict) -> str:
-    return json.dumps(cfg, sort_keys=True, separators=(",", ":"))
-
-
 def cache_path(cache_dir: Union[str, os.PathLike], re: float, lid: str = "regularised", n: int = 129,
                tol: float = 1e-10) -> Path:
     """Where :func:`cavity_reference` stores ``(re, lid, n)``: ``cache_dir/cavity-<sha256 of the config>.npz``."""
     cfg = _config(re, canonical_lid(lid), n, tol)
-    return Path(cache_dir) / f"cavity-{hashlib.sha256(_canonical(cfg).encode()).hexdigest()}.npz"
-
-
-def _load(path: Path, cfg: dict) -> Optional[Dict[str, np.ndarray]]:
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if str(data["config_json"]) != _canonical(cfg):
-                warnings.warn(f"cache file {path} holds another configuration; recomputing", RuntimeWarning)
-                return None
-            return {k: np.array(data[k]) for k in ("x", "y", "u", "v", "p", "psi", "omega", "meta")}
-    except (OSError, ValueError, KeyError) as exc:
-        warnings.warn(f"cache file {path} is unreadable ({exc}); recomputing", RuntimeWarning)
-        return None
-
-
-def _save(path: Path, arrays: Dict[str, np.ndarray], cfg: dict) -> None:
-    """Atomic write (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp.npz")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, config_json=np.array(_canonical(cfg)), **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return Path(cache_dir) / f"cavity-{config_hash(cfg)}.npz"
 
 
 def cavity_reference(re: float = 100.0, lid: str = "regularised", n: int = 129, tol: float = 1e-10,
@@ -210,13 +179,14 @@ def _get_reference(re: float, lid: str, n: int, tol: float = 1e-10,
         return ref
     cfg = _config(re, lid, n, tol)
     path = cache_path(cache_dir, re, lid, n, tol) if cache_dir is not None else None
-    arrays = _load(path, cfg) if path is not None else None
+    loaded = load_npz(path, cfg, _CACHED) if path is not None else None
+    arrays = loaded[0] if loaded is not None else None
     if arrays is None:
         sol = _ref.solve_cavity(re=float(re), n=int(n), lid=_SOLVER_LID[lid], tol=tol)
         arrays = {k: getattr(sol, k) for k in ("x", "y", "u", "v", "p", "psi", "omega")}
         arrays["meta"] = np.array([float(sol.iterations), sol.residual])
         if path is not None:
-            _save(path, arrays, cfg)
+            save_npz(path, arrays, cfg)
     ref = _Reference(arrays, {"config": cfg, "cache_path": str(path) if path is not None else None})
     _MEMORY[key] = ref
     return ref

@@ -14,10 +14,7 @@ regenerated bit-for-bit from the seed (same numpy build and machine: FFT/BLAS ro
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -28,6 +25,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .reference import burgers_periodic as bp
+from .reference.npz_cache import config_hash, load_npz, save_npz
 from .reference.grf import GRFParams, PeriodicGRF, check_choice, check_int, check_real
 
 __all__ = ["DATASET_VERSION", "PDES", "OperatorDataset", "default_cache_dir", "dataset_config", "config_hash", "make_dataset"]
@@ -37,6 +35,7 @@ PDES = ("burgers", "heat")
 DEFAULT_NU = 0.01
 DEFAULT_KAPPA = 0.01
 _CHUNK = 25  # functions per solver batch (small batches stay in cache: ~2x faster than 100) (fixed: it is part of what makes results bit-for-bit reproducible)
+_ARRAYS = ("inputs", "sensors", "coords", "solutions")  # what a cache entry holds besides config and info
 _TAIL_WARN = 1e-5  # warn when the top sixth of the dealiased band holds more than this (bp.spectral_tail)
 
 
@@ -118,15 +117,6 @@ def dataset_config(
     return cfg
 
 
-def _canonical_json(config: Mapping[str, Any]) -> str:
-    return json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
-
-
-def config_hash(config: Mapping[str, Any]) -> str:
-    """sha256 hex digest of the canonical JSON (sorted keys, no whitespace) of the config."""
-    return hashlib.sha256(_canonical_json(config).encode("ascii")).hexdigest()
-
-
 # ---------------------------------------------------------------- generation
 def _grids(cfg: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sensors (m,), output x (nx,) and t (nt,)."""
@@ -179,37 +169,6 @@ def _generate(cfg: Mapping[str, Any], progress: bool) -> tuple[dict[str, np.ndar
     return arrays, info
 
 
-# ---------------------------------------------------------------- cache
-def _save(path: Path, arrays: Mapping[str, np.ndarray], cfg: Mapping[str, Any], info: Mapping[str, Any]) -> None:
-    """Write atomically (temporary file, then rename) so a crash never leaves a half-written cache entry."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp.npz")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, config_json=np.array(_canonical_json(cfg)), info_json=np.array(json.dumps(info)), **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _load(path: Path, cfg: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], dict] | None:
-    """Arrays and info from a cache file, or None when it is missing, unreadable or for another config."""
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if str(data["config_json"]) != _canonical_json(cfg):
-                warnings.warn(f"cache file {path} holds a different config; regenerating", RuntimeWarning)
-                return None
-            arrays = {k: data[k] for k in ("inputs", "sensors", "coords", "solutions")}
-            info = json.loads(str(data["info_json"]))
-    except (OSError, ValueError, KeyError) as exc:
-        warnings.warn(f"cache file {path} is unreadable ({exc}); regenerating", RuntimeWarning)
-        return None
-    return arrays, info
-
-
 def make_dataset(
     pde: str = "burgers",
     n_functions: int = 1000,
@@ -237,11 +196,11 @@ def make_dataset(
     cfg = dataset_config(pde, n_functions, m_sensors, nx, nt, grf=grf, nu=nu, kappa=kappa, t_final=t_final,
                          seed=seed, n_solve=n_solve, dt=dt)
     path = Path(cache_dir if cache_dir is not None else default_cache_dir()) / f"{pde}-{config_hash(cfg)}.npz"
-    loaded = _load(path, cfg) if use_cache else None
+    loaded = load_npz(path, cfg, _ARRAYS, with_info=True) if use_cache else None
     if loaded is not None:
         arrays, info = loaded
         return OperatorDataset(**arrays, config=cfg, info=info, from_cache=True, cache_path=path)
     arrays, info = _generate(cfg, progress)
     if use_cache:
-        _save(path, arrays, cfg, info)
+        save_npz(path, arrays, cfg, info)
     return OperatorDataset(**arrays, config=cfg, info=info, from_cache=False, cache_path=path if use_cache else None)

@@ -29,7 +29,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mode", choices=RUN_MODES, default="both")
     ap.add_argument("--grf", choices=tuple(GRFS), default="wang2021", help="input-function distribution")
-    ap.add_argument("--steps", type=int, default=None, help="Adam steps (default: 40000 data, 100000 physics)")
+    ap.add_argument("--steps", type=int, default=None, help="Adam steps (default: 100000 data and physics)")
     ap.add_argument("--minutes", type=float, default=20.0, help="wall-clock limit per mode")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--hard-initial", action=argparse.BooleanOptionalAction, default=True,

@@ -57,7 +57,7 @@ PDES = ("burgers", "heat")
 RUN_MODES = ("data", "physics", "hybrid", "both")  # both: data, then physics
 NU = 0.01
 #: Adam steps per mode when none are given
-DEFAULT_STEPS = {"data": 40_000, "physics": 100_000, "hybrid": 40_000}
+DEFAULT_STEPS = {"data": 100_000, "physics": 100_000, "hybrid": 40_000}
 #: functions per step when batch_functions is not given (capped at n_train)
 DEFAULT_BATCH_FUNCTIONS = {"data": 64, "physics": 32, "hybrid": 32}
 DEFAULT_BATCH_POINTS = 500  # grid points per function per step (data, hybrid), capped at nx·nt
@@ -171,7 +171,7 @@ def plot_error_histogram(errors: Dict[str, np.ndarray], path: str) -> None:
 @dataclass
 class OperatorRunConfig:
     """One experiment.  ``mode`` in data|physics|hybrid|both (both: data, then physics); ``steps`` per mode
-    (None: 40000 data, 100000 physics, 40000 hybrid) and ``minutes`` per mode (None: no limit), whichever ends first;
+    (None: 100000 data and physics, 40000 hybrid) and ``minutes`` per mode (None: no limit), whichever ends first;
     ``grf`` a key of :data:`GRFS`; ``hard_initial`` (default on) applies to physics and hybrid; ``seed`` seeds the nets and
     the mini-batches (the data seeds are fixed: 1 training, 2 test); ``threads`` torch threads for the run
     (0: leave as is); ``out`` default runs/deeponet-<pde>; ``resume``: continue each mode from its checkpoint.

@@ -162,10 +162,10 @@ def test_cli_bad_input_exit_code_2(tmp_path, monkeypatch, capsys) -> None:
 
 
 def test_defaults_are_the_example_settings() -> None:
-    data = make_config("data", 40_000, 20.0, "o")
-    assert (data.lr, data.lr_decay, data.decay_every) == (1e-3, 0.8, 2000)
+    data = make_config("data", 100_000, 20.0, "o")
+    assert (data.lr, data.lr_decay, data.decay_every) == (1e-3, 0.8, 5000)
     assert (data.batch_functions, data.batch_points) == (64, 500)
-    assert (data.eval_every, data.checkpoint_every, data.log_every) == (4000, 4000, 100)
+    assert (data.eval_every, data.checkpoint_every, data.log_every) == (10000, 10000, 100)
     assert (data.time_limit, data.seed) == (1200.0, 0)
     assert data.checkpoint_dir == os.path.join("o", "checkpoint_data")
     phys = make_config("physics", 100_000, 20.0, "o")

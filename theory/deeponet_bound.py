@@ -1,23 +1,53 @@
 """DeepONet size lower bound of Mukherjee & Roy (TMLR 2024, arXiv 2308.06338), as an ESTIMATE.
 
-Statement used (``shared/design/theory.md``): for a DeepONet to reach low *training* error on n noisy data
-points, the common output dimension q of branch and trunk must grow as Ω(n^{1/4}); the proof is data- and
-PDE-independent.  The paper's experiments suggest a scaling law: at fixed model size, making a larger q pay off
-needs n growing at least like q².
+What the sources searched (``search`` corpus "pages"; stored pages arxiv.org/html/2308.06338v3,
+ar5iv.labs.arxiv.org/html/2308.06338, openreview.net/forum?id=RwmWODTNFE, plus abstract listings) establish:
 
-Why an estimate and not a bound: the Ω hides a constant that depends on the noise level, on how far below
-the noise floor σ² the empirical risk is pushed (σ² − ε), on bounds of the weights and of the outputs, and on
-the confidence level; we have not verified the paper's exact hypotheses and constants.  Everything here is
+* Version and exponent.  arXiv v3 (23 Feb 2024; the TMLR version, accepted 1 Feb 2024, OpenReview RwmWODTNFE)
+  states in its abstract that a DeepONet reaching low *training* (empirical) error on n *noisy* data points
+  needs a common branch/trunk output dimension q that grows as Ω(n^{1/4}); the abstract calls the bound
+  data-dependent (it is stated in terms of the number n of training points).  The ar5iv rendering (another,
+  presumably earlier, version; its number is not shown) has Ω(n^{1/6}); an abstract listing of yet another
+  (undated, apparently the first) version has Ω(√n).  We use the v3 exponent 1/4.
+* Experiments (v3 abstract): advection–diffusion–reaction; at fixed model size, making a larger q keep
+  lowering the training error appears to need training data growing *at least* quadratically in q (the
+  √n-version's abstract drops "at least").  This is an empirical observation, not a theorem.
+* Regime.  The bound concerns an empirical risk pushed below a threshold set by the label noise (a
+  third-party summary, sciencestack.ai, says "below a noise-driven threshold" and that the theory is
+  specialised to "sigmoid-ended" nets, i.e. branch/trunk outputs squashed into a bounded range).  That
+  summary is machine-generated and not authoritative.
+
+What could NOT be recovered: the stored copies hold only the title, abstract and opening of the
+introduction, so the theorem itself — its number, the exact class of nets (activations, which layer is
+sigmoid-ended, the output bound, the norm bounds on the weights and biases), the noise model (independent
+noise of variance σ²? bounded labels?), the distribution assumed for (input function, location) pairs, the
+margin by which the risk must sit below σ², the confidence level and the constant inside Ω — was not seen.
+Hence, of the inequality ``q ≥ C · n^{1/4}``:
+
+    known:    the exponent 1/4 (v3), and qualitatively the regime (training risk below the noise level);
+    unknown:  C and every quantity it depends on (weight/output bounds, noise level, margin, confidence,
+              input dimension), the precise threshold, and the hypotheses that define the net class.
+
+A proved bound cannot be evaluated, so none is offered: everything here is an estimate,
 
     q_min(n) = ⌈C · n^{1/4}⌉,         size_min(n) = size of the architecture at q = q_min(n),
-    n_min(q) = ⌈c · q²⌉               (the conjectured data-scaling law),
+    n_min(q) = ⌈c · q²⌉               (the experimental data-scaling law, "at least quadratic"),
 
-with C (and c) either given or calibrated from one measured point (:func:`calibrate_constant`).  Per the
-project's rule — a *bound* is a proved upper (here: lower) bound with every constant computed — the results
-carry ``is_bound = False`` and ``estimated = True``.  Only the *shape* (exponent 1/4, monotone in n) is the
-paper's; the level enters only through the regime check: the statement concerns an empirical risk below the
-label-noise variance, ``level < noise_variance`` (otherwise the constant predictor class can already reach it
-and the estimate says nothing: ``applies = False``, q_min = 1).
+with C (and c) given or calibrated from one measured point (:func:`calibrate_constant`), and the results
+carry ``is_bound = False`` and ``estimated = True`` (the project's rule: a *bound* is a proved bound with
+every constant computed).  Only the *shape* (exponent 1/4, monotone in n) is the paper's.  Our regime check
+``level < noise_variance`` (else ``applies = False``, q_min = 1: the noiseless target itself already has a
+training risk of about σ², so reaching such a level needs no fitting of the noise) is our reading of "low
+training error on noisy data", not the theorem's threshold.
+
+Our nets would also be outside the class the summary describes even if the constant were known:
+:class:`pinnkit.nets.DeepONet` has a *linear, unbounded* last branch layer; its trunk ends in the hidden
+activation (default tanh: values in [−1, 1], not a sigmoid's (0, 1); ``activation="sigmoid"`` would bound
+only the trunk) unless ``trunk_output_activation=False`` (then unbounded too); it adds a trainable output
+bias b_0; and the operator trainer runs plain Adam without any norm constraint or projection, so no
+a-priori weight or output bound holds.  Exposing a bound would need (i) the theorem's text (v3, with its
+number) and (ii) nets built inside its class (bounded-output ends, weights clipped/projected to the stated
+norm ball), with a check that refuses other nets.
 """
 
 from __future__ import annotations
@@ -29,8 +59,8 @@ from typing import Dict, Optional, Sequence
 __all__ = ["DeepONetSizeEstimate", "deeponet_size_estimate", "deeponet_parameter_count", "calibrate_constant",
            "data_needed_for_q", "Q_EXPONENT"]
 
-Q_EXPONENT = 0.25  # q = Ω(n^{1/4}) (the earlier arXiv version had n^{1/6})
-SOURCE = "Mukherjee & Roy, Size lower bounds for deep operator networks, TMLR 2024 (arXiv 2308.06338)"
+Q_EXPONENT = 0.25  # q = Ω(n^{1/4}) in arXiv v3 / TMLR (earlier versions: n^{1/6}, and √n in one listing)
+SOURCE = "Mukherjee & Roy, Size lower bounds for deep operator networks, TMLR 2024 (arXiv 2308.06338v3)"
 
 
 def _check_pos_int(name: str, value, low: int = 1) -> int:

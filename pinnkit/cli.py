@@ -1,5 +1,5 @@
 """Command line: ``pinnkit list``, ``pinnkit solve NAME [options]``, ``pinnkit study blowup [options]``,
-``pinnkit deeponet PDE [options]``."""
+``pinnkit study deeponet-size [options]``, ``pinnkit deeponet PDE [options]``."""
 
 from __future__ import annotations
 
@@ -117,6 +117,8 @@ def _cmd_solve(args, extra: List[str]) -> int:
 
 
 def _cmd_study(args) -> int:
+    if args.kind == "deeponet-size":
+        return _cmd_deeponet_size(args)
     from pinnkit.studies.blowup import StudyConfig, run_study
 
     cfg = StudyConfig(
@@ -141,6 +143,22 @@ def _cmd_study(args) -> int:
                        for k in ("theorem1", "theorem2", "tight") if k in g)
         print(f"{key}: {th}; tight estimate/true in [{g['tight_ratio_min']:.2f}, "
               f"{g['tight_ratio_max']:.2f}] (L² norms), valid on every δ: {g['tight_always_valid']}")
+    return 0
+
+
+def _cmd_deeponet_size(args) -> int:
+    from pinnkit.studies.deeponet_size import SizeStudyConfig, format_table, run_size_study
+
+    cfg = SizeStudyConfig(qs=args.qs, n_functions=args.n_functions, points=args.points, noise=args.noise,
+                          steps=args.steps, seed=args.seed, threads=args.threads, out=args.out,
+                          resume=args.resume).validate()  # bad settings fail before anything is printed or trained
+    print(f"DeepONet size study: q in {cfg.qs}, n_f in {cfg.n_functions} x {cfg.points} points, noise σ = "
+          f"{cfg.noise:g}, {cfg.steps} steps per cell -> {cfg.out}", flush=True)
+    summary = run_size_study(cfg, progress=not args.quiet)
+    print(format_table(summary))
+    n_cells = len(summary["cells"])
+    print(f"trained {len(summary['trained_cells'])} of {n_cells} cells ({n_cells - len(summary['trained_cells'])} "
+          f"reused) in {summary['seconds']:.1f} s; wrote {', '.join(summary['files'])}")
     return 0
 
 
@@ -209,21 +227,42 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/checkpoint.pt")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    st = sub.add_parser("study", help="studies; 'blowup': PINN error vs bounds approaching Burgers blow-up")
-    st.add_argument("kind", choices=["blowup"])
-    st.add_argument("--dim", type=int, default=1, choices=[1, 2])
-    st.add_argument("--deltas", type=float, nargs="+", default=None, help="default: the paper's grid")
-    st.add_argument("--widths", type=int, nargs="+", default=[30])
-    st.add_argument("--grad-penalties", type=float, nargs="+", default=[0.0, 1e-3])
-    st.add_argument("--seeds", type=int, nargs="+", default=[1234])
-    st.add_argument("--protocol", choices=["fast", "paper"], default="fast")
-    st.add_argument("--paper", action="store_true", help="paper scale: its protocol, widths 30 and 100")
-    st.add_argument("--steps", type=int, default=None, help="override the protocol's Adam steps")
-    st.add_argument("--lbfgs-steps", type=int, default=None, help="override the protocol's L-BFGS steps")
-    st.add_argument("--theory-samples", type=int, default=100_000)
-    st.add_argument("--workers", type=int, default=max(1, min(2, os.cpu_count() or 1)))
-    st.add_argument("--out", default=None)
-    st.add_argument("--quiet", action="store_true")
+    st = sub.add_parser("study", help="studies: 'blowup' (PINN error vs bounds approaching Burgers blow-up), "
+                                      "'deeponet-size' (DeepONet training risk vs q and n, Mukherjee-Roy estimate)")
+    kinds = st.add_subparsers(dest="kind", required=True, metavar="KIND")
+    sb = kinds.add_parser("blowup", help="PINN error vs Theorems 1/2 and the tight estimate approaching blow-up")
+    sb.add_argument("--dim", type=int, default=1, choices=[1, 2])
+    sb.add_argument("--deltas", type=float, nargs="+", default=None, help="default: the paper's grid")
+    sb.add_argument("--widths", type=int, nargs="+", default=[30])
+    sb.add_argument("--grad-penalties", type=float, nargs="+", default=[0.0, 1e-3])
+    sb.add_argument("--seeds", type=int, nargs="+", default=[1234])
+    sb.add_argument("--protocol", choices=["fast", "paper"], default="fast")
+    sb.add_argument("--paper", action="store_true", help="paper scale: its protocol, widths 30 and 100")
+    sb.add_argument("--steps", type=int, default=None, help="override the protocol's Adam steps")
+    sb.add_argument("--lbfgs-steps", type=int, default=None, help="override the protocol's L-BFGS steps")
+    sb.add_argument("--theory-samples", type=int, default=100_000)
+    sb.add_argument("--workers", type=int, default=max(1, min(2, os.cpu_count() or 1)))
+    sb.add_argument("--out", default=None)
+    sb.add_argument("--quiet", action="store_true")
+
+    from pinnkit.studies.deeponet_size import SizeStudyConfig
+
+    sd = SizeStudyConfig()
+    sz = kinds.add_parser("deeponet-size", allow_abbrev=False,
+                          help="DeepONet training risk vs q for several n on noisy heat data, beside the "
+                               "Mukherjee-Roy size ESTIMATE q ~ C n^(1/4) (not a bound)")
+    sz.add_argument("--qs", type=int, nargs="+", default=sd.qs, help=f"common dimensions q (default {sd.qs})")
+    sz.add_argument("--n-functions", type=int, nargs="+", default=sd.n_functions,
+                    help=f"numbers of training functions; n = n_f * points (default {sd.n_functions})")
+    sz.add_argument("--points", type=int, default=sd.points, help=f"fixed points per function (default {sd.points})")
+    sz.add_argument("--noise", type=float, default=sd.noise, help=f"label noise std σ; level σ²/2 (default {sd.noise})")
+    sz.add_argument("--steps", type=int, default=sd.steps, help=f"full-batch Adam steps per cell (default {sd.steps})")
+    sz.add_argument("--seed", type=int, default=sd.seed, help="nets, point choice and noise (default 0)")
+    sz.add_argument("--threads", type=int, default=sd.threads, help=f"torch threads (0: torch's default; default {sd.threads})")
+    sz.add_argument("--out", default=sd.out, help=f"output directory (default {sd.out})")
+    sz.add_argument("--resume", action=argparse.BooleanOptionalAction, default=sd.resume,
+                    help="reuse finished (n, q) cells found in OUT (default on)")
+    sz.add_argument("--quiet", action="store_true", help="no per-n progress lines")
 
     dn = sub.add_parser("deeponet", allow_abbrev=False,
                         help="operator learning: a DeepONet maps GRF initial conditions to Burgers/heat solutions")
@@ -253,7 +292,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     try:
-        if args.command in ("list", "study", "deeponet") and extra:
+        if args.command == "study" and extra:
+            parser.error(f"unrecognized arguments for 'study {args.kind}': {' '.join(extra)} "
+                         f"(see pinnkit study {args.kind} --help)")
+        if args.command in ("list", "deeponet") and extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         if args.command == "list":
             return _cmd_list(args)

@@ -125,10 +125,13 @@ class DeepONet(nn.Module):
             raise ValueError(f"u must have shape (n_functions, m_sensors={self.m_sensors}), got {tuple(u.shape)}")
         return self.branch(u).reshape(u.shape[0], self.n_out, self.q)
 
-    def trunk_features(self, y: Tensor) -> Tensor:
-        """τ(y): (P, d) → (P, n_out, q)."""
+    def _check_coords(self, y: Tensor) -> None:
         if y.dim() != 2 or y.shape[1] != self.coord_dim:
             raise ValueError(f"y must have shape (n_points, coord_dim={self.coord_dim}), got {tuple(y.shape)}")
+
+    def trunk_features(self, y: Tensor) -> Tensor:
+        """τ(y): (P, d) → (P, n_out, q)."""
+        self._check_coords(y)
         z = self.periodic(y) if self.periodic is not None else y
         t = self.trunk(z)
         if self.trunk_output_activation:
@@ -223,8 +226,7 @@ class DeepONet(nn.Module):
         return value, d1, d2
 
     def _trunk_taylor(self, y: Tensor, first: list, second: list):
-        if y.dim() != 2 or y.shape[1] != self.coord_dim:
-            raise ValueError(f"y must have shape (n_points, coord_dim={self.coord_dim}), got {tuple(y.shape)}")
+        self._check_coords(y)
         dirs = first + [i for i in second if i not in first]  # tangent directions carried through the net
         pos = {i: n for n, i in enumerate(dirs)}
         P, d = y.shape

@@ -55,14 +55,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .losses import loss_terms, mean_square, total_loss
+from .meanfield_energy import (Energy, PINNEnergy, RegressionEnergy, Terms, particle_potentials,
+                               perturbed_energy, potential_at)
 from .metrics import problem_errors
 from .nets import MeanFieldTwoLayer
-from .sampling import Batch, Sampler, evaluation_points
+from .sampling import Sampler, evaluation_points
 from .trainer import TrainingDiverged
 
 __all__ = [
@@ -77,92 +77,6 @@ __all__ = [
     "train_meanfield_pinn",
     "train_meanfield_regression",
 ]
-
-Terms = Dict[str, Tensor]
-
-
-# =========================================================================== energies
-class RegressionEnergy:
-    """``E = ½ mean_x |f(x) − y(x)|²`` (sum over output components) on fixed data ``(x, y)``."""
-
-    def __init__(self, x: Tensor, y: Tensor):
-        if y.dim() == 1:
-            y = y[:, None]
-        if x.shape[0] != y.shape[0]:
-            raise ValueError(f"x and y must have the same number of rows, got {x.shape[0]} and {y.shape[0]}")
-        self.x, self.y = x, y
-
-    def __call__(self, model: Callable[[Tensor], Tensor], step: int = 0) -> Tuple[Tensor, Terms]:
-        e = 0.5 * mean_square(model(self.x) - self.y)
-        return e, {"data": e}
-
-
-class PINNEnergy:
-    """The PINN risk ``E = Σ_name w_name · term_name`` of :func:`pinnkit.losses.loss_terms` (the PDE term has
-    weight 1 unless ``weights`` names ``"pde"``; conditions ``condition_weight`` unless named) on the points of a
-    :class:`~pinnkit.sampling.Sampler` (its ``resample_every`` round at each step)."""
-
-    def __init__(self, problem, sampler: Optional[Sampler] = None, weights: Optional[Mapping[str, float]] = None,
-                 condition_weight: float = 1.0, method: str = "autograd", dtype: torch.dtype = torch.float64):
-        self.problem = problem
-        self.sampler = sampler if sampler is not None else Sampler(problem, 256, 64, 64)
-        self.weights = {**{c.name: float(condition_weight) for c in problem.conditions()}, **dict(weights or {})}
-        self.method, self.dtype = method, dtype
-        self._round: Optional[int] = None
-        self._batch: Optional[Batch] = None
-
-    def batch(self, step: int = 0) -> Batch:
-        r = self.sampler.round_of(step)
-        if r != self._round:
-            self._batch, self._round = self.sampler.draw(r, dtype=self.dtype), r
-        return self._batch
-
-    def __call__(self, model: Callable[[Tensor], Tensor], step: int = 0) -> Tuple[Tensor, Terms]:
-        terms = loss_terms(self.problem, model, self.batch(step), method=self.method)
-        return total_loss(terms, self.weights), terms
-
-
-Energy = Callable[..., Tuple[Tensor, Terms]]
-
-
-# =========================================================================== potentials
-def particle_potentials(model: MeanFieldTwoLayer, energy: Energy, step: int = 0
-                        ) -> Tuple[Tensor, Tensor, List[Tensor], Terms]:
-    """``(E, V, grads, terms)``: the energy, the potentials ``V_i = V(θ_i) = n ⟨c_i, ∂E/∂c_i⟩`` (shape ``(n,)``),
-    the parameter gradients ``[∂E/∂c, ∂E/∂w, ∂E/∂b]`` from one backward pass (see the module docstring) and
-    the energy's detached terms."""
-    e, terms = energy(model, step)
-    grads = list(torch.autograd.grad(e, [model.c, model.w, model.b]))
-    V = model.n * (model.c.detach() * grads[0]).sum(dim=1)
-    return e.detach(), V, grads, {k: v.detach() for k, v in terms.items()}
-
-
-class _Perturbed(nn.Module):
-    """``f_μ(x) + Σ_j ε_j φ(x; θ_j)``: the net of the measure ``μ + Σ_j ε_j δ_{θ_j}``."""
-
-    def __init__(self, model: MeanFieldTwoLayer, theta: Tensor, eps: Tensor):
-        super().__init__()
-        self.model, self.eps = model, eps
-        m, d = model.out_dim, model.in_dim
-        self.tc, self.tw, self.tb = theta[:, :m], theta[:, m:m + d], theta[:, m + d]
-
-    def forward(self, x: Tensor) -> Tensor:
-        xs = self.model.scaling(x) if self.model.scaling is not None else x
-        phi = self.model.act(xs @ self.tw.T + self.tb)
-        return self.model(x) + phi @ (self.eps[:, None] * self.tc)
-
-
-def perturbed_energy(model: MeanFieldTwoLayer, energy: Energy, theta: Tensor, eps: Tensor, step: int = 0) -> Tensor:
-    """``E(μ + Σ_j ε_j δ_{θ_j})`` for particles ``theta`` (``(k, out_dim + in_dim + 1)``) of masses ``eps``."""
-    theta = theta.to(dtype=model.w.dtype, device=model.w.device)
-    return energy(_Perturbed(model, theta, eps), step)[0]
-
-
-def potential_at(model: MeanFieldTwoLayer, energy: Energy, theta: Tensor, step: int = 0) -> Tensor:
-    """``V(θ_j; μ) = ∂/∂ε_j E(μ + Σ_j ε_j δ_{θ_j}) |_{ε=0}`` at arbitrary particles ``theta``, shape ``(k,)``."""
-    eps = torch.zeros(theta.shape[0], dtype=model.w.dtype, device=model.w.device, requires_grad=True)
-    return torch.autograd.grad(perturbed_energy(model, energy, theta, eps, step), eps)[0]
-
 
 # =========================================================================== trainer
 @dataclass

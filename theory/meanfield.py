@@ -109,7 +109,7 @@ def meanfield_state(model, energy, step: int = 0) -> MeanFieldState:
     """The energy, dissipation, potential spread and moments of ``model`` under ``energy`` (a
     :class:`pinnkit.meanfield_trainer.PINNEnergy`, ``RegressionEnergy`` or any ``energy(model, step) -> (E,
     terms)``)."""
-    from pinnkit.meanfield_trainer import particle_potentials
+    from pinnkit.meanfield_energy import particle_potentials
 
     with torch.enable_grad():
         e, V, grads, terms = particle_potentials(model, energy, step)

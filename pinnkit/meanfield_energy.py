@@ -1,0 +1,148 @@
+r"""Energies and particle potentials for the mean-field training of :class:`~pinnkit.nets.MeanFieldTwoLayer`: gradient flow of the particle measure,
+optionally with birth–death, for PINN risks and plain regression.
+
+**Setting** (Mei, Montanari & Nguyen 2018; Rotskoff & Vanden-Eijnden 2018; Chizat & Bach 2018). The net
+``f_μ(x) = ∫ φ(x; θ) dμ(θ)``, ``φ(x; θ) = c σ(w·x + b)``, with ``μ = μ_n = (1/n) Σ_i δ_{θ_i}``. An energy
+``E(μ)`` that depends on ``μ`` through ``f_μ`` has first variation (potential)
+``V(θ; μ) = δE/δμ(θ) = lim_{ε→0} [E(μ + ε δ_θ) − E(μ)] / ε = DE[f_μ](φ_θ)``, the derivative of ``E`` in the
+direction of one more unit's output ``φ_θ``.
+
+**PINN risk.** ``E(μ) = w_r mean_x |R[f_μ](x)|² + Σ_c w_c mean_y |B_c[f_μ](y)|²`` (residual ``R`` at collocation
+points, condition residuals ``B_c``; :func:`pinnkit.losses.loss_terms`). Its first variation is
+
+``V(θ; μ) = 2 w_r mean_x ⟨R[f_μ](x), DR[f_μ](φ_θ)(x)⟩ + 2 Σ_c w_c mean_y ⟨B_c[f_μ](y), DB_c[f_μ](φ_θ)(y)⟩``
+
+with ``DR[f](φ)`` the Fréchet derivative (linearisation) of the residual operator at ``f``:
+
+* heat ``R[f] = f_t − κΔf`` is affine: ``DR[f](φ) = φ_t − κΔφ``;
+* viscous Burgers ``R[f] = f_t + f f_x − ν f_xx``: ``DR[f](φ) = φ_t + f φ_x + φ f_x − ν φ_xx``;
+* initial/Dirichlet data ``B[f] = f − g``: ``DB(φ) = φ``; Neumann ``∂_n f − g``: ``∂_n φ``; periodic
+  ``f(x+p) − f(x)``: ``φ(x+p) − φ(x)``.
+
+For regression ``E = ½ mean_x |f_μ(x) − y(x)|²``: ``V(θ; μ) = mean_x ⟨f_μ(x) − y(x), φ_θ(x)⟩``.
+
+**Per-particle potentials for free.** ``f_μ`` is linear in each output weight, ``∂f/∂c_i = σ(w_i·x + b_i)/n``,
+and ``φ_{θ_i} = c_i σ(w_i·x + b_i)``, so by linearity of ``DE[f]``
+``⟨c_i, ∂E/∂c_i⟩ = DE[f](c_i σ_i)/n = V(θ_i)/n``, i.e. ``V(θ_i) = n ⟨c_i, ∂E/∂c_i⟩``, exactly, for any such
+``E`` (no linearisation of the PDE by hand); likewise ``∇_θ V(θ_i) = n ∇_{θ_i} E``. One backward pass of
+the loss gives both the velocity field and all ``n`` potentials. :func:`potential_at` evaluates ``V`` at
+arbitrary ``θ`` (not particles) by differentiating ``E(f_μ + Σ_j ε_j φ_{θ_j})`` in ``ε`` at 0.
+
+**Gradient flow, mean-field time.** ``dθ_i/dt = −∇_θ V(θ_i; μ_t)``, discretised by explicit Euler with step
+``dt``: ``θ_i ← θ_i − dt ∇_θ V(θ_i) = θ_i − (dt·n) ∂E/∂θ_i``, i.e. plain gradient descent with learning
+rate ``dt · n`` (``MeanFieldTwoLayer.lr_scale``), so each neuron moves ``O(dt)`` per step whatever ``n`` is.
+Energy dissipation ``dE/dt = −∫ |∇_θ V|² dμ = −n Σ_i |∂E/∂θ_i|²`` is recorded as ``dissipation``.
+
+**Birth–death** (Rotskoff, Jelassi, Bruna & Vanden-Eijnden 2019, arXiv 1902.01843):
+``∂_t μ = ∇·(μ∇V) − α (V − V̄) μ``, ``V̄ = ∫ V dμ``. Particle scheme (their Algorithm, as summarised in the
+project's theory notes), applied after the transport step by operator splitting with the potentials
+``V_i = V(θ_i)`` of the step's start: ``β_i = α (V_i − V̄_n)``; independently for each ``i`` an event fires with
+probability ``min(1, |β_i| dt)``; events are processed in random order; if ``β_i > 0`` particle ``i`` is
+killed and replaced by a copy of a uniformly chosen other particle, if ``β_i < 0`` it is cloned onto a
+uniformly chosen other particle (which is overwritten). Every event is one death and one birth, so ``n`` is
+exactly preserved ("kill one, clone another in pairs"); in expectation the two random partners cancel and the
+measure follows ``−α (V − V̄) μ``. With ``α = 0`` no event can fire and the scheme is the gradient flow
+bit for bit. Optional reinjection at rate ``γ``: each particle is independently replaced with probability
+``γ dt`` by a fresh draw from the initial measure, i.e. the extra term ``γ (μ_0 − μ)`` (our choice of
+reinjection; it keeps full support). The authors' notebooks switch birth–death off for a final stretch of
+plain gradient descent: ``birth_death_until``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
+
+import torch
+from torch import Tensor, nn
+
+from .losses import loss_terms, mean_square, total_loss
+from .nets import MeanFieldTwoLayer
+from .sampling import Batch, Sampler
+
+__all__ = ["RegressionEnergy", "PINNEnergy", "Energy", "Terms", "particle_potentials", "potential_at",
+           "perturbed_energy"]
+
+Terms = Dict[str, Tensor]
+
+
+# =========================================================================== energies
+class RegressionEnergy:
+    """``E = ½ mean_x |f(x) − y(x)|²`` (sum over output components) on fixed data ``(x, y)``."""
+
+    def __init__(self, x: Tensor, y: Tensor):
+        if y.dim() == 1:
+            y = y[:, None]
+        if x.shape[0] != y.shape[0]:
+            raise ValueError(f"x and y must have the same number of rows, got {x.shape[0]} and {y.shape[0]}")
+        self.x, self.y = x, y
+
+    def __call__(self, model: Callable[[Tensor], Tensor], step: int = 0) -> Tuple[Tensor, Terms]:
+        e = 0.5 * mean_square(model(self.x) - self.y)
+        return e, {"data": e}
+
+
+class PINNEnergy:
+    """The PINN risk ``E = Σ_name w_name · term_name`` of :func:`pinnkit.losses.loss_terms` (the PDE term has
+    weight 1 unless ``weights`` names ``"pde"``; conditions ``condition_weight`` unless named) on the points of a
+    :class:`~pinnkit.sampling.Sampler` (its ``resample_every`` round at each step)."""
+
+    def __init__(self, problem, sampler: Optional[Sampler] = None, weights: Optional[Mapping[str, float]] = None,
+                 condition_weight: float = 1.0, method: str = "autograd", dtype: torch.dtype = torch.float64):
+        self.problem = problem
+        self.sampler = sampler if sampler is not None else Sampler(problem, 256, 64, 64)
+        self.weights = {**{c.name: float(condition_weight) for c in problem.conditions()}, **dict(weights or {})}
+        self.method, self.dtype = method, dtype
+        self._round: Optional[int] = None
+        self._batch: Optional[Batch] = None
+
+    def batch(self, step: int = 0) -> Batch:
+        r = self.sampler.round_of(step)
+        if r != self._round:
+            self._batch, self._round = self.sampler.draw(r, dtype=self.dtype), r
+        return self._batch
+
+    def __call__(self, model: Callable[[Tensor], Tensor], step: int = 0) -> Tuple[Tensor, Terms]:
+        terms = loss_terms(self.problem, model, self.batch(step), method=self.method)
+        return total_loss(terms, self.weights), terms
+
+
+Energy = Callable[..., Tuple[Tensor, Terms]]
+
+
+# =========================================================================== potentials
+def particle_potentials(model: MeanFieldTwoLayer, energy: Energy, step: int = 0
+                        ) -> Tuple[Tensor, Tensor, List[Tensor], Terms]:
+    """``(E, V, grads, terms)``: the energy, the potentials ``V_i = V(θ_i) = n ⟨c_i, ∂E/∂c_i⟩`` (shape ``(n,)``),
+    the parameter gradients ``[∂E/∂c, ∂E/∂w, ∂E/∂b]`` from one backward pass (see the module docstring) and
+    the energy's detached terms."""
+    e, terms = energy(model, step)
+    grads = list(torch.autograd.grad(e, [model.c, model.w, model.b]))
+    V = model.n * (model.c.detach() * grads[0]).sum(dim=1)
+    return e.detach(), V, grads, {k: v.detach() for k, v in terms.items()}
+
+
+class _Perturbed(nn.Module):
+    """``f_μ(x) + Σ_j ε_j φ(x; θ_j)``: the net of the measure ``μ + Σ_j ε_j δ_{θ_j}``."""
+
+    def __init__(self, model: MeanFieldTwoLayer, theta: Tensor, eps: Tensor):
+        super().__init__()
+        self.model, self.eps = model, eps
+        m, d = model.out_dim, model.in_dim
+        self.tc, self.tw, self.tb = theta[:, :m], theta[:, m:m + d], theta[:, m + d]
+
+    def forward(self, x: Tensor) -> Tensor:
+        xs = self.model.scaling(x) if self.model.scaling is not None else x
+        phi = self.model.act(xs @ self.tw.T + self.tb)
+        return self.model(x) + phi @ (self.eps[:, None] * self.tc)
+
+
+def perturbed_energy(model: MeanFieldTwoLayer, energy: Energy, theta: Tensor, eps: Tensor, step: int = 0) -> Tensor:
+    """``E(μ + Σ_j ε_j δ_{θ_j})`` for particles ``theta`` (``(k, out_dim + in_dim + 1)``) of masses ``eps``."""
+    theta = theta.to(dtype=model.w.dtype, device=model.w.device)
+    return energy(_Perturbed(model, theta, eps), step)[0]
+
+
+def potential_at(model: MeanFieldTwoLayer, energy: Energy, theta: Tensor, step: int = 0) -> Tensor:
+    """``V(θ_j; μ) = ∂/∂ε_j E(μ + Σ_j ε_j δ_{θ_j}) |_{ε=0}`` at arbitrary particles ``theta``, shape ``(k,)``."""
+    eps = torch.zeros(theta.shape[0], dtype=model.w.dtype, device=model.w.device, requires_grad=True)
+    return torch.autograd.grad(perturbed_energy(model, energy, theta, eps, step), eps)[0]

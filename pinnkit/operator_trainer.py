@@ -36,7 +36,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from .checkpoints import load_state, save_atomic
+from .training.checkpoint import load_state, save_atomic
 from .nets.deeponet import DeepONet
 from .trainer import DTYPES, TrainingDiverged
 from .validation import check_choice, check_int, check_positive, check_range

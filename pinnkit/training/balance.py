@@ -1,0 +1,75 @@
+"""Loss balancing as a strategy object: condition weights set from gradient statistics.
+
+:class:`GradientBalance` (Wang, Teng & Perdikaris 2021, SIAM J. Sci. Comput. 43(5), Algorithm 1). With
+``g_c = ∇_θ L_c`` the gradient of each unweighted term:
+
+* ``rule="max-mean"``: ``λ̂_c = max_θ |g_pde| / mean_θ |g_c|`` (their eq. 40);
+* ``rule="norm"``: ``λ̂_c = ‖g_pde‖ / ‖g_c‖`` (equal gradient norms; Wang et al. 2023, arXiv:2308.08468);
+
+then ``λ_c ← (1 − α) λ_c + α λ̂_c`` every ``every`` first-order steps. The PDE weight stays as configured.
+The strings ``"max-mean"`` and ``"norm"`` are shortcuts (:func:`as_balance`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Dict, Iterable, Mapping, Optional, Union
+
+import torch
+from torch import Tensor
+
+from ..validation import check_choice, check_int, check_range
+
+__all__ = ["GradientBalance", "BALANCE_RULES", "as_balance"]
+
+BALANCE_RULES = ("max-mean", "norm")
+
+
+@dataclass(frozen=True)
+class GradientBalance:
+    """Gradient-statistics weights of the condition terms (see the module docstring)."""
+
+    rule: str = "max-mean"
+    every: int = 100
+    alpha: float = 0.1
+
+    def validate(self) -> "GradientBalance":
+        check_choice("balance", self.rule, BALANCE_RULES)
+        check_int("balance_every", self.every, 1)
+        check_range("balance_alpha", self.alpha, 0.0, 1.0, low_open=True)
+        return self
+
+    def update(self, terms: Mapping[str, Tensor], params: Iterable[Tensor], weights: Dict[str, float],
+               configured: Mapping[str, float], skip: Iterable[str] = ()) -> Dict[str, float]:
+        """New condition weights from the gradients of ``terms`` (the PDE term and ``skip`` are left alone);
+        ``weights`` holds the current balanced weights, ``configured`` the user's weights (default 1)."""
+        params = [p for p in params if p.requires_grad]
+
+        def flat(term: Tensor) -> Tensor:
+            gs = torch.autograd.grad(term, params, retain_graph=True, allow_unused=True)
+            return torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(gs, params)])
+
+        g_pde = flat(terms["pde"])
+        ref = float(g_pde.abs().max()) if self.rule == "max-mean" else float(g_pde.norm())
+        out = dict(weights)
+        skip = set(skip)
+        for name, term in terms.items():
+            if name == "pde" or name in skip:
+                continue
+            g = flat(term)
+            scale = float(g.abs().mean()) if self.rule == "max-mean" else float(g.norm())
+            if not (scale > 0 and math.isfinite(scale) and math.isfinite(ref)):
+                continue
+            old = out.get(name, configured.get(name, 1.0))
+            out[name] = (1 - self.alpha) * old + self.alpha * ref / scale
+        return out
+
+
+def as_balance(balance: Union[None, str, GradientBalance], every: int = 100,
+               alpha: float = 0.1) -> Optional[GradientBalance]:
+    """A :class:`GradientBalance` from itself, a rule name (with ``every`` and ``alpha``), or None."""
+    if balance is None or isinstance(balance, GradientBalance):
+        return balance.validate() if balance is not None else None
+    check_choice("balance", balance, BALANCE_RULES)
+    return GradientBalance(balance, every, alpha).validate()

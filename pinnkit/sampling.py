@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -18,7 +18,8 @@ from torch import Tensor
 
 from .validation import check_choice, check_int, check_range
 
-__all__ = ["METHODS", "unit_cube", "Sampler", "Batch", "evaluation_points", "face_points", "split_counts"]
+__all__ = ["METHODS", "ADAPTIVE", "RAD", "Points", "adaptive_strategy", "unit_cube", "Sampler", "Batch",
+           "evaluation_points", "face_points", "split_counts"]
 
 METHODS = ("sobol", "lhs", "uniform")
 
@@ -75,6 +76,90 @@ def initial_points(problem, n: int, method: str, seed: int) -> np.ndarray:
     return pts
 
 
+@dataclass(frozen=True)
+class RAD:
+    """Residual-based adaptive distribution (Wu, Zhu, Tan, Kartha & Lu 2023, CMAME 403, eq. 2).
+
+    Every ``every`` steps (from round 1 on) the interior points are ``n_domain`` points drawn without
+    replacement from a pool of ``pool_factor · n_domain`` candidates with probability
+    ``p(x) ∝ |R(x)|^k / mean|R|^k + c`` (``|R|`` the Euclidean norm of the residual vector).
+    ``adaptive="rad", resample_every=every`` is the string shortcut.
+    """
+
+    every: int
+    pool_factor: int = 10
+    k: float = 1.0
+    c: float = 1.0
+
+    name = "rad"
+
+    def validate(self) -> "RAD":
+        if not (isinstance(self.every, int) and not isinstance(self.every, bool) and self.every >= 1):
+            raise ValueError(f"adaptive='rad' needs resample_every >= 1 (points are redrawn every round), "
+                             f"got every={self.every!r}")
+        check_int("pool_factor", self.pool_factor, 1)
+        check_range("rad_k", self.k, 0.0, math.inf)
+        check_range("rad_c", self.c, 0.0, math.inf)
+        return self
+
+    def probabilities(self, r: np.ndarray) -> np.ndarray:
+        """``p_i ∝ |r_i|^k / mean|r|^k + c`` normalised to sum 1 (uniform when the residual vanishes)."""
+        a = np.abs(np.asarray(r, dtype=np.float64)) ** self.k
+        m = a.mean()
+        w = (a / m if m > 0 and np.isfinite(m) else np.zeros_like(a)) + self.c
+        if not w.sum() > 0:
+            w = np.ones_like(a)
+        return w / w.sum()
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"strategy": self.name, **asdict(self)}
+
+
+ADAPTIVE = {"rad": RAD}
+
+
+def adaptive_strategy(adaptive: Union[None, str, RAD], resample_every: int = 0, pool_factor: int = 10,
+                      k: float = 1.0, c: float = 1.0) -> Optional[RAD]:
+    """The adaptive-sampling strategy: ``None``, a :class:`RAD`, or the string shortcut ``"rad"`` with
+    ``resample_every``, ``pool_factor``, ``k``, ``c``. A strategy given with a nonzero ``resample_every``
+    that differs from its ``every`` is an error."""
+    if adaptive is None:
+        return None
+    if isinstance(adaptive, str):
+        check_choice("adaptive", adaptive, tuple(ADAPTIVE))
+        if resample_every == 0:
+            raise ValueError("adaptive='rad' needs resample_every >= 1 (points are redrawn every round)")
+        return ADAPTIVE[adaptive](every=resample_every, pool_factor=pool_factor, k=k, c=c).validate()
+    if not isinstance(adaptive, RAD):
+        raise ValueError(f"adaptive must be None, one of {tuple(ADAPTIVE)} or a RAD(...) strategy, got {adaptive!r}")
+    if resample_every not in (0, adaptive.every):
+        raise ValueError(f"resample_every={resample_every} contradicts adaptive={adaptive!r}: give one of them")
+    return adaptive.validate()
+
+
+@dataclass(frozen=True)
+class Points:
+    """Training points of :func:`pinnkit.solve`: ``n_domain`` interior collocation points, ``n_boundary`` per
+    boundary condition, ``n_initial`` for the initial condition, drawn by ``sampling`` (``"sobol"``, ``"lhs"``,
+    ``"uniform"``), redrawn every ``resample_every`` steps (0: never), ``adaptive`` ``None``, ``"rad"`` or a
+    :class:`RAD` strategy. A field left as ``None`` takes the problem's preset (:mod:`pinnkit.presets`)."""
+
+    n_domain: Optional[int] = None
+    n_boundary: Optional[int] = None
+    n_initial: Optional[int] = None
+    sampling: Optional[str] = None
+    resample_every: Optional[int] = None
+    adaptive: Union[None, str, RAD] = None
+
+    def overrides(self) -> Dict[str, Any]:
+        """The fields that are set, as :func:`pinnkit.solve` keywords."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+    def sampler(self, problem, seed: int = 0) -> "Sampler":
+        """A :class:`Sampler` for ``problem`` (fields left as ``None`` take the Sampler's defaults)."""
+        return Sampler(problem, seed=seed, **{("method" if k == "sampling" else k): v for k, v in self.overrides().items()})
+
+
 @dataclass
 class Batch:
     """One round of training points: interior collocation points and one array per condition."""
@@ -93,11 +178,13 @@ class Sampler:
         method: ``"sobol"``, ``"lhs"`` or ``"uniform"``.
         resample_every: draw new points every ``k`` steps (0: never).
         seed: base seed; round ``r`` uses streams derived from ``(seed, r)``.
-        adaptive: ``None`` or ``"rad"`` — residual-based adaptive distribution (Wu, Zhu, Tan, Kartha & Lu
-            2023, CMAME 403, eq. 2): from round 1 on, the interior points are ``n_domain`` points drawn
-            without replacement from a pool of ``pool_factor · n_domain`` candidates with probability
-            ``p(x) ∝ |R(x)|^k / mean|R|^k + c`` (``|R|`` the Euclidean norm of the residual vector); the
-            caller passes the residual function to :meth:`draw`. ``k = rad_k``, ``c = rad_c``.
+        adaptive: ``None``, a :class:`RAD` strategy, or the shortcut ``"rad"`` (``RAD(every=resample_every,
+            pool_factor=pool_factor, k=rad_k, c=rad_c)``) — residual-based adaptive distribution (Wu, Zhu,
+            Tan, Kartha & Lu 2023, CMAME 403, eq. 2): from round 1 on, the interior points are ``n_domain``
+            points drawn without replacement from a pool of ``pool_factor · n_domain`` candidates with
+            probability ``p(x) ∝ |R(x)|^k / mean|R|^k + c`` (``|R|`` the Euclidean norm of the residual
+            vector); the caller passes the residual function to :meth:`draw`. A :class:`RAD` sets
+            ``resample_every`` to its ``every``.
     """
 
     def __init__(
@@ -109,26 +196,24 @@ class Sampler:
         method: str = "sobol",
         resample_every: int = 0,
         seed: int = 0,
-        adaptive: Optional[str] = None,
+        adaptive: Union[None, str, RAD] = None,
         pool_factor: int = 10,
         rad_k: float = 1.0,
         rad_c: float = 1.0,
-    ):
+    ) -> None:
         self.problem = problem
         self.n_domain = check_int("n_domain", n_domain, 1)
         self.n_boundary = check_int("n_boundary", n_boundary, 1)
         self.n_initial = check_int("n_initial", n_initial, 1)
         self.method = check_choice("method", method, METHODS)
-        self.resample_every = check_int("resample_every", resample_every, 0)
+        resample_every = check_int("resample_every", resample_every, 0)
         self.seed = check_int("seed", seed, 0)
-        if adaptive is not None:
-            check_choice("adaptive", adaptive, ADAPTIVE)
-            if self.resample_every == 0:
-                raise ValueError("adaptive='rad' needs resample_every >= 1 (points are redrawn every round)")
-        self.adaptive = adaptive
-        self.pool_factor = check_int("pool_factor", pool_factor, 1)
-        self.rad_k = check_range("rad_k", rad_k, 0.0, math.inf)
-        self.rad_c = check_range("rad_c", rad_c, 0.0, math.inf)
+        #: the adaptive strategy (None: the plain design every round)
+        self.strategy = adaptive_strategy(adaptive, resample_every, pool_factor, rad_k, rad_c)
+        self.resample_every = self.strategy.every if self.strategy is not None else resample_every
+        self.adaptive = self.strategy.name if self.strategy is not None else None
+        self._rad = self.strategy or RAD(max(resample_every, 1), pool_factor, rad_k, rad_c).validate()
+        self.pool_factor, self.rad_k, self.rad_c = self._rad.pool_factor, self._rad.k, self._rad.c
 
     def round_of(self, step: int) -> int:
         return step // self.resample_every if self.resample_every else 0
@@ -141,7 +226,7 @@ class Sampler:
         """The points of resampling round ``round_``; with ``adaptive="rad"`` and a ``residual`` function
         (points ``(N, D)`` → residual ``(N,)`` or ``(N, k)``) the interior points follow the RAD density."""
         p = self.problem
-        if self.adaptive == "rad" and residual is not None and round_ > 0:
+        if self.strategy is not None and residual is not None and round_ > 0:
             dom = self._rad_points(round_, residual, dtype, device)
         else:
             dom = _scale(unit_cube(self.n_domain, p.input_dim, self.method, self._seed(round_, 0)), p.input_lower, p.input_upper)
@@ -157,12 +242,7 @@ class Sampler:
 
     def rad_probabilities(self, r: np.ndarray) -> np.ndarray:
         """``p_i ∝ |r_i|^k / mean|r|^k + c`` normalised to sum 1 (uniform when the residual vanishes)."""
-        a = np.abs(np.asarray(r, dtype=np.float64)) ** self.rad_k
-        m = a.mean()
-        w = (a / m if m > 0 and np.isfinite(m) else np.zeros_like(a)) + self.rad_c
-        if not w.sum() > 0:
-            w = np.ones_like(a)
-        return w / w.sum()
+        return self._rad.probabilities(r)
 
     def _rad_points(self, round_: int, residual: Callable[[Tensor], Tensor], dtype, device) -> np.ndarray:
         p = self.problem
@@ -178,9 +258,6 @@ class Sampler:
         rng = np.random.default_rng(self._seed(round_, 101))
         idx = rng.choice(len(pool), size=self.n_domain, replace=False, p=prob)
         return pool[np.sort(idx)]
-
-
-ADAPTIVE = ("rad",)
 
 
 def evaluation_points(problem, n: int = 20000, seed: int = 12345) -> np.ndarray:

@@ -31,12 +31,9 @@ import time
 from dataclasses import asdict, dataclass, replace
 from typing import Callable, Dict, Optional, Tuple
 
-import matplotlib
 import numpy as np
 import torch
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure
 
 from .equations.operator_data import OperatorDataset, dataset_config, make_dataset  # noqa: E402
 from .nets.deeponet import DeepONet  # noqa: E402
@@ -133,7 +130,8 @@ def plot_predictions(trainer: DeepONetTrainer, test: OperatorDataset, errors: np
     picks = [order[0], order[len(order) // 2], order[-1]]  # best, median, worst
     pred = trainer.predict(test.inputs[picks]).reshape(-1, nt, nx)
     true = test.solutions_grid()[picks]
-    fig, axes = plt.subplots(3, 4, figsize=(15, 9.5))
+    fig = Figure(figsize=(15, 9.5))
+    axes = fig.subplots(3, 4)
     x = np.linspace(0, 1, nx)
     extent = (0, 1, 0, float(test.config["t_final"]))
     for row, (i, p, s) in enumerate(zip(picks, pred, true)):
@@ -153,18 +151,17 @@ def plot_predictions(trainer: DeepONetTrainer, test: OperatorDataset, errors: np
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def plot_error_histogram(errors: Dict[str, np.ndarray], path: str) -> None:
     """Histogram of the per-test-function relative L2 errors of each mode."""
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     for mode, e in errors.items():
         ax.hist(e, bins=25, alpha=0.6, label=f"{mode}: mean {e.mean():.2%}")
     ax.set_xlabel("relative L2 error per test function"), ax.set_ylabel("count"), ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 # ---------------------------------------------------------------- the experiment

@@ -6,26 +6,28 @@ from __future__ import annotations
 import os
 from typing import Callable, List, Optional
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+__all__ = ["plot_loss_history", "plot_solution", "slice_grid", "plot_flow", "is_flow_problem", "QUASI_NEWTON_STAGES"]
 
-__all__ = ["plot_loss_history", "plot_solution", "slice_grid", "plot_flow", "is_flow_problem"]
+#: history stage names of the quasi-Newton optimisers (shaded in the loss plot), with their display names;
+#: any other stage (``"adam"``, ``"sgd"``, ...) is first-order
+QUASI_NEWTON_STAGES = {"lbfgs": "L-BFGS", "bfgs": "BFGS", "ssbfgs": "self-scaled BFGS"}
 
 
 def plot_loss_history(history: dict, path: str) -> str:
-    """Total loss and each unweighted term against the step, log scale; the quasi-Newton stage shaded."""
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    """Total loss and each unweighted term against the step, log scale; the quasi-Newton stage (a stage named
+    in :data:`QUASI_NEWTON_STAGES`) shaded."""
+    fig = Figure(figsize=(7, 4.2))
+    ax = fig.subplots()
     steps = np.asarray(history["step"])
     ax.semilogy(steps, history["loss"], color="k", lw=1.5, label="total (weighted)")
     for name, vals in history["terms"].items():
         ax.semilogy(steps, vals, lw=0.9, alpha=0.8, label=name)
-    qn = [(s, st) for s, st in zip(history["step"], history["stage"]) if st != "adam"]
+    qn = [(s, st) for s, st in zip(history["step"], history["stage"]) if st in QUASI_NEWTON_STAGES]
     if qn:
-        names = {"lbfgs": "L-BFGS", "bfgs": "BFGS", "ssbfgs": "self-scaled BFGS"}
-        ax.axvspan(qn[0][0], qn[-1][0], color="0.9", zorder=0, label=names.get(qn[0][1], qn[0][1]))
+        ax.axvspan(qn[0][0], qn[-1][0], color="0.9", zorder=0, label=QUASI_NEWTON_STAGES[qn[0][1]])
     for name, pairs in history.get("diagnostics", {}).items():
         if name.startswith("relative_l2") and pairs:
             p = np.asarray(pairs)
@@ -36,7 +38,6 @@ def plot_loss_history(history: dict, path: str) -> str:
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
@@ -69,20 +70,21 @@ def plot_solution(problem, predict: Callable[[np.ndarray], np.ndarray], path: st
     if problem.input_dim == 1:
         x = np.linspace(problem.input_lower[0], problem.input_upper[0], 400)[:, None]
         u = predict(x)
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig = Figure(figsize=(6, 4))
+        ax = fig.subplots()
         ax.plot(x[:, 0], u, label="PINN")
         if truth is not None:
             ax.plot(x[:, 0], truth(x), "--", label="exact")
         ax.legend()
         fig.savefig(path, dpi=120)
-        plt.close(fig)
         return path
     pts, a, b, (la, lb), title = slice_grid(problem)
     pred = predict(pts)
     true = truth(pts) if truth is not None else None
     m = pred.shape[1]
     cols = 3 if true is not None else 1
-    fig, axes = plt.subplots(m, cols, figsize=(4.2 * cols, 3.5 * m), squeeze=False)
+    fig = Figure(figsize=(4.2 * cols, 3.5 * m))
+    axes = fig.subplots(m, cols, squeeze=False)
     for k in range(m):
         panels: List = [(pred[:, k], f"{problem.output_names[k]} predicted", "viridis")]
         if true is not None:
@@ -98,7 +100,6 @@ def plot_solution(problem, predict: Callable[[np.ndarray], np.ndarray], path: st
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
@@ -144,7 +145,6 @@ def _save(fig, path: str) -> str:
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -181,7 +181,8 @@ def plot_flow(problem, predict: Callable[[np.ndarray], np.ndarray], directory: s
     speeds = [np.linalg.norm(arr[:, vel], axis=1) for _, arr in rows]
     vmax = max(float(s.max()) for s in speeds)
     cols = len(rows) + (1 if true is not None else 0)
-    fig, axes = plt.subplots(1, cols, figsize=(4.6 * cols, 4.0), squeeze=False)
+    fig = Figure(figsize=(4.6 * cols, 4.0))
+    axes = fig.subplots(1, cols, squeeze=False)
     for c, ((label, arr), speed) in enumerate(zip(rows, speeds)):
         stream = (arr[:, vel[0]], arr[:, vel[1]]) if streamlines else None
         _panel(fig, axes[0, c], a, b, speed, f"|velocity|, {label}{where}", labels, stream=stream, vmin=0.0, vmax=vmax)
@@ -192,7 +193,8 @@ def plot_flow(problem, predict: Callable[[np.ndarray], np.ndarray], directory: s
 
     # pressure (mean removed)
     lim = max(float(np.abs(arr[:, jp]).max()) for _, arr in rows) or 1.0
-    fig, axes = plt.subplots(1, cols, figsize=(4.6 * cols, 4.0), squeeze=False)
+    fig = Figure(figsize=(4.6 * cols, 4.0))
+    axes = fig.subplots(1, cols, squeeze=False)
     for c, (label, arr) in enumerate(rows):
         _panel(fig, axes[0, c], a, b, arr[:, jp], f"{names[jp]} − mean, {label}{where}", labels, cmap="RdBu_r",
                vmin=-lim, vmax=lim)
@@ -204,7 +206,8 @@ def plot_flow(problem, predict: Callable[[np.ndarray], np.ndarray], directory: s
     # pointwise error of every output
     if true is not None:
         m = pred.shape[1]
-        fig, axes = plt.subplots(1, m, figsize=(4.4 * m, 3.8), squeeze=False)
+        fig = Figure(figsize=(4.4 * m, 3.8))
+        axes = fig.subplots(1, m, squeeze=False)
         for k in range(m):
             extra = " (mean removed)" if k == jp else ""
             _panel(fig, axes[0, k], a, b, np.abs(pred[:, k] - true[:, k]), f"|{names[k]}_θ − {names[k]}|{extra}{where}",

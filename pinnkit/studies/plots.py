@@ -6,11 +6,8 @@ from __future__ import annotations
 import os
 from typing import Dict, List
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
 
 __all__ = ["plot_study"]
 
@@ -25,10 +22,13 @@ def _groups(records: List[dict]) -> Dict[str, List[dict]]:
 
 
 def plot_study(records: List[dict], dim: int, out: str) -> Dict[str, str]:
+    """``log_rhs_vs_log_lhs.png`` (Theorem 1, and Theorem 2 in 1-D) and ``error_and_estimate_vs_distance.png``
+    under ``out``; returns ``{"theorem_plot": path, "error_plot": path}``."""
     groups = _groups(records)
     paths = {}
     theorems = ["theorem1"] + (["theorem2"] if dim == 1 else [])
-    fig, axes = plt.subplots(1, len(theorems), figsize=(6 * len(theorems), 4.8), squeeze=False)
+    fig = Figure(figsize=(6 * len(theorems), 4.8))
+    axes = fig.subplots(1, len(theorems), squeeze=False)
     for ax, th in zip(axes[0], theorems):
         for label, rs in groups.items():
             x = [r["analysis"][f"{th}/log_lhs"] for r in rs]
@@ -44,9 +44,9 @@ def plot_study(records: List[dict], dim: int, out: str) -> Dict[str, str]:
     fig.tight_layout()
     paths["theorem_plot"] = os.path.join(out, "log_rhs_vs_log_lhs.png")
     fig.savefig(paths["theorem_plot"], dpi=130)
-    plt.close(fig)
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig = Figure(figsize=(12, 4.5))
+    axes = fig.subplots(1, 2)
     for i, (label, rs) in enumerate(groups.items()):
         c = f"C{i}"
         dist = [r["distance_to_blowup"] for r in rs]
@@ -68,5 +68,4 @@ def plot_study(records: List[dict], dim: int, out: str) -> Dict[str, str]:
     fig.tight_layout()
     paths["error_plot"] = os.path.join(out, "error_and_estimate_vs_distance.png")
     fig.savefig(paths["error_plot"], dpi=130)
-    plt.close(fig)
     return paths

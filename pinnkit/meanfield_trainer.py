@@ -53,7 +53,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -63,7 +63,9 @@ from .meanfield_energy import (Energy, PINNEnergy, RegressionEnergy, Terms, part
 from .metrics import problem_errors
 from .nets import MeanFieldTwoLayer
 from .sampling import Sampler, evaluation_points
-from .trainer import TrainingDiverged
+from .training.loop import Callback, TrainingLoop
+from .training.stages import FirstOrder
+from .validation import check_int, check_positive, check_range
 
 __all__ = [
     "RegressionEnergy",
@@ -79,6 +81,18 @@ __all__ = [
 ]
 
 # =========================================================================== trainer
+@dataclass(frozen=True)
+class ParticleFlow(FirstOrder):
+    """Explicit Euler on the mean-field gradient flow for ``steps`` steps of length ``dt = lr``: with the net's
+    ``param_groups`` (learning rate ``dt · n``) plain gradient descent, ``θ_i ← θ_i − dt·n ∂E/∂θ_i``."""
+
+    decay: float = 1.0
+    name = "flow"
+
+    def build(self, params) -> torch.optim.Optimizer:
+        return torch.optim.SGD(list(params), lr=self.lr)
+
+
 @dataclass
 class MeanFieldConfig:
     """Mean-field flow settings.
@@ -88,7 +102,9 @@ class MeanFieldConfig:
     ``reinject``: reinjection rate ``γ`` from the initial measure; ``birth_death_until``: last step at which
     birth–death/reinjection act (``None``: all steps); ``seed``: the birth–death random stream;
     ``record_every``: steps between history records; ``eval_every``: steps between ``evaluate`` calls (0: end
-    only); ``max_wall_s``: stop early once training has taken this many seconds (equal-time comparisons)."""
+    only); ``time_limit``: stop once training has taken this many seconds (equal-time comparisons);
+    ``checkpoint_every`` / ``checkpoint_dir``: the good state the divergence guard restores, and where it is
+    written for a resume."""
 
     dt: float = 0.05
     steps: int = 1000
@@ -98,19 +114,25 @@ class MeanFieldConfig:
     seed: int = 0
     record_every: int = 10
     eval_every: int = 0
-    max_wall_s: Optional[float] = None
+    time_limit: Optional[float] = None
+    checkpoint_every: int = 100
+    checkpoint_dir: Optional[str] = None
+    progress: bool = False
 
     def validate(self) -> "MeanFieldConfig":
-        if not (self.dt > 0 and math.isfinite(self.dt)):
-            raise ValueError(f"dt must be a finite number > 0, got {self.dt!r}")
-        for name in ("steps", "record_every", "eval_every", "seed"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < (1 if name == "record_every" else 0):
-                raise ValueError(f"{name} must be a non-negative integer (record_every >= 1), got {v!r}")
-        if self.alpha is not None and not (self.alpha >= 0 and math.isfinite(self.alpha)):
-            raise ValueError(f"alpha must be None or a finite number >= 0, got {self.alpha!r}")
-        if not (self.reinject >= 0 and math.isfinite(self.reinject)):
-            raise ValueError(f"reinject must be a finite number >= 0, got {self.reinject!r}")
+        check_positive("dt", self.dt)
+        check_int("steps", self.steps, 0)
+        check_int("record_every", self.record_every, 1)
+        check_int("eval_every", self.eval_every, 0)
+        check_int("seed", self.seed, 0)
+        check_int("checkpoint_every", self.checkpoint_every, 1)
+        if self.alpha is not None:
+            check_range("alpha", self.alpha, 0.0, math.inf, high_open=True)
+        check_range("reinject", self.reinject, 0.0, math.inf, high_open=True)
+        if self.birth_death_until is not None:
+            check_int("birth_death_until", self.birth_death_until, 0)
+        if self.time_limit is not None:
+            check_positive("time_limit", self.time_limit)
         return self
 
     @property
@@ -118,60 +140,78 @@ class MeanFieldConfig:
         return self.alpha is not None or self.reinject > 0
 
 
-def _new_history() -> dict:
-    return {"step": [], "t": [], "energy": [], "terms": {}, "dissipation": [], "potential_var": [],
-            "births": [], "reinjected": [], "wall": [], "eval": {"step": []}}
+class _Evaluate:
+    """The trainer's ``evaluate(model)`` as a callback; keeps its last result."""
+
+    def __init__(self, fn: Callable[[nn.Module], Mapping[str, float]], every: int):
+        self.fn, self.every, self.last = fn, every, {}
+
+    def __call__(self, trainer: "MeanFieldTrainer") -> Mapping[str, float]:
+        self.last = {k: float(v) for k, v in self.fn(trainer.model).items()}
+        return self.last
 
 
-class MeanFieldTrainer:
-    """Explicit-Euler mean-field gradient flow of a :class:`MeanFieldTwoLayer`, with optional birth–death.
+class MeanFieldTrainer(TrainingLoop):
+    """Explicit-Euler mean-field gradient flow of a :class:`MeanFieldTwoLayer`, with optional birth–death, on
+    the training core (:class:`~pinnkit.training.TrainingLoop`; stage :class:`ParticleFlow`).
 
     ``energy(model, step) -> (E, terms)`` (a :class:`PINNEnergy`, :class:`RegressionEnergy` or any callable
-    of that form); ``evaluate(model) -> {name: float}`` is called every ``config.eval_every`` steps and at the
-    end. History (every ``record_every`` steps and at the end): ``step``, flow time ``t = step·dt``,
-    ``energy`` ``E(θ^k)``, the unweighted ``terms``, ``dissipation`` ``n Σ_i |∂E/∂θ_i|² = ∫|∇V|²dμ``,
-    ``potential_var`` ``∫ (V − V̄)² dμ``, cumulative birth–death ``births`` (events, each one death + one birth)
-    and ``reinjected``, ``wall`` seconds. A non-finite energy restores the particles of the last record and
-    raises :class:`pinnkit.trainer.TrainingDiverged`.
+    of that form); ``evaluate(model) -> {name: float}`` runs as a callback every ``config.eval_every`` steps
+    and at the end (``history["diagnostics"]``). History (:mod:`pinnkit.training.history`, every
+    ``record_every`` steps and at the end): ``loss`` is the energy ``E(θ^k)`` at the step's start, ``terms``
+    its unweighted terms, and ``extra`` holds flow time ``t = step·dt``, ``dissipation``
+    ``n Σ_i |∂E/∂θ_i|² = ∫|∇V|²dμ``, ``potential_var`` ``∫ (V − V̄)² dμ``, cumulative birth–death ``births``
+    (events, each one death + one birth) and ``reinjected``. A non-finite energy restores the last checkpoint
+    and raises :class:`~pinnkit.training.TrainingDiverged`; checkpoints carry the particles, the random
+    stream and the counters, so a resumed run continues bit for bit.
     """
 
+    checkpoint_name = "meanfield_checkpoint.pt"
+
     def __init__(self, model: MeanFieldTwoLayer, energy: Energy, config: Optional[MeanFieldConfig] = None,
-                 evaluate: Optional[Callable[[nn.Module], Mapping[str, float]]] = None):
+                 evaluate: Optional[Callable[[nn.Module], Mapping[str, float]]] = None,
+                 callbacks: Sequence[Callback] = ()):
         if not isinstance(model, MeanFieldTwoLayer):
             raise TypeError(f"MeanFieldTrainer trains a MeanFieldTwoLayer, got {type(model).__name__}")
-        self.model, self.energy = model, energy
-        self.config = (config or MeanFieldConfig()).validate()
-        self.evaluate = evaluate
-        self.generator = torch.Generator().manual_seed(self.config.seed)
-        self.step_count = 0
+        self.energy = energy
+        self.config = cfg = (config or MeanFieldConfig()).validate()
         self.births = 0
         self.reinjected = 0
-        self.history = _new_history()
-        self._good: Tuple[int, Tensor] = (0, model.particles().clone())
-        self._wall = 0.0
-        self._t0 = time.perf_counter()
+        self._V: Optional[Tensor] = None
+        self._extra: Dict[str, float] = {}
+        self.evaluator = _Evaluate(evaluate, cfg.eval_every) if evaluate is not None else None
+        cbs = list(callbacks) + ([self.evaluator] if self.evaluator is not None else [])
+        super().__init__(model, callbacks=cbs, record_every=cfg.record_every, log_every=cfg.record_every,
+                         checkpoint_every=cfg.checkpoint_every, checkpoint_dir=cfg.checkpoint_dir,
+                         time_limit=cfg.time_limit, progress=cfg.progress, desc="mean-field", seed=cfg.seed)
 
-    # ------------------------------------------------------------------ one step
-    def step(self) -> Tuple[Tensor, Tensor, List[Tensor]]:
-        """One Euler step of the flow (then birth–death if configured); returns ``(E, V, grads)`` at the
-        step's start (recorded in the history when the step is a multiple of ``record_every``)."""
-        model, cfg, k = self.model, self.config, self.step_count
-        with torch.enable_grad():
-            e, V, grads, terms = particle_potentials(model, self.energy, k)
-        if k % cfg.record_every == 0:
-            self._record(k, e, V, grads, terms)
-        if not torch.isfinite(e):
-            good_step, theta = self._good
-            model.set_particles(torch.arange(model.n), theta)
-            raise TrainingDiverged(k, float(e), good_step, None)
-        with torch.no_grad():
-            lr = cfg.dt * model.lr_scale
-            for p, g in zip((model.c, model.w, model.b), grads):
-                p.add_(g, alpha=-lr)
-        if cfg.birth_death and (cfg.birth_death_until is None or k <= cfg.birth_death_until):
-            self._birth_death(V.detach())
-        self.step_count += 1
-        return e, V, grads
+    # ------------------------------------------------------------------ what the core asks for
+    def stages(self) -> Tuple[ParticleFlow, ...]:
+        return (ParticleFlow(steps=self.config.steps, lr=self.config.dt),)
+
+    def objective(self) -> Tuple[Tensor, Terms]:
+        return self.energy(self.model, self.step)
+
+    def _flow_numbers(self, grads: Sequence[Tensor], V: Tensor) -> Dict[str, float]:
+        n = self.model.n
+        return {"t": self.step * self.config.dt, "dissipation": float(n * sum(g.pow(2).sum() for g in grads)),
+                "potential_var": float((V - V.mean()).pow(2).mean()), "births": self.births,
+                "reinjected": self.reinjected}
+
+    def after_backward(self) -> None:
+        """The potentials ``V_i = n ⟨c_i, ∂E/∂c_i⟩`` and the record's numbers, from the step's gradients."""
+        m = self.model
+        grads = [m.c.grad, m.w.grad, m.b.grad]
+        self._V = m.n * (m.c.detach() * grads[0]).sum(dim=1)
+        self._extra = self._flow_numbers(grads, self._V)
+
+    def record_extra(self) -> Dict[str, float]:
+        return self._extra
+
+    def after_update(self) -> None:
+        cfg = self.config
+        if cfg.birth_death and (cfg.birth_death_until is None or self.step <= cfg.birth_death_until):
+            self._birth_death(self._V.detach())
 
     def _birth_death(self, V: Tensor) -> None:
         """The particle scheme of the module docstring on the current (post-transport) particles."""
@@ -207,51 +247,23 @@ class MeanFieldTrainer:
         if changed:
             model.set_particles(torch.arange(n), theta)
 
-    # ------------------------------------------------------------------ loop
-    def _record(self, step: int, e: Tensor, V: Tensor, grads: Sequence[Tensor], terms: Optional[Terms] = None) -> None:
-        self._wall = time.perf_counter() - self._t0
-        if torch.isfinite(e):
-            self._good = (step, self.model.particles().clone())
-        h = self.history
-        h["step"].append(step)
-        h["t"].append(step * self.config.dt)
-        h["energy"].append(float(e))
-        n = self.model.n
-        h["dissipation"].append(float(n * sum(gr.pow(2).sum() for gr in grads)))
-        h["potential_var"].append(float((V - V.mean()).pow(2).mean()))
-        h["births"].append(self.births)
-        h["reinjected"].append(self.reinjected)
-        h["wall"].append(self._wall)
-        if terms is not None:
-            for name, v in terms.items():
-                h["terms"].setdefault(name, []).append(float(v))
-
-    def _eval(self) -> None:
-        if self.evaluate is None:
+    def on_train_end(self) -> None:
+        """Record the energy of the final particles (the state after the last step)."""
+        if self.history["step"] and self.history["step"][-1] == self.step:
             return
-        h = self.history["eval"]
-        h["step"].append(self.step_count)
-        for name, v in self.evaluate(self.model).items():
-            h.setdefault(name, []).append(float(v))
-
-    def train(self, steps: Optional[int] = None) -> dict:
-        """Run ``steps`` (default ``config.steps``) steps, then record the final state; returns the history."""
-        cfg = self.config
-        steps = cfg.steps if steps is None else steps
-        self._t0 = time.perf_counter() - self._wall
-        for _ in range(steps):
-            if cfg.max_wall_s is not None and time.perf_counter() - self._t0 > cfg.max_wall_s:
-                break
-            self.step()
-            if cfg.eval_every and self.step_count % cfg.eval_every == 0:
-                self._eval()
         with torch.enable_grad():
-            e, V, grads, terms = particle_potentials(self.model, self.energy, self.step_count)
-        if not self.history["step"] or self.history["step"][-1] != self.step_count:
-            self._record(self.step_count, e, V, grads, terms)
-        if not (cfg.eval_every and self.step_count % cfg.eval_every == 0):
-            self._eval()
-        return self.history
+            e, V, grads, terms = particle_potentials(self.model, self.energy, self.step)
+        if torch.isfinite(e):
+            self.record(self.step, "flow", self.config.dt, e, terms, self._flow_numbers(grads, V))
+
+    def extra_state(self) -> dict:
+        return {"births": self.births, "reinjected": self.reinjected}
+
+    def load_extra_state(self, state: Mapping[str, Any]) -> None:
+        self.births, self.reinjected = int(state.get("births", 0)), int(state.get("reinjected", 0))
+
+    def config_dict(self) -> dict:
+        return asdict(self.config)
 
 
 # =========================================================================== one-call helpers
@@ -299,18 +311,17 @@ def train_meanfield_pinn(problem, n: int = 256, steps: int = 2000, dt: float = 0
     energy = PINNEnergy(problem, sampler, condition_weight=condition_weight, dtype=dtype)
     evaluate = _held_out_error(problem, n_eval, dtype) if problem.has_exact else None
     cfg = MeanFieldConfig(dt=dt, steps=steps, alpha=alpha, reinject=reinject, birth_death_until=birth_death_until,
-                          seed=seed, record_every=record_every, eval_every=eval_every, max_wall_s=max_wall_s)
+                          seed=seed, record_every=record_every, eval_every=eval_every, time_limit=max_wall_s)
     trainer = MeanFieldTrainer(model, energy, cfg, evaluate)
     t0 = time.perf_counter()
     hist = trainer.train()
     wall = time.perf_counter() - t0
-    ev = hist["eval"]
-    errors = {k: v[-1] for k, v in ev.items() if k != "step" and v}
+    errors = dict(trainer.evaluator.last) if trainer.evaluator is not None else {}
     config = {"problem": {"name": problem.name, **problem.params}, "n": n, "activation": activation,
               "sampler": {"n_domain": n_domain, "n_boundary": n_boundary, "n_initial": n_initial,
                           "resample_every": resample_every},
               "condition_weight": condition_weight, "dtype": str(dtype), "train": asdict(cfg)}
-    return MeanFieldResult(model, hist, hist["energy"][-1], errors, wall, config)
+    return MeanFieldResult(model, hist, hist["loss"][-1], errors, wall, config)
 
 
 def train_meanfield_regression(x: Tensor, y: Tensor, n: int = 256, steps: int = 2000, dt: float = 0.1,
@@ -340,5 +351,5 @@ def train_meanfield_regression(x: Tensor, y: Tensor, n: int = 256, steps: int = 
     t0 = time.perf_counter()
     hist = trainer.train()
     wall = time.perf_counter() - t0
-    errors = {k: v[-1] for k, v in hist["eval"].items() if k != "step" and v}
-    return MeanFieldResult(model, hist, hist["energy"][-1], errors, wall, {"n": n, "train": asdict(cfg)})
+    errors = dict(trainer.evaluator.last) if trainer.evaluator is not None else {}
+    return MeanFieldResult(model, hist, hist["loss"][-1], errors, wall, {"n": n, "train": asdict(cfg)})

@@ -91,7 +91,7 @@ def test_birth_death_with_alpha_zero_is_the_gradient_flow_bit_for_bit():
         model, energy = _pinn(p, n=16)
         tr = MeanFieldTrainer(model, energy, MeanFieldConfig(dt=0.02, steps=25, alpha=alpha, seed=3))
         tr.train()
-        runs.append((model.particles(), tr.history["energy"], tr.births))
+        runs.append((model.particles(), tr.history["loss"], tr.births))
     assert torch.equal(runs[0][0], runs[1][0])
     assert runs[0][1] == runs[1][1] and runs[1][2] == 0
 
@@ -102,7 +102,7 @@ def test_birth_death_preserves_n_and_only_copies_particles():
     with torch.enable_grad():
         _, V, grads, _ = particle_potentials(model, energy)
     moved = model.particles() - 0.1 * model.n * torch.cat([grads[0], grads[1], grads[2][:, None]], dim=1)
-    tr.step()
+    tr.train(1)
     after = model.particles()
     assert after.shape == (32, 3) and model.n == 32 and tr.births > 0
     # every particle after the step is one of the transported particles (deaths replaced by clones)
@@ -128,11 +128,11 @@ def test_energy_is_non_increasing_for_small_dt(kind):
         dt, steps = 0.005, 80
     tr = MeanFieldTrainer(model, energy, MeanFieldConfig(dt=dt, steps=steps, record_every=1))
     h = tr.train()
-    E = np.array(h["energy"])
+    E = np.array(h["loss"])
     assert np.all(np.diff(E) <= 1e-13 * E[:-1]) and E[-1] < 0.9 * E[0]
     # dE/dt = −∫|∇V|² dμ to first order in dt
     rate = -(E[1] - E[0]) / dt
-    assert rate == pytest.approx(h["dissipation"][0], rel=0.05)
+    assert rate == pytest.approx(h["extra"]["dissipation"][0], rel=0.05)
 
 
 def test_mean_field_step_moves_particles_independently_of_width():
@@ -144,7 +144,7 @@ def test_mean_field_step_moves_particles_independently_of_width():
     for n in (64, 1024):
         model = MeanFieldTwoLayer(1, n=n, generator=torch.Generator().manual_seed(0)).double()
         before = model.particles()
-        MeanFieldTrainer(model, energy, MeanFieldConfig(dt=0.1, steps=1)).step()
+        MeanFieldTrainer(model, energy, MeanFieldConfig(dt=0.1, steps=1)).train(1)
         move = (model.particles() - before).norm(dim=1)
         stats[n] = (float(move.mean()), float(move.std()))
     assert stats[64][0] == pytest.approx(stats[1024][0], rel=0.3)
@@ -161,8 +161,8 @@ def test_diagnostics_moments_state_and_decay():
     assert mom.var_w == pytest.approx(th[:, 1].var()) and mom.second_moment == pytest.approx((th ** 2).sum(1).mean())
     tr = MeanFieldTrainer(model, energy, MeanFieldConfig(dt=0.05, steps=1))
     st = meanfield_state(model, energy)
-    tr.step()
-    assert st.energy == pytest.approx(tr.history["energy"][0]) and st.dissipation == pytest.approx(tr.history["dissipation"][0])
+    tr.train(1)
+    assert st.energy == pytest.approx(tr.history["loss"][0]) and st.dissipation == pytest.approx(tr.history["extra"]["dissipation"][0])
     t = np.linspace(0, 5, 30)
     dec = energy_decay(t, 2 * np.exp(-1.5 * t))
     assert dec.rate == pytest.approx(1.5) and dec.r2 == pytest.approx(1.0)
@@ -173,5 +173,5 @@ def test_regression_helper_trains_and_reports_errors():
     x = torch.linspace(-1, 1, 100, dtype=torch.float64)[:, None]
     y = torch.sin(2 * x)
     r = train_meanfield_regression(x, y, n=64, steps=300, dt=0.5, alpha=1.0, x_test=x, y_test=y, record_every=50)
-    assert r.energy < 0.2 * r.history["energy"][0] and r.errors["relative_l2"] < 0.3
+    assert r.energy < 0.2 * r.history["loss"][0] and r.errors["relative_l2"] < 0.3
     assert r.model.n == 64 and math.isfinite(r.wall_s)

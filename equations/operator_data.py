@@ -24,9 +24,11 @@ from typing import Any, Mapping
 import numpy as np
 from tqdm.auto import tqdm
 
+from pinnkit.validation import check_choice, check_int, check_real
+
 from .reference import burgers_periodic as bp
+from .reference.grf import GRFParams, PeriodicGRF
 from .reference.npz_cache import config_hash, load_npz, save_npz
-from .reference.grf import GRFParams, PeriodicGRF, check_choice, check_int, check_real
 
 __all__ = ["DATASET_VERSION", "PDES", "OperatorDataset", "default_cache_dir", "dataset_config", "config_hash", "make_dataset"]
 

@@ -1,58 +1,115 @@
-"""Input checks that fail early, before any training, with the parameter's name and its allowed range."""
+"""Input checks that fail early, before any training, with the parameter's name and its allowed range.
+
+The one validation module of the package (``pinnkit``, ``pinnkit.equations``, ``pinnkit.theory`` all use it).
+It imports only the standard library, so that the torch-free and numpy-only parts (the reference solvers, the
+bounds) can use it without pulling in torch.  Numbers are accepted by their abstract type (:mod:`numbers`), so
+numpy scalars pass like Python ones; ``bool`` (and ``numpy.bool_``) is never a number here.
+"""
 
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Optional
 
-import torch
-
-__all__ = ["check_positive", "check_int", "check_range", "check_choice", "check_points"]
+__all__ = ["check_positive", "check_nonnegative", "check_real", "check_range", "check_int", "check_min_int",
+           "check_choice", "check_points"]
 
 
 def _is_real(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _as_int(value: Any) -> Optional[int]:
+    """``value`` as an ``int`` when it is an integer (an integral number, or a real with an integer value), else
+    ``None``; ``bool`` is not an integer here."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    v = float(value)
+    return int(v) if v.is_integer() else None
+
+
+def _interval(low: float, high: float, low_open: bool, high_open: bool) -> str:
+    lo = f"({low}" if low_open else f"[{low}"
+    hi = "∞)" if high == math.inf else (f"{high})" if high_open else f"{high}]")
+    return f"{lo}, {hi}"
+
+
+def _in_interval(value: Any, low: float, high: float, low_open: bool, high_open: bool) -> bool:
+    if not _is_real(value) or not math.isfinite(float(value)):
+        return False
+    v = float(value)
+    return (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
 
 
 def check_positive(name: str, value: Any) -> float:
     """``value`` must be a finite real ``> 0``."""
-    if not _is_real(value) or not math.isfinite(value) or value <= 0:
+    if not _is_real(value) or not math.isfinite(float(value)) or value <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
 
 
+def check_nonnegative(name: str, value: Any) -> float:
+    """``value`` must be a finite real ``>= 0``."""
+    if not _is_real(value) or not math.isfinite(float(value)) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def check_real(name: str, value: Any, low: float, high: float = math.inf, low_open: bool = True,
+               high_open: bool = False) -> float:
+    """``value`` must be a finite real in ``(low, high]`` (``[low, …`` when ``low_open`` is False, ``…, high)``
+    when ``high_open``; ``high = inf`` means no upper limit). The message reads "must be a finite number in …"."""
+    if not _in_interval(value, low, high, low_open, high_open):
+        raise ValueError(f"{name} must be a finite number in {_interval(low, high, low_open, high_open)}, got {value!r}")
+    return float(value)
+
+
 def check_range(name: str, value: Any, low: float, high: float, low_open: bool = False, high_open: bool = False) -> float:
-    """``value`` must lie in the interval from ``low`` to ``high`` (open or closed at each end)."""
-    lo_b, hi_b = ("(" if low_open else "["), (")" if high_open else "]")
-    ok = _is_real(value) and math.isfinite(value)
-    if ok:
-        ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
-    if not ok:
-        raise ValueError(f"{name} must be in {lo_b}{low}, {high}{hi_b}, got {value!r}")
+    """``value`` must lie in the interval from ``low`` to ``high`` (closed at each end unless told otherwise)."""
+    if not _in_interval(value, low, high, low_open, high_open):
+        raise ValueError(f"{name} must be in {_interval(low, high, low_open, high_open)}, got {value!r}")
     return float(value)
 
 
 def check_int(name: str, value: Any, low: int = 1, high: Optional[int] = None) -> int:
-    """``value`` must be an integer in ``[low, high]``."""
-    if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, float) and value.is_integer()):
-        raise ValueError(f"{name} must be an integer in [{low}, {high if high is not None else '∞'}], got {value!r}")
-    value = int(value)
-    if value < low or (high is not None and value > high):
-        raise ValueError(f"{name} must be an integer in [{low}, {high if high is not None else '∞'}], got {value}")
-    return value
+    """``value`` must be an integer in ``[low, high]`` (``high=None``: no upper limit); an integral float such
+    as ``3.0`` counts and is returned as ``int``."""
+    rng = f"[{low}, {high if high is not None else '∞'}]"
+    v = _as_int(value)
+    if v is None:
+        raise ValueError(f"{name} must be an integer in {rng}, got {value!r}")
+    if v < low or (high is not None and v > high):
+        raise ValueError(f"{name} must be an integer in {rng}, got {v}")
+    return v
+
+
+def check_min_int(name: str, value: Any, low: int = 1) -> int:
+    """The check of :func:`check_int` with no upper limit, worded "must be an integer >= low"."""
+    v = _as_int(value)
+    if v is None or v < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return v
 
 
 def check_choice(name: str, value: Any, choices: tuple) -> Any:
-    """``value`` must be one of ``choices``."""
-    if value not in choices:
+    """``value`` must be one of ``choices`` (a value that cannot be compared with them, an array say, is not)."""
+    try:
+        ok = bool(value in choices)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
 
 
-def check_points(name: str, x: torch.Tensor, n_cols: int) -> torch.Tensor:
-    """User points must be a finite 2-D array with ``n_cols`` columns."""
+def check_points(name: str, x: Any, n_cols: int) -> Any:
+    """User points must be a finite 2-D tensor with ``n_cols`` columns (anything with ``dim()``, ``shape`` and
+    ``isfinite()``, as a ``torch.Tensor``; no torch import here)."""
     if x.dim() != 2 or x.shape[1] != n_cols:
         raise ValueError(f"{name} must have shape (N, {n_cols}), got {tuple(x.shape)}")
-    if not bool(torch.isfinite(x).all()):
+    if not bool(x.isfinite().all()):
         raise ValueError(f"{name} contains NaN or inf values")
     return x

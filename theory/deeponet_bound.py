@@ -56,24 +56,13 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Dict, Optional, Sequence
 
+from pinnkit.validation import check_min_int, check_nonnegative, check_positive
+
 __all__ = ["DeepONetSizeEstimate", "deeponet_size_estimate", "deeponet_parameter_count", "calibrate_constant",
            "data_needed_for_q", "Q_EXPONENT"]
 
 Q_EXPONENT = 0.25  # q = Ω(n^{1/4}) in arXiv v3 / TMLR (earlier versions: n^{1/6}, and √n in one listing)
 SOURCE = "Mukherjee & Roy, Size lower bounds for deep operator networks, TMLR 2024 (arXiv 2308.06338v3)"
-
-
-def _check_pos_int(name: str, value, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return value
-
-
-def _check_pos_real(name: str, value, allow_zero: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
-    return float(value)
 
 
 def deeponet_parameter_count(q: int, m_sensors: int, coord_dim: int = 2, branch_hidden: Sequence[int] = (64, 64, 64),
@@ -82,13 +71,13 @@ def deeponet_parameter_count(q: int, m_sensors: int, coord_dim: int = 2, branch_
     R^d → R^{q n_out} (hidden widths as given, biases everywhere) plus n_out output biases:
     Σ_layers (fan_in + 1) fan_out over both nets + n_out.  (For :class:`pinnkit.nets.DeepONet` without
     input embeddings this equals ``net.n_parameters()``.)"""
-    _check_pos_int("q", q)
-    _check_pos_int("m_sensors", m_sensors)
-    _check_pos_int("coord_dim", coord_dim)
-    _check_pos_int("n_out", n_out)
+    q = check_min_int("q", q)
+    m_sensors = check_min_int("m_sensors", m_sensors)
+    coord_dim = check_min_int("coord_dim", coord_dim)
+    n_out = check_min_int("n_out", n_out)
 
     def mlp(d_in: int, hidden: Sequence[int]) -> int:
-        dims = [d_in] + [_check_pos_int("hidden width", int(w)) for w in hidden] + [q * n_out]
+        dims = [d_in] + [check_min_int("hidden width", int(w)) for w in hidden] + [q * n_out]
         return sum((a + 1) * b for a, b in zip(dims[:-1], dims[1:]))
 
     return mlp(m_sensors, branch_hidden) + mlp(coord_dim, trunk_hidden) + n_out
@@ -128,11 +117,11 @@ def deeponet_size_estimate(n_train: int, level: float = 0.0, noise_variance: Opt
     functions × locations).  ``noise_variance`` σ² of the labels: the estimate applies for ``level < σ²``
     (None: assumed to apply).  ``constant`` is the unknown C (calibrate with :func:`calibrate_constant`).
     With ``m_sensors`` the architecture's parameter count at q_min is returned as ``size_min``."""
-    n = _check_pos_int("n_train", n_train)
-    level = _check_pos_real("level", level, allow_zero=True)
-    c = _check_pos_real("constant", constant)
+    n = check_min_int("n_train", n_train)
+    level = check_nonnegative("level", level)
+    c = check_positive("constant", constant)
     if noise_variance is not None:
-        noise_variance = _check_pos_real("noise_variance", noise_variance)
+        noise_variance = check_positive("noise_variance", noise_variance)
     applies = noise_variance is None or level < noise_variance
     q_real = c * n ** Q_EXPONENT if applies else 1.0
     q_min = max(1, math.ceil(q_real - 1e-12))
@@ -145,10 +134,10 @@ def deeponet_size_estimate(n_train: int, level: float = 0.0, noise_variance: Opt
 def calibrate_constant(q_observed: float, n_observed: int) -> float:
     """C such that C · n^{1/4} = q at one measured point (e.g. the smallest q that reached the level with
     n samples); predictions at other n then test the exponent, not the constant."""
-    return _check_pos_real("q_observed", q_observed) / _check_pos_int("n_observed", n_observed) ** Q_EXPONENT
+    return check_positive("q_observed", q_observed) / check_min_int("n_observed", n_observed) ** Q_EXPONENT
 
 
 def data_needed_for_q(q: int, constant: float = 1.0) -> int:
     """Conjectured scaling law (Mukherjee & Roy's experiments, an estimate): ``n_min = ⌈c q²⌉`` samples for a
     larger q to keep lowering the training error at fixed model size."""
-    return math.ceil(_check_pos_real("constant", constant) * _check_pos_int("q", q) ** 2 - 1e-12)
+    return math.ceil(check_positive("constant", constant) * check_min_int("q", q) ** 2 - 1e-12)

@@ -31,7 +31,7 @@ from typing import Callable
 
 import numpy as np
 
-from .grf import check_int, check_real
+from pinnkit.validation import check_int, check_real
 
 __all__ = [
     "SOLVER_VERSION",

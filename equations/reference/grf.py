@@ -27,6 +27,8 @@ from typing import Any, Mapping
 import numpy as np
 from scipy import special
 
+from pinnkit.validation import check_choice, check_int, check_real
+
 __all__ = [
     "KERNELS",
     "GRFParams",
@@ -45,42 +47,6 @@ MAX_LENGTH_SCALE_PERIODS = 10.0  # ℓ ≤ 10 L: beyond that the field is numeri
 MAX_MATERN_NU = 50.0  # Matérn → squared exponential as ν → ∞; use kernel="se" for larger ν
 _IMAGE_TOL = 1e-20  # stop wrapping when the next image adds less than this (unit-variance kernel)
 _MAX_IMAGES = 100_000
-
-
-# ---------------------------------------------------------------- validation (numpy-only; no torch here)
-def _is_real(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-
-
-def check_real(name: str, value: Any, low: float, high: float = math.inf, low_open: bool = True) -> float:
-    """``value`` must be a finite real in (low, high] (or [low, high] when ``low_open`` is False)."""
-    ok = _is_real(value) and math.isfinite(float(value))
-    if ok:
-        v = float(value)
-        ok = (v > low if low_open else v >= low) and v <= high
-    if not ok:
-        lo = "(" if low_open else "["
-        hi = f"{high}]" if math.isfinite(high) else "∞)"
-        raise ValueError(f"{name} must be a finite number in {lo}{low}, {hi}, got {value!r}")
-    return float(value)
-
-
-def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """``value`` must be an integer in [low, high]."""
-    rng = f"[{low}, {high if high is not None else '∞'}]"
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer in {rng}, got {value!r}")
-    v = int(value)
-    if v < low or (high is not None and v > high):
-        raise ValueError(f"{name} must be an integer in {rng}, got {v}")
-    return v
-
-
-def check_choice(name: str, value: Any, choices: tuple) -> Any:
-    """``value`` must be one of ``choices``."""
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-    return value
 
 
 # ---------------------------------------------------------------- parameters

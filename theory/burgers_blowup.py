@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 import torch
@@ -54,7 +54,8 @@ _MAX_GAUSS = 512  # nodes per axis (numpy's Golub–Welsch rule costs O(n²) mem
 
 
 # =========================================================================== evaluation helpers
-def _check_problem(problem) -> None:
+def check_blowup_problem(problem: Any) -> None:
+    """``problem`` must be of the ``u = A(t) x`` family (it has ``A0``, ``A`` and ``exact``), else TypeError."""
     if not (hasattr(problem, "A0") and hasattr(problem, "A") and hasattr(problem, "exact")):
         raise TypeError("expected a pinnkit.equations.InviscidBurgersBlowup (the u = A(t) x family), "
                         f"got {type(problem).__name__}")
@@ -74,7 +75,10 @@ def model_device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def _fn(model: nn.Module):
+def field_fn(model: nn.Module) -> Callable[[Tensor], Tensor]:
+    """``model`` as a field for :class:`~pinnkit.derivatives.Fields`: outputs always ``(N, m)`` (a ``(N,)``
+    output becomes ``(N, 1)``)."""
+
     def f(x: Tensor) -> Tensor:
         y = model(x)
         return y.unsqueeze(-1) if y.dim() == 1 else y
@@ -93,7 +97,7 @@ def evaluate(model: nn.Module, problem, pts: np.ndarray, *, derivatives: bool = 
     """
     d = problem.spatial_dim
     dtype, device = model_dtype(model), model_device(model)
-    fn = _fn(model)
+    fn = field_fn(model)
     out: Dict[str, list] = {"u": [], "exact": [], "jac": [], "res": []}
     for i in range(0, len(pts), chunk):
         x = torch.as_tensor(pts[i: i + chunk], dtype=dtype, device=device)
@@ -152,7 +156,9 @@ def box_rule(lower, upper, n: int, method: str, seed: int) -> Tuple[np.ndarray, 
     return lower + u * (upper - lower), np.full(len(u), vol / len(u))
 
 
-def _omega_rule(problem, n: int, method: str, seed: int):
+def omega_rule(problem: Any, n: int, method: str, seed: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Quadrature rule ``(points (n, d+1), weights (n,))`` on the space–time box ``Ω × [t0, T]`` of ``problem``
+    (:func:`box_rule`)."""
     t0, T = problem.time_interval
     return box_rule(list(problem.lower) + [t0], list(problem.upper) + [T], n, method, seed)
 
@@ -250,7 +256,7 @@ def theorem1(model: nn.Module, problem, n_samples: int = 20000, seed: int = 0, n
             ``gauss`` the per-time-level node count of the ``Ω`` rule).
         window_length: ``L`` in the exponent ``C1·L`` (default ``T − t0``; the paper's ``1/√2``).
     """
-    _check_problem(problem)
+    check_blowup_problem(problem)
     if norm not in GRAD_NORMS:
         raise ValueError(f"norm must be one of {GRAD_NORMS}, got {norm!r}")
     d = problem.spatial_dim
@@ -260,7 +266,7 @@ def theorem1(model: nn.Module, problem, n_samples: int = 20000, seed: int = 0, n
         n_initial = (max(2, int(round(n_samples ** (1.0 / (d + 1))))) ** d if method == "gauss"
                      else min(n_samples, 20000))
 
-    pts, w = _omega_rule(problem, n_samples, method, seed)
+    pts, w = omega_rule(problem, n_samples, method, seed)
     ev = evaluate(model, problem, pts)
     err = ((ev["u"] - ev["exact"]) ** 2).sum(axis=1)
     error_sq = float(w @ err)
@@ -332,8 +338,10 @@ class Theorem2Terms(_LogInequality):
     estimated: bool = True
 
 
-def _check_1d_preset(problem) -> float:
-    _check_problem(problem)
+def check_1d_preset(problem: Any) -> float:
+    """``problem`` must be the (1+1)-D preset ``u = x/(t−1)`` on ``[−1, 1]`` with a window ending before the
+    blow-up at ``t = 1`` (the setting of Theorem 2), else ValueError; returns δ, the end of the window."""
+    check_blowup_problem(problem)
     ok = (problem.spatial_dim == 1 and np.allclose(problem.A0, [[-1.0]])
           and np.allclose(problem.lower, [-1.0]) and np.allclose(problem.upper, [1.0]))
     if not ok:
@@ -347,10 +355,10 @@ def _check_1d_preset(problem) -> float:
 
 def _theorem2(model: nn.Module, problem, variant: str, n_samples: int, n_time: int, n_space: int,
               method: str, seed: int) -> Theorem2Terms:
-    delta = _check_1d_preset(problem)
+    delta = check_1d_preset(problem)
     t0, T = problem.time_interval
     # interior: ∫∫ R_int² and the true error on Ω
-    pts, w = _omega_rule(problem, n_samples, method, seed)
+    pts, w = omega_rule(problem, n_samples, method, seed)
     ev = evaluate(model, problem, pts)
     error_sq = float(w @ ((ev["u"] - ev["exact"]) ** 2).sum(axis=1))
     int_sq = float(w @ (ev["res"] ** 2).sum(axis=1))
@@ -569,7 +577,7 @@ def tight_estimate(model: nn.Module, problem, n_slices: int = 64, n_sup: Optiona
         grading: grade the slices towards blow-up (else uniform).
         use_signed_flux: use the signed ``B(t)`` (valid and tighter); ``False`` uses ``B⁺ = max(B, 0)``.
     """
-    _check_problem(problem)
+    check_blowup_problem(problem)
     d = problem.spatial_dim
     if n_sup is None:
         n_sup = {1: 257, 2: 33}.get(d, 9)

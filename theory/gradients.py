@@ -22,8 +22,8 @@ from torch import nn
 
 from pinnkit.derivatives import Fields
 
-from .burgers_blowup import (GRAD_NORMS, Theorem1Terms, _check_problem, _fn, _omega_rule, matrix_norm,
-                             model_device, model_dtype, theorem1)
+from .burgers_blowup import (GRAD_NORMS, Theorem1Terms, check_blowup_problem, field_fn, matrix_norm, model_device,
+                             model_dtype, omega_rule, theorem1)
 
 __all__ = ["GradientDiagnostics", "gradient_diagnostics", "residual_gradient"]
 
@@ -67,7 +67,7 @@ def residual_gradient(model: nn.Module, problem, x: torch.Tensor) -> torch.Tenso
     ``torch.autograd.grad`` with respect to the inputs (rows are independent, so the gradient of the sum
     over rows is the per-row gradient)."""
     with torch.enable_grad():
-        f = Fields(_fn(model), x, spatial_dim=problem.spatial_dim)
+        f = Fields(field_fn(model), x, spatial_dim=problem.spatial_dim)
         R = problem.residual(f)
         rows = [torch.autograd.grad(R[:, i].sum(), f.x, retain_graph=True)[0] for i in range(R.shape[1])]
     return torch.stack(rows, dim=1).detach()
@@ -82,11 +82,11 @@ def gradient_diagnostics(model: nn.Module, problem, n_samples: int = 8192, seed:
     computed with the same points; ``grad_sup`` is taken as the larger of the two sampled maxima so that
     the shares use one consistent value of ``‖∇u_θ‖_∞``).
     """
-    _check_problem(problem)
+    check_blowup_problem(problem)
     if norm not in GRAD_NORMS:
         raise ValueError(f"norm must be one of {GRAD_NORMS}, got {norm!r}")
     d = problem.spatial_dim
-    pts, w = _omega_rule(problem, n_samples, method, seed)
+    pts, w = omega_rule(problem, n_samples, method, seed)
     dtype, device = model_dtype(model), model_device(model)
     g_sup, r_sup = 0.0, 0.0
     g_l2, r_l2, r_x_l2 = 0.0, 0.0, 0.0
@@ -94,7 +94,7 @@ def gradient_diagnostics(model: nn.Module, problem, n_samples: int = 8192, seed:
         x = torch.as_tensor(pts[i: i + chunk], dtype=dtype, device=device)
         wi = w[i: i + chunk]
         with torch.enable_grad():
-            f = Fields(_fn(model), x, spatial_dim=d)
+            f = Fields(field_fn(model), x, spatial_dim=d)
             J = f.jacobian()[:, :, :d].detach().to(torch.float64).cpu().numpy()
         G = residual_gradient(model, problem, x).to(torch.float64).cpu().numpy()
         g_sup = max(g_sup, float(matrix_norm(J, norm).max()))

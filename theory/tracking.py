@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Dict, Optional, Sequence
 
-from .burgers_blowup import _check_problem, theorem1, theorem2, theorem2_consistent, tight_estimate
+from .burgers_blowup import check_1d_preset, check_blowup_problem, theorem1, theorem2, theorem2_consistent, tight_estimate
 from .gradients import gradient_diagnostics
 
 __all__ = ["TheoryTracker", "WHAT"]
@@ -16,9 +16,7 @@ WHAT = ("theorem1", "theorem2", "tight", "gradients")
 
 def _theorem2_applies(problem) -> bool:
     try:
-        from .burgers_blowup import _check_1d_preset
-
-        _check_1d_preset(problem)
+        check_1d_preset(problem)
         return True
     except ValueError:
         return False
@@ -52,7 +50,7 @@ class TheoryTracker:
     def __init__(self, problem, every: int = 500, what: Optional[Sequence[str]] = None, n_samples: int = 4096,
                  tight_slices: int = 32, tight_options: Optional[dict] = None, seed: int = 0,
                  norm: str = "max_column_sum"):
-        _check_problem(problem)
+        check_blowup_problem(problem)
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise ValueError(f"every must be an integer >= 1, got {every!r}")
         if what is None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import List, Optional
@@ -57,28 +56,23 @@ def _problem_params(args, extra: List[str]) -> dict:
     return params
 
 
-#: training options every problem starts from (``pinnkit solve --help``)
-SOLVE_DEFAULTS = {"width": 64, "depth": 3, "steps": 2000, "lbfgs_steps": 3000, "lr": 3e-3, "n_domain": 1000,
-                  "n_boundary": 400, "n_initial": 400, "condition_weight": 10.0, "method": "autograd",
-                  "dtype": "float32", "quasi_newton": "lbfgs", "compile": False}
-
-#: per-problem overrides of SOLVE_DEFAULTS: float64, Adam then the dense self-scaled BFGS stage on nets of a
-#: few thousand parameters, compiled taylor engine. benchmarks/ns_accuracy.py with these settings measured
-#: velocity rel L2 1.1e-6 (Kovasznay, 324 s), 2.6e-4 (Taylor–Green at t = 1, 344 s), 1.6e-4 (Beltrami,
-#: 270 s), 1.7e-3 (cavity Re 100 vs our reference, 256 s), one thread each on a shared 2-core CPU
-_NS = {"steps": 1000, "method": "taylor", "compile": True, "dtype": "float64", "quasi_newton": "ssbfgs", "width": 30}
-PROBLEM_DEFAULTS = {
-    "kovasznay": {**_NS, "depth": 3, "lbfgs_steps": 6000, "n_domain": 2000, "n_boundary": 400},
-    "taylor-green": {**_NS, "depth": 4, "lbfgs_steps": 5000, "n_domain": 2000, "n_boundary": 400, "n_initial": 1000},
-    "beltrami": {**_NS, "depth": 4, "lbfgs_steps": 4000, "n_domain": 2000, "n_boundary": 1200, "n_initial": 1000},
-    "cavity": {**_NS, "depth": 4, "lbfgs_steps": 4000, "n_domain": 3000, "n_boundary": 500},
-}
+#: options of ``pinnkit solve`` passed to :func:`pinnkit.solve` under their own name when given; left out, they
+#: take the problem's preset (:mod:`pinnkit.presets`)
+SOLVE_OPTIONS = ("steps", "lbfgs_steps", "lr", "lr_decay", "decay_every", "optimizer", "quasi_newton", "n_domain",
+                 "n_boundary", "n_initial", "sampling", "resample_every", "adaptive", "condition_weight",
+                 "grad_penalty", "gpinn_penalty", "balance", "method", "dtype", "compile", "device")
+#: net options of ``pinnkit solve`` and their key in the net spec (merged onto the preset's net)
+NET_OPTIONS = {"net": "kind", "width": "width", "depth": "depth", "activation": "activation",
+               "fourier_features": "fourier_features", "fourier_sigma": "fourier_sigma"}
 
 
-def _training_options(args) -> dict:
-    """The command line's training options, each missing one from PROBLEM_DEFAULTS[name] or SOLVE_DEFAULTS."""
-    base = {**SOLVE_DEFAULTS, **PROBLEM_DEFAULTS.get(args.name, {})}
-    return {k: (getattr(args, k) if getattr(args, k) is not None else v) for k, v in base.items()}
+def solve_options(args: argparse.Namespace) -> dict:
+    """The :func:`pinnkit.solve` keywords of the options given on the command line (the rest are the preset's)."""
+    opts = {k: getattr(args, k) for k in SOLVE_OPTIONS if getattr(args, k) is not None}
+    net = {key: getattr(args, k) for k, key in NET_OPTIONS.items() if getattr(args, k) is not None}
+    if net:
+        opts["net"] = net
+    return opts
 
 
 def _cmd_solve(args, extra: List[str]) -> int:
@@ -89,19 +83,10 @@ def _cmd_solve(args, extra: List[str]) -> int:
     params = _problem_params(args, extra)
     if args.threads:
         torch.set_num_threads(args.threads)
-    opts = _training_options(args)
-    net = {"kind": args.net, "width": opts["width"], "depth": opts["depth"], "activation": args.activation}
-    if args.fourier_features:
-        net.update(fourier_features=args.fourier_features, fourier_sigma=args.fourier_sigma)
     out = args.out or os.path.join("runs", f"{args.name}-" + "-".join(f"{k}{v}" for k, v in params.items()) + f"-s{args.seed}")
-    result = pinnkit.solve(
-        args.name, net=net, steps=opts["steps"], lbfgs_steps=opts["lbfgs_steps"], lr=opts["lr"],
-        quasi_newton=opts["quasi_newton"], compile=opts["compile"], condition_weight=opts["condition_weight"], n_domain=opts["n_domain"],
-        n_boundary=opts["n_boundary"], n_initial=opts["n_initial"], sampling=args.sampling,
-        resample_every=args.resample_every, method=opts["method"], dtype=opts["dtype"], device=args.device,
-        seed=args.seed, track_every=args.track_every, checkpoint_dir=os.path.join(out, "checkpoints"),
-        resume=args.resume, progress=not args.quiet, **params,
-    )
+    result = pinnkit.solve(args.name, **solve_options(args), seed=args.seed, track_every=args.track_every,
+                           checkpoint_dir=os.path.join(out, "checkpoints"), resume=args.resume,
+                           progress=not args.quiet, **params)
     paths = result.save(out)
     print(result.problem.describe())
     for k, v in result.errors.items():
@@ -182,7 +167,9 @@ def _cmd_deeponet(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pinnkit import presets
     from pinnkit.operator_run import DEFAULT_STEPS, GRFS, PDES, RUN_MODES
+    from pinnkit.presets import DEFAULT
 
     p = argparse.ArgumentParser(prog="pinnkit", description="Physics-informed PDE learning.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -191,35 +178,44 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="train a PINN on a named problem; problem parameters as --name value",
                        allow_abbrev=False)
     s.add_argument("name")
-    s.add_argument("--net", default="mlp", choices=["mlp", "resmlp", "meanfield"])
-    d = SOLVE_DEFAULTS
-    per = "; per-problem defaults: " + "; ".join(f"{k}: " + ", ".join(f"{o}={v}" for o, v in o_.items())
-                                                   for k, o_ in PROBLEM_DEFAULTS.items())
-    s.epilog = "Options left out take the problem's defaults" + per
-    s.add_argument("--width", type=int, default=None, help=f"default {d['width']}")
-    s.add_argument("--depth", type=int, default=None, help=f"hidden layers (default {d['depth']})")
-    s.add_argument("--activation", default="tanh")
-    s.add_argument("--fourier-features", type=int, default=0)
-    s.add_argument("--fourier-sigma", type=float, default=1.0)
+    d = DEFAULT
+    s.epilog = ("Options left out take the problem's preset (pinnkit.presets); per-problem presets: "
+                + presets.describe())
+    s.add_argument("--net", default=None, choices=["mlp", "resmlp", "meanfield"], help=f"default {d['net']['kind']}")
+    s.add_argument("--width", type=int, default=None, help=f"default {d['net']['width']}")
+    s.add_argument("--depth", type=int, default=None, help=f"hidden layers (default {d['net']['depth']})")
+    s.add_argument("--activation", default=None, help=f"default {d['net']['activation']}")
+    s.add_argument("--fourier-features", type=int, default=None, help="Fourier feature embedding size (default 0: none)")
+    s.add_argument("--fourier-sigma", type=float, default=None, help="Fourier feature scale (default 1.0)")
     s.add_argument("--steps", type=int, default=None, help=f"Adam steps (default {d['steps']})")
+    s.add_argument("--lr", type=float, default=None, help=f"Adam learning rate (default {d['lr']})")
+    s.add_argument("--lr-decay", type=float, default=None, help=f"learning-rate factor (default {d['lr_decay']})")
+    s.add_argument("--decay-every", type=int, default=None, help=f"... every so many steps (default {d['decay_every']})")
+    s.add_argument("--optimizer", default=None, choices=["adam", "sgd"], help=f"first stage (default {d['optimizer']})")
     s.add_argument("--lbfgs-steps", type=int, default=None, help=f"quasi-Newton iterations (default {d['lbfgs_steps']})")
     s.add_argument("--quasi-newton", default=None, choices=["lbfgs", "bfgs", "ssbfgs"],
                    help="second stage (default lbfgs, ssbfgs for the Navier–Stokes problems; bfgs/ssbfgs: dense, "
                         "nets <= 20k parameters)")
-    s.add_argument("--lr", type=float, default=None, help=f"Adam learning rate (default {d['lr']})")
     s.add_argument("--n-domain", type=int, default=None, help=f"default {d['n_domain']}")
     s.add_argument("--n-boundary", type=int, default=None, help=f"points per boundary condition (default {d['n_boundary']})")
     s.add_argument("--n-initial", type=int, default=None, help=f"default {d['n_initial']}")
+    s.add_argument("--sampling", default=None, choices=["sobol", "lhs", "uniform"], help=f"default {d['sampling']}")
+    s.add_argument("--resample-every", type=int, default=None, help="redraw the points every k steps (default 0: never)")
+    s.add_argument("--adaptive", default=None, choices=["rad"],
+                   help="residual-based adaptive resampling every --resample-every steps (default off)")
     s.add_argument("--condition-weight", type=float, default=None,
                    help=f"weight of every initial/boundary term (default {d['condition_weight']})")
-    s.add_argument("--sampling", default="sobol", choices=["sobol", "lhs", "uniform"])
-    s.add_argument("--resample-every", type=int, default=0)
+    s.add_argument("--grad-penalty", type=float, default=None, help="λ of λ mean |∇_x u|² (default 0)")
+    s.add_argument("--gpinn-penalty", type=float, default=None, help="λ of the gPINN term λ mean |∇R|² (default 0)")
+    s.add_argument("--balance", default=None, choices=["max-mean", "norm"],
+                   help="condition weights from gradient statistics (default off)")
     s.add_argument("--method", default=None, choices=["autograd", "forward", "taylor"],
                    help="derivative engine (default autograd; taylor, compiled, for the Navier–Stokes problems)")
-    s.add_argument("--dtype", default=None, choices=["float32", "float64"], help="default float32")
+    s.add_argument("--dtype", default=None, choices=["float32", "float64"],
+                   help="default float32 (float64 for the Navier–Stokes problems)")
     s.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                    help="torch.compile the taylor objective (default off; on for the Navier–Stokes problems)")
-    s.add_argument("--device", default="cpu")
+    s.add_argument("--device", default=None, help=f"default {d['device']}")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     s.add_argument("--track-every", type=int, default=500, help="record held-out error every k steps (0: off)")

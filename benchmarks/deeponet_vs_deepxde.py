@@ -31,9 +31,11 @@ import torch  # noqa: E402
 from pinnkit.nets import PeriodicEmbedding  # noqa: E402
 from pinnkit.operator_run import make_net, operator_data  # noqa: E402
 from pinnkit.operator_trainer import DeepONetTrainer, OperatorTrainConfig  # noqa: E402
+from pinnkit.presets import DEEPONET  # noqa: E402
 from pinnkit.versions import versions  # noqa: E402
 
-WIDTH, DEPTH, Q, MODES = 100, 3, 100, 5
+WIDTH, DEPTH, Q, MODES = (DEEPONET["net"][k] for k in ("width", "depth", "q", "periodic_modes"))
+LR, LR_DECAY, DECAYS = DEEPONET["lr"], DEEPONET["lr_decay"], DEEPONET["decays"]
 BATCH_FUNCTIONS = 32
 
 
@@ -55,8 +57,8 @@ def run_deepxde(train, test, args) -> dict:
                                        "tanh", "Glorot normal")
     net.apply_feature_transform(embed)
     model = dde.Model(data, net)
-    gamma = 0.8 ** (1.0 / max(args.steps // 20, 1))
-    model.compile("adam", lr=1e-3, decay=("exponential", gamma))
+    gamma = LR_DECAY ** (1.0 / max(args.steps // DECAYS, 1))
+    model.compile("adam", lr=LR, decay=("exponential", gamma))
     t0 = time.perf_counter()
     model.train(iterations=args.steps, batch_size=BATCH_FUNCTIONS, display_every=args.steps, verbose=0)
     seconds = time.perf_counter() - t0
@@ -70,8 +72,8 @@ def run_pinnkit(train, test, args) -> dict:
     m = train.inputs.shape[1]
     net = make_net(m, q=Q, width=WIDTH, depth=DEPTH, periodic_modes=MODES, trunk_output_activation=True,
                    seed=args.seed)
-    cfg = OperatorTrainConfig(mode="data", steps=args.steps, lr=1e-3, lr_decay=0.8,
-                              decay_every=max(args.steps // 20, 1), batch_functions=BATCH_FUNCTIONS,
+    cfg = OperatorTrainConfig(mode="data", steps=args.steps, lr=LR, lr_decay=LR_DECAY,
+                              decay_every=max(args.steps // DECAYS, 1), batch_functions=BATCH_FUNCTIONS,
                               batch_points=train.coords.shape[0],
                               log_every=max(args.steps // 10, 1), checkpoint_every=args.steps, seed=args.seed,
                               progress=False)

@@ -20,7 +20,7 @@ import contextlib
 import io
 import os
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional
 
 os.environ.setdefault("DDE_BACKEND", "pytorch")
 

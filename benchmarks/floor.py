@@ -28,7 +28,7 @@ sizes. For the 3 × 20 Burgers net on 2540 + 240 points this counts about 5e7 FL
 from __future__ import annotations
 
 import time
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Tuple
 
 import torch
 

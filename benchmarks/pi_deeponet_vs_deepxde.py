@@ -83,13 +83,15 @@ import torch  # noqa: E402
 from pinnkit.nets import DeepONet, PeriodicEmbedding  # noqa: E402
 from pinnkit.operator_run import NU, make_config, make_net, operator_data  # noqa: E402
 from pinnkit.operator_trainer import DeepONetTrainer  # noqa: E402
+from pinnkit.presets import DEEPONET  # noqa: E402
 from pinnkit.versions import versions  # noqa: E402
 
-WIDTH, DEPTH, Q, MODES = 100, 3, 100, 5
-BATCH_FUNCTIONS = 32
-N_COLLOCATION = 128
-INITIAL_WEIGHT = 20.0
-LR, LR_DECAY = 1e-3, 0.8
+# the physics-informed run's settings of pinnkit.presets.DEEPONET (the table pinnkit deeponet reads)
+WIDTH, DEPTH, Q, MODES = (DEEPONET["net"][k] for k in ("width", "depth", "q", "periodic_modes"))
+BATCH_FUNCTIONS = DEEPONET["batch_functions"]["physics"]
+N_COLLOCATION = DEEPONET["n_collocation"]
+INITIAL_WEIGHT = DEEPONET["initial_weight"]
+LR, LR_DECAY, DECAYS = DEEPONET["lr"], DEEPONET["lr_decay"], DEEPONET["decays"]
 
 
 def rel_l2(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
@@ -251,7 +253,7 @@ def run_deepxde(train, test, args, ad: str) -> dict:
                                        "tanh", "Glorot normal")
     net.apply_feature_transform(embed)
     model = model_cls(data, net)
-    gamma = LR_DECAY ** (1.0 / max(args.steps // 20, 1))
+    gamma = LR_DECAY ** (1.0 / max(args.steps // DECAYS, 1))
     model.compile("adam", lr=LR, decay=("exponential", gamma), loss_weights=[1.0, INITIAL_WEIGHT])
     check = same_objective_check(train, data, net, model)
     resampler = ResampleEveryStep()
@@ -288,7 +290,7 @@ def main() -> None:
     out = {"problem": "periodic Burgers nu=0.01, PI-DeepONet (no solution data)", "steps": args.steps,
            "threads": args.threads, "seed": args.seed, "batch_functions": BATCH_FUNCTIONS,
            "n_collocation": N_COLLOCATION, "n_initial": int(train.inputs.shape[1]), "initial_weight": INITIAL_WEIGHT,
-           "lr": LR, "lr_decay": LR_DECAY, "decay_every": max(args.steps // 20, 1), "cpu_count": os.cpu_count(),
+           "lr": LR, "lr_decay": LR_DECAY, "decay_every": max(args.steps // DECAYS, 1), "cpu_count": os.cpu_count(),
            "loadavg_start": list(os.getloadavg()), "versions": versions()}
     rows = [("pinnkit", run_pinnkit(train, test, args))]
     out["pinnkit"] = rows[0][1]

@@ -30,8 +30,8 @@ import json
 import os
 import platform
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional, Sequence
 
 os.environ.setdefault("DDE_BACKEND", "pytorch")
 
@@ -149,12 +149,18 @@ def time_to_target(trace: Sequence[Sequence[float]], target: Optional[float]) ->
 
 # ----------------------------------------------------------------------------------------- pinnkit
 def _solve_kwargs(settings: Settings) -> Dict[str, Any]:
-    """``method``, and ``compile`` when this pinnkit's ``solve`` takes it."""
+    """``method``; ``compile`` when this pinnkit's ``solve`` takes it; ``preset="default"`` where ``solve`` has
+    per-problem presets (this suite sets every option itself, the same for both libraries: the Kovasznay
+    preset's float64 and self-scaled BFGS must not apply here)."""
+    params = inspect.signature(pinnkit.solve).parameters
+    shortcuts = getattr(getattr(pinnkit, "api", None), "SHORTCUTS", ())
     kw: Dict[str, Any] = {"method": settings.method}
-    if "compile" in inspect.signature(pinnkit.solve).parameters:
+    if "compile" in params or "compile" in shortcuts:
         kw["compile"] = settings.compile
     elif settings.compile:
         print("  (pinnkit.solve has no 'compile' keyword: running without torch.compile)")
+    if "preset" in params:
+        kw["preset"] = "default"
     return kw
 
 

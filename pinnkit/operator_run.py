@@ -38,6 +38,7 @@ from matplotlib.figure import Figure
 from .equations.operator_data import OperatorDataset, dataset_config, make_dataset  # noqa: E402
 from .nets.deeponet import DeepONet  # noqa: E402
 from .operator_trainer import DeepONetTrainer, OperatorTrainConfig  # noqa: E402
+from .presets import DEEPONET  # noqa: E402
 from .validation import check_choice, check_int, check_positive  # noqa: E402
 from .versions import versions  # noqa: E402
 
@@ -53,11 +54,13 @@ GRFS = {
 PDES = ("burgers", "heat")
 RUN_MODES = ("data", "physics", "hybrid", "both")  # both: data, then physics
 NU = 0.01
+# the run's tuned settings and their measured results: pinnkit.presets.DEEPONET
 #: Adam steps per mode when none are given
-DEFAULT_STEPS = {"data": 100_000, "physics": 100_000, "hybrid": 40_000}
+DEFAULT_STEPS: Dict[str, int] = dict(DEEPONET["steps"])
 #: functions per step when batch_functions is not given (capped at n_train)
-DEFAULT_BATCH_FUNCTIONS = {"data": 64, "physics": 32, "hybrid": 32}
-DEFAULT_BATCH_POINTS = 500  # grid points per function per step (data, hybrid), capped at nx·nt
+DEFAULT_BATCH_FUNCTIONS: Dict[str, int] = dict(DEEPONET["batch_functions"])
+DEFAULT_BATCH_POINTS: int = DEEPONET["batch_points"]  # grid points per function per step (data, hybrid), capped at nx·nt
+_NET = DEEPONET["net"]
 
 
 def _modes(mode: str) -> Tuple[str, ...]:
@@ -84,8 +87,9 @@ def _data_kwargs(pde: str, grf: str, m_sensors: int, nx: int, nt: int) -> dict:
     return kw
 
 
-def make_net(m: int = 101, hard_initial: bool = False, *, q: int = 100, width: int = 100, depth: int = 3,
-             periodic_modes: int = 5, trunk_output_activation: bool = False, seed: int = 0) -> DeepONet:
+def make_net(m: int = 101, hard_initial: bool = False, *, q: int = _NET["q"], width: int = _NET["width"],
+             depth: int = _NET["depth"], periodic_modes: int = _NET["periodic_modes"],
+             trunk_output_activation: bool = False, seed: int = 0) -> DeepONet:
     """Branch and trunk tanh MLPs (``depth`` hidden layers of ``width``), q = 100; the trunk sees x through an
     exactly 1-periodic embedding (``periodic_modes`` harmonics); ``hard_initial``: G(u)(x, t) = g_u(x) +
     t·N(u)(x, t), g_u the trigonometric interpolant of the sensors."""
@@ -94,12 +98,13 @@ def make_net(m: int = 101, hard_initial: bool = False, *, q: int = 100, width: i
                     hard_initial=hard_initial, seed=seed)
 
 
-def make_config(mode: str, steps: int, minutes: Optional[float], out: str, *, lr: float = 1e-3,
-                lr_decay: float = 0.8, decay_every: Optional[int] = None, batch_functions: Optional[int] = None,
-                batch_points: int = DEFAULT_BATCH_POINTS, n_collocation: int = 128, initial_weight: float = 20.0,
+def make_config(mode: str, steps: int, minutes: Optional[float], out: str, *, lr: float = DEEPONET["lr"],
+                lr_decay: float = DEEPONET["lr_decay"], decay_every: Optional[int] = None,
+                batch_functions: Optional[int] = None, batch_points: int = DEFAULT_BATCH_POINTS,
+                n_collocation: int = DEEPONET["n_collocation"], initial_weight: float = DEEPONET["initial_weight"],
                 seed: int = 0, progress: bool = True) -> OperatorTrainConfig:
-    """Training settings of one mode (validated): Adam at ``lr``, decayed by ``lr_decay`` every ``decay_every``
-    steps (default steps/20); ``batch_functions`` functions per step (default 64 data, 32 physics/hybrid) with
+    """Training settings of one mode (validated; defaults :data:`pinnkit.presets.DEEPONET`): Adam at ``lr``,
+    decayed by ``lr_decay`` every ``decay_every`` steps (default steps/20); ``batch_functions`` functions per step (default 64 data, 32 physics/hybrid) with
     ``batch_points`` grid points each (data, hybrid) or ``n_collocation`` residual points and initial-condition
     weight ``initial_weight`` (physics, hybrid); evaluation and checkpoint every steps/10 in ``out``/
     checkpoint_<mode>; stops after ``steps`` or ``minutes`` (None: no limit), whichever comes first."""
@@ -108,7 +113,7 @@ def make_config(mode: str, steps: int, minutes: Optional[float], out: str, *, lr
     common = dict(steps=steps, time_limit=None if minutes is None else 60.0 * minutes, eval_every=max(steps // 10, 1),
                   log_every=100, checkpoint_every=max(steps // 10, 1),
                   checkpoint_dir=os.path.join(out, f"checkpoint_{mode}"), seed=seed, progress=progress, lr=lr,
-                  lr_decay=lr_decay, decay_every=max(steps // 20, 1) if decay_every is None else decay_every,
+                  lr_decay=lr_decay, decay_every=max(steps // DEEPONET["decays"], 1) if decay_every is None else decay_every,
                   batch_functions=DEFAULT_BATCH_FUNCTIONS[mode] if batch_functions is None else batch_functions)
     if mode == "data":
         cfg = OperatorTrainConfig(mode="data", batch_points=batch_points, **common)
@@ -173,35 +178,36 @@ class OperatorRunConfig:
     the mini-batches (the data seeds are fixed: 1 training, 2 test); ``threads`` torch threads for the run
     (0: leave as is); ``out`` default runs/deeponet-<pde>; ``resume``: continue each mode from its checkpoint.
     The hyper-parameters are those of :func:`make_config` and :func:`make_net`; ``batch_functions`` and
-    ``batch_points`` left as None take the mode's default capped at n_train and nx·nt."""
+    ``batch_points`` left as None take the mode's default capped at n_train and nx·nt. Defaults:
+    :data:`pinnkit.presets.DEEPONET`."""
 
     pde: str = "burgers"
     mode: str = "both"
     grf: str = "wang2021"
     steps: Optional[int] = None
-    minutes: Optional[float] = 20.0
+    minutes: Optional[float] = DEEPONET["minutes"]
     n_train: int = 1000
     n_test: int = 100
     m_sensors: int = 101
     nx: int = 101
     nt: int = 101
-    hard_initial: bool = True
+    hard_initial: bool = DEEPONET["hard_initial"]
     seed: int = 0
     threads: int = 0
     out: Optional[str] = None
     resume: bool = False
     progress: bool = True
     cache_dir: Optional[str] = None
-    lr: float = 1e-3
-    lr_decay: float = 0.8
+    lr: float = DEEPONET["lr"]
+    lr_decay: float = DEEPONET["lr_decay"]
     decay_every: Optional[int] = None
     batch_functions: Optional[int] = None
     batch_points: Optional[int] = None
-    n_collocation: int = 128
-    initial_weight: float = 20.0
-    width: int = 100
-    depth: int = 3
-    q: int = 100
+    n_collocation: int = DEEPONET["n_collocation"]
+    initial_weight: float = DEEPONET["initial_weight"]
+    width: int = _NET["width"]
+    depth: int = _NET["depth"]
+    q: int = _NET["q"]
 
     def validate(self) -> "OperatorRunConfig":
         """Check every setting (names the parameter and its allowed values); fills in ``out``."""

@@ -6,6 +6,7 @@ from .burgers import BurgersBlowup, InviscidBurgersBlowup, ViscousBurgers
 from .navier_stokes import Beltrami, IncompressibleNS, Kovasznay, TaylorGreen
 from .cavity import LidDrivenCavity
 from .registry import PROBLEMS, make_problem, register
+from .operator_problems import OPERATOR_PROBLEMS, OperatorBurgers, OperatorHeat, OperatorProblem, operator_problem
 
 __all__ = [
     "Problem",
@@ -29,4 +30,9 @@ __all__ = [
     "PROBLEMS",
     "make_problem",
     "register",
+    "OperatorProblem",
+    "OperatorBurgers",
+    "OperatorHeat",
+    "OPERATOR_PROBLEMS",
+    "operator_problem",
 ]

@@ -5,13 +5,14 @@ Losses, each a mean over a mini-batch of B input functions u^(i) (weights ``w_*`
 
 * data (Lu et al. 2021):   L_data = mean_{i,p} |G_θ(u^(i))(y_p) − s^(i)(y_p)|², P grid points y_p per step
   shared by the batch (Cartesian product, one trunk pass).
-* physics (Wang, Wang & Perdikaris 2021, Sci. Adv. 7): no solution data, only the PDE for each u^(i):
-    L_pde = mean_{i,r} |R[G_θ(u^(i))](x_r, t_r)|²,  R = u_t + u u_x − ν u_xx (Burgers) or u_t − κ u_xx (heat),
-      with N_r uniform collocation points per function and the derivatives taken by torch autograd with
-      respect to the trunk input y = (x, t) (branch output is constant in y);
-    L_initial = mean_{i,j} |G_θ(u^(i))(x_j, 0) − u^(i)(x_j)|² at the m sensors x_j;
-    L_boundary = mean_{i,l} |G(0, t_l) − G(1, t_l)|² + |∂_x G(0, t_l) − ∂_x G(1, t_l)|² (periodic in x;
-      dropped when the net is exactly 1-periodic in x through :class:`~pinnkit.nets.PeriodicEmbedding`).
+* physics (Wang, Wang & Perdikaris 2021, Sci. Adv. 7): no solution data, only the PDE of the operator problem
+  (:class:`~pinnkit.equations.OperatorProblem`, by default the one that generated the data) for each u^(i):
+    L_pde = mean_{i,r} |R[G_θ(u^(i))](x_r, t_r)|² with the problem's residual R at N_r uniform collocation points
+      per function, derivatives with respect to the trunk input y = (x, t) (branch output is constant in y);
+    L_initial = mean_{i,j} |G_θ(u^(i))(x_j, 0) − s_0^(i)(x_j)|² at the m sensors x_j (s_0 = u by default);
+    L_boundary = mean_{i,l} |G(0, t_l) − G(L, t_l)|² + |∂_x G(0, t_l) − ∂_x G(L, t_l)|² (L-periodic in x;
+      dropped when the net is exactly L-periodic in x through :class:`~pinnkit.nets.PeriodicEmbedding`).
+  The assembly is :mod:`pinnkit.operator_losses`; no PDE is named here.
 * hybrid: the sum of both (weighted).
 
 Adam with learning rate ``lr · lr_decay^(step / decay_every)``; functions and points are drawn from a torch
@@ -37,7 +38,9 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from .training.checkpoint import load_state, save_atomic
+from pinnkit.equations.operator_problems import OperatorProblem, operator_problem
 from .nets.deeponet import DeepONet
+from . import operator_losses
 from .trainer import DTYPES, TrainingDiverged
 from .validation import check_choice, check_int, check_positive, check_range
 
@@ -121,9 +124,12 @@ class DeepONetTrainer:
     ``train()`` runs the remaining steps and returns the history (per logged step: step, cumulative training
     time in s, learning rate, weighted loss, unweighted terms; per evaluation: mean/max relative L2).
     ``evaluate(dataset)`` returns the per-function errors and their mean, median and worst.
+    ``problem``: the :class:`~pinnkit.equations.OperatorProblem` whose residual the physics terms use; default
+    :func:`~pinnkit.equations.operator_problem` of ``train`` (the PDE that generated it).
     """
 
-    def __init__(self, model: DeepONet, train, test=None, config: Optional[OperatorTrainConfig] = None):
+    def __init__(self, model: DeepONet, train, test=None, config: Optional[OperatorTrainConfig] = None,
+                 problem: Optional[OperatorProblem] = None):
         self.config = cfg = (config or OperatorTrainConfig()).validate()
         self.dtype = DTYPES[cfg.dtype]
         if not isinstance(model, DeepONet):
@@ -141,10 +147,12 @@ class DeepONetTrainer:
         check_int("n_initial", cfg.n_initial, 0, m)
         if test is not None and test.inputs.shape[1] != m:
             raise ValueError(f"test must have the training data's {m} sensors, got {test.inputs.shape[1]}")
-        dc = train.config
-        self.pde = dc["pde"]
-        self.coefficient = float(dc["nu"] if self.pde == "burgers" else dc["kappa"])
-        self.t_final = float(dc["t_final"])
+        if problem is None:
+            problem = operator_problem(train)
+        elif not isinstance(problem, OperatorProblem):
+            raise ValueError(f"problem must be a pinnkit.equations.OperatorProblem, got {type(problem).__name__}")
+        operator_losses.check_problem_for_model(problem, model, physics=cfg.mode != "data")
+        self.problem = problem
         self.model = model.to(dtype=self.dtype)
         self.train_data, self.test_data = train, test
         as_t = lambda a: torch.as_tensor(np.asarray(a), dtype=self.dtype)  # noqa: E731
@@ -152,9 +160,8 @@ class DeepONetTrainer:
         self.sensors = as_t(train.sensors)
         self.coords = as_t(train.coords)
         self.s_train = as_t(train.solutions)
-        periodic = model.periodic
-        # a 1-periodic embedding makes u(0, t) = u(1, t) and u_x(0, t) = u_x(1, t) hold identically
-        self.exact_periodic = periodic is not None and abs(periodic.period - 1.0) < 1e-12
+        # an L-periodic embedding makes u(0, t) = u(L, t) and u_x(0, t) = u_x(L, t) hold identically
+        self.exact_periodic = operator_losses.exactly_periodic(model, problem)
         self.terms = [t for t in TERMS[cfg.mode] if not (t == "boundary" and self.exact_periodic)
                       and not (t == "initial" and model.hard_initial)]  # those hold exactly
         self.weights = {t: float(cfg.weights.get(t, 1.0)) for t in self.terms}
@@ -186,71 +193,21 @@ class DeepONetTrainer:
         return torch.mean((pred - self.s_train[idx[:, None], p[None, :]]) ** 2)
 
     def residual(self, u: Tensor, y: Tensor, index: Tensor) -> Tensor:
-        """PDE residual of G_θ(u[index_r])(y_r) at each row of y, derivatives by autograd in y.
-
-        Burgers: u_t + u u_x − ν u_xx; heat: u_t − κ u_xx."""
-        y = y.detach().requires_grad_(True)
-        s = self.model.pointwise(u, y, index)
-        (g,) = torch.autograd.grad(s.sum(), y, create_graph=True)
-        s_x, s_t = g[:, 0], g[:, 1]
-        (gx,) = torch.autograd.grad(s_x.sum(), y, create_graph=True)
-        return self._pde(s, s_x, s_t, gx[:, 0])
-
-    def _pde(self, s: Tensor, s_x: Tensor, s_t: Tensor, s_xx: Tensor) -> Tensor:
-        if self.pde == "burgers":
-            return s_t + s * s_x - self.coefficient * s_xx
-        return s_t - self.coefficient * s_xx
+        """The problem's residual of G_θ(u[index_r]) at each row y_r, shape (N,), derivatives by autograd in y."""
+        return operator_losses.residual_independent(self.problem, self.model, u, y, index)
 
     def residual_shared(self, u: Tensor, y: Tensor) -> Tensor:
-        """PDE residual (B, N) of every function of u at the shared points y (N, 2): the trunk and its
+        """The problem's residual (B, N) of every function of u at the shared points y (N, 2): the trunk and its
         derivatives by forward-mode AD once, ``∂G(u)(y) = Σ_k b_k(u) ∂τ_k(y)``."""
-        b = self.model.branch_features(u)[:, 0]
-        tau, d1, d2 = self.model.trunk_jet(y, first=(0, 1), second=(0,))
-        s = b @ tau[:, 0].T + self.model.bias
-        s_x, s_t, s_xx = b @ d1[0][:, 0].T, b @ d1[1][:, 0].T, b @ d2[0][:, 0].T
-        if self.model.hard_initial:  # G = g(x) + t·N: G_t = N + t N_t, G_x = g_x + t N_x, G_xx = g_xx + t N_xx
-            g, g_x, g_xx = self.model.initial_interpolant(u, y[:, 0], derivatives=True)
-            t = y[:, 1]
-            s, s_x, s_t, s_xx = g + t * s, g_x + t * s_x, s + t * s_t, g_xx + t * s_xx
-        return self._pde(s, s_x, s_t, s_xx)
+        return operator_losses.residual_shared(self.problem, self.model, u, y)
 
     def physics_losses(self, idx: Tensor) -> Dict[str, Tensor]:
         """L_pde, L_initial and (unless exactly periodic) L_boundary for the functions ``idx``."""
         cfg = self.config
-        u = self.u_train[idx]
-        b = u.shape[0]
-        n_r = cfg.n_collocation
-        scale = torch.tensor([1.0, self.t_final], dtype=self.dtype)
-        if cfg.shared_points:
-            out = {"pde": torch.mean(self.residual_shared(u, self._uniform(n_r, 2) * scale) ** 2)}
-        else:
-            y = self._uniform(b * n_r, 2) * scale
-            index = torch.arange(b).repeat_interleave(n_r)
-            out = {"pde": torch.mean(self.residual(u, y, index) ** 2)}
-        if "initial" in self.terms:
-            m = self.sensors.shape[0]
-            j = self._randperm(m, cfg.n_initial) if 0 < cfg.n_initial < m else torch.arange(m)
-            y0 = torch.stack([self.sensors[j], torch.zeros(len(j), dtype=self.dtype)], dim=1)
-            out["initial"] = torch.mean((self.model(u, y0) - u[:, j]) ** 2)
-        if "boundary" in self.terms and cfg.shared_points:
-            t = self._uniform(cfg.n_boundary) * self.t_final
-            yb = torch.cat([torch.stack([torch.zeros_like(t), t], 1), torch.stack([torch.ones_like(t), t], 1)])
-            bf = self.model.branch_features(u)[:, 0]
-            tau, d1, _ = self.model.trunk_jet(yb, first=(0,), second=())
-            s, s_x = bf @ tau[:, 0].T, bf @ d1[0][:, 0].T
-            n = len(t)
-            out["boundary"] = torch.mean((s[:, :n] - s[:, n:]) ** 2) + torch.mean((s_x[:, :n] - s_x[:, n:]) ** 2)
-        elif "boundary" in self.terms:
-            n_b = cfg.n_boundary
-            t = self._uniform(b * n_b) * self.t_final
-            yb = torch.cat([torch.stack([torch.zeros_like(t), t], 1), torch.stack([torch.ones_like(t), t], 1)])
-            yb.requires_grad_(True)
-            ib = torch.arange(b).repeat_interleave(n_b).repeat(2)
-            s = self.model.pointwise(u, yb, ib)
-            (g,) = torch.autograd.grad(s.sum(), yb, create_graph=True)
-            n = b * n_b
-            out["boundary"] = torch.mean((s[:n] - s[n:]) ** 2) + torch.mean((g[:n, 0] - g[n:, 0]) ** 2)
-        return out
+        return operator_losses.physics_losses(
+            self.problem, self.model, self.u_train[idx], self.sensors, n_collocation=cfg.n_collocation,
+            n_initial=cfg.n_initial, n_boundary=cfg.n_boundary, shared_points=cfg.shared_points, terms=self.terms,
+            uniform=self._uniform, randperm=self._randperm)
 
     def loss_terms(self) -> Dict[str, Tensor]:
         """Unweighted terms on a fresh mini-batch of ``batch_functions`` training functions."""

@@ -42,3 +42,30 @@ def test_bad_parameter_is_a_clear_error(capsys):
 def test_console_script_entry_point():
     r = subprocess.run([sys.executable, "-m", "pinnkit.cli", "list"], capture_output=True, text=True)
     assert r.returncode == 0 and "heat" in r.stdout
+
+
+def test_solve_options_left_out_take_the_preset_and_given_ones_reach_solve(tmp_path, capsys):
+    from pinnkit import presets
+
+    out = tmp_path / "run"
+    rc = main(["solve", "heat", "--dim", "1", "--steps", "6", "--lbfgs-steps", "0", "--width", "8", "--n-domain", "32",
+               "--lr-decay", "0.5", "--adaptive", "rad", "--resample-every", "3", "--grad-penalty", "0.01",
+               "--out", str(out), "--quiet", "--track-every", "0"])
+    assert rc == 0
+    cfg = json.load(open(out / "summary.json"))["config"]
+    d = presets.DEFAULT
+    assert cfg["preset"] == "default"
+    assert cfg["net"] == {**d["net"], "width": 8}
+    assert (cfg["train"]["lr_decay"], cfg["train"]["grad_penalty"], cfg["train"]["lr"]) == (0.5, 0.01, d["lr"])
+    assert cfg["sampler"]["adaptive"] == {"strategy": "rad", "every": 3, "pool_factor": 10, "k": 1.0, "c": 1.0}
+    assert cfg["stages"][0] == {"stage": "adam", "steps": 6, "lr": d["lr"], "decay": 0.5, "every": d["decay_every"]}
+    assert (cfg["sampler"]["n_boundary"], cfg["train"]["dtype"]) == (d["n_boundary"], d["dtype"])
+
+
+def test_solve_help_lists_the_presets(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["solve", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "kovasznay: width=30, depth=3" in text and "quasi_newton=ssbfgs" in text

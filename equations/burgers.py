@@ -57,7 +57,7 @@ class ViscousBurgers(Problem):
         "n_nodes": (None, "Gauss–Hermite nodes of the Cole–Hopf ground truth (None: automatic)"),
     }
 
-    def __init__(self, nu: float = ch.DEFAULT_NU, n_nodes: Optional[int] = None):
+    def __init__(self, nu: float = ch.DEFAULT_NU, n_nodes: Optional[int] = None) -> None:
         nu = check_positive("nu", nu)
         if n_nodes is None:
             ch.default_node_count(nu)  # fail now, naming nu, if the automatic count would be too large
@@ -144,8 +144,8 @@ class InviscidBurgersBlowup(Problem):
             ``I + t A0`` is singular anywhere on ``[t0, T]`` (:func:`blowup_exact.check_window`).
     """
 
-    def __init__(self, A0, lower: Union[float, Sequence[float]], upper: Union[float, Sequence[float]],
-                 window: Tuple[float, float], *, label: Optional[str] = None):
+    def __init__(self, A0: Union[np.ndarray, Sequence[Sequence[float]]], lower: Union[float, Sequence[float]], upper: Union[float, Sequence[float]],
+                 window: Tuple[float, float], *, label: Optional[str] = None) -> None:
         try:
             t0, T = window
         except (TypeError, ValueError):
@@ -274,7 +274,7 @@ class BurgersBlowup(InviscidBurgersBlowup):
     _PRESETS = {1: (be.burgers_1d_blowup, "delta < 1 or delta > 2"),
                 2: (be.burgers_2d_blowup, "0 < delta < 1/√2 ≈ 0.7071")}
 
-    def __init__(self, dim: int = 1, delta: float = 0.5):
+    def __init__(self, dim: int = 1, delta: float = 0.5) -> None:
         dim = check_int("dim", dim, 1, 2)
         if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not math.isfinite(delta):
             raise ValueError(f"delta must be a finite number, got {delta!r}")

@@ -81,7 +81,7 @@ class _TorchSpline2D:
     torch ops (the de Boor–Cox recursion, Piegl & Tiller, *The NURBS Book*, alg. A2.2) so that autograd and
     ``torch.func`` differentiate it in ``x`` and ``y``. Outside ``[0, 1]²`` the end pieces extrapolate."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, fields: List[np.ndarray]):
+    def __init__(self, x: np.ndarray, y: np.ndarray, fields: List[np.ndarray]) -> None:
         tx = ty = None
         coefs = []
         for f in fields:
@@ -135,7 +135,7 @@ class _TorchSpline2D:
 class _Reference:
     """A converged cavity solution (grid arrays) and its differentiable interpolant."""
 
-    def __init__(self, arrays: Dict[str, np.ndarray], info: dict):
+    def __init__(self, arrays: Dict[str, np.ndarray], info: dict) -> None:
         self.arrays = arrays
         self.info = info
         self.spline = _TorchSpline2D(arrays["x"], arrays["y"], [arrays[k] for k in _FIELDS])
@@ -221,7 +221,7 @@ class LidDrivenCavity(IncompressibleNS):
     }
 
     def __init__(self, re: float = 100.0, lid: str = "regularised", n_reference: int = 129,
-                 cache_dir: Union[str, os.PathLike, None] = None):
+                 cache_dir: Union[str, os.PathLike, None] = None) -> None:
         ok = isinstance(re, (int, float)) and not isinstance(re, bool) and np.isfinite(re) and 0 < re <= RE_MAX
         if not ok:
             raise ValueError(f"re must be a number in (0, {RE_MAX:g}] (validated at 100, 400, 1000); got {re!r}")

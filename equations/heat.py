@@ -56,7 +56,7 @@ class Heat(Problem):
         "solution": ("sine", f"closed form, one of {tuple(HEAT_SOLUTIONS)}"),
     }
 
-    def __init__(self, dim: int = 1, kappa: float = 0.1, T: float = 1.0, solution: str = "sine"):
+    def __init__(self, dim: int = 1, kappa: float = 0.1, T: float = 1.0, solution: str = "sine") -> None:
         dim = check_int("dim", dim, 1, 10)
         kappa = check_positive("kappa", kappa)
         T = check_positive("T", T)

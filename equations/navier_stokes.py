@@ -91,7 +91,7 @@ class IncompressibleNS(Problem):
     pressure_gauge: str = "mean"
 
     def __init__(self, name: str, spatial_dim: int, nu: float, lower: Tuple[float, ...], upper: Tuple[float, ...],
-                 time_interval: Optional[Tuple[float, float]], params: dict):
+                 time_interval: Optional[Tuple[float, float]], params: dict) -> None:
         if spatial_dim not in (2, 3):
             raise ValueError(f"spatial_dim must be 2 or 3, got {spatial_dim!r}")
         names = ("u", "v", "w")[:spatial_dim] + ("p",)
@@ -200,7 +200,7 @@ class Kovasznay(IncompressibleNS):
 
     PARAMETERS = {"re": (20.0, "Reynolds number Re > 0; ν = 1/Re")}
 
-    def __init__(self, re: float = 20.0):
+    def __init__(self, re: float = 20.0) -> None:
         re = check_positive("re", re)
         super().__init__("kovasznay", 2, 1.0 / re, (-0.5, -0.5), (1.0, 1.5), None, {"re": re})
         self.re = re
@@ -242,7 +242,7 @@ class TaylorGreen(IncompressibleNS):
         "T": (1.0, "final time T > 0"),
     }
 
-    def __init__(self, nu: float = 0.01, T: float = 1.0):
+    def __init__(self, nu: float = 0.01, T: float = 1.0) -> None:
         nu = check_positive("nu", nu)
         T = check_positive("T", T)
         two_pi = 2.0 * math.pi
@@ -295,7 +295,7 @@ class Beltrami(IncompressibleNS):
         "T": (1.0, "final time T > 0"),
     }
 
-    def __init__(self, a: float = 1.0, d: float = 1.0, nu: float = 1.0, T: float = 1.0):
+    def __init__(self, a: float = 1.0, d: float = 1.0, nu: float = 1.0, T: float = 1.0) -> None:
         a = _check_finite("a", a, nonzero=True)
         d = _check_finite("d", d)
         nu = check_positive("nu", nu)

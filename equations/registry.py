@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Type
+from typing import Any, Dict, Type
 
 from .base import Problem
 from .heat import Heat
@@ -20,7 +20,7 @@ def register(name: str, cls: Type[Problem]) -> None:
     PROBLEMS[name] = cls
 
 
-def make_problem(name: str, **params) -> Problem:
+def make_problem(name: str, **params: Any) -> Problem:
     """Build the named problem; unknown names and parameters raise ``ValueError``."""
     try:
         cls = PROBLEMS[name]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "BlowupProblem",
@@ -85,7 +86,7 @@ def _as_window(t0: float, T: float) -> tuple[float, float]:
 
 
 # --------------------------------------------------------------------------- the solution
-def A_of_t(A0, t) -> np.ndarray:
+def A_of_t(A0: ArrayLike, t: ArrayLike) -> np.ndarray:
     """A(t) = A0 (I + t A0)^{-1} (= (I + t A0)^{-1} A0), for t of any shape; returns shape t.shape + (d, d).
 
     Raises ValueError if I + t A0 is exactly singular at some requested t (a blow-up time).
@@ -100,7 +101,7 @@ def A_of_t(A0, t) -> np.ndarray:
         raise ValueError(f"I + t A0 is singular at a requested t (blow-up times: {blowup_times(A0)})") from err
 
 
-def A_dot(A0, t) -> np.ndarray:
+def A_dot(A0: ArrayLike, t: ArrayLike) -> np.ndarray:
     """A'(t) = -A(t)² (Riccati equation of the family); shape t.shape + (d, d)."""
     A = A_of_t(A0, t)
     return -(A @ A)
@@ -121,21 +122,21 @@ def _points_and_times(A0: np.ndarray, x, t) -> tuple[np.ndarray, np.ndarray]:
     return x, t
 
 
-def velocity(A0, x, t) -> np.ndarray:
+def velocity(A0: ArrayLike, x: ArrayLike, t: ArrayLike) -> np.ndarray:
     """u(x, t) = A(t) x for points x of shape (N, d) and times t of shape (N,) (or a scalar); shape (N, d)."""
     A0 = _as_A0(A0)
     x, t = _points_and_times(A0, x, t)
     return np.einsum("nij,nj->ni", A_of_t(A0, t), x)
 
 
-def velocity_t(A0, x, t) -> np.ndarray:
+def velocity_t(A0: ArrayLike, x: ArrayLike, t: ArrayLike) -> np.ndarray:
     """∂u/∂t = A'(t) x = -A(t)² x, same shapes as `velocity`."""
     A0 = _as_A0(A0)
     x, t = _points_and_times(A0, x, t)
     return np.einsum("nij,nj->ni", A_dot(A0, t), x)
 
 
-def jacobian(A0, x, t) -> np.ndarray:
+def jacobian(A0: ArrayLike, x: ArrayLike, t: ArrayLike) -> np.ndarray:
     """Spatial Jacobian ∇u (J_ij = ∂u_i/∂x_j) = A(t) at every point; shape (N, d, d)."""
     A0 = _as_A0(A0)
     x, t = _points_and_times(A0, x, t)
@@ -143,7 +144,7 @@ def jacobian(A0, x, t) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- blow-up times and windows
-def blowup_times(A0) -> np.ndarray:
+def blowup_times(A0: ArrayLike) -> np.ndarray:
     """Sorted times t = -1/λ, λ a real non-zero eigenvalue of A0, where I + t A0 is singular.
 
     An eigenvalue counts as real when |Im λ| <= 1e-7 max(1, ‖A0‖) (eigenvalues of defective matrices are only
@@ -161,21 +162,21 @@ def blowup_times(A0) -> np.ndarray:
     return times
 
 
-def next_blowup_time(A0, t_start: float) -> float:
+def next_blowup_time(A0: ArrayLike, t_start: float) -> float:
     """The first blow-up time strictly after t_start (+inf if the family is smooth for all t > t_start)."""
     times = blowup_times(A0)
     later = times[times > float(t_start)]
     return float(later[0]) if later.size else float("inf")
 
 
-def previous_blowup_time(A0, t_start: float) -> float:
+def previous_blowup_time(A0: ArrayLike, t_start: float) -> float:
     """The last blow-up time strictly before t_start (-inf if none)."""
     times = blowup_times(A0)
     earlier = times[times < float(t_start)]
     return float(earlier[-1]) if earlier.size else float("-inf")
 
 
-def check_window(A0, t0: float, T: float, label: str | None = None) -> tuple[float, float]:
+def check_window(A0: ArrayLike, t0: float, T: float, label: str | None = None) -> tuple[float, float]:
     """Validate the time window [t0, T]: finite, t0 < T, and I + t A0 regular on the whole closed window
     (blow-up times within a relative 1e-12 of an end count as inside, so rounding cannot sneak one past).
 
@@ -252,7 +253,7 @@ def burgers_2d_blowup(delta: float) -> BlowupProblem:
 
 
 # --------------------------------------------------------------------------- energies
-def box_second_moment(lower, upper) -> np.ndarray:
+def box_second_moment(lower: ArrayLike, upper: ArrayLike) -> np.ndarray:
     """M = ∫_D x xᵀ dx for the box D = Π_i [a_i, b_i]:
     M_ii = |D| (b_i³ - a_i³) / (3 (b_i - a_i)),  M_ij = |D| m_i m_j (i ≠ j), m_i = (a_i + b_i)/2."""
     lo = np.atleast_1d(np.asarray(lower, dtype=np.float64))
@@ -265,7 +266,7 @@ def box_second_moment(lower, upper) -> np.ndarray:
     return M
 
 
-def energy(A0, t, lower, upper) -> np.ndarray:
+def energy(A0: ArrayLike, t: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> np.ndarray:
     """∫_D |u(x, t)|² dx = tr(A(t) M A(t)ᵀ), M = box_second_moment(D); shape of t."""
     A0 = _as_A0(A0)
     M = box_second_moment(*_as_box(lower, upper, A0.shape[0]))
@@ -302,7 +303,7 @@ def _adaptive_gauss_legendre(func, a: float, b: float, rtol: float, n: int = 20,
     return total
 
 
-def energy_time_integral(A0, t0: float, T: float, lower, upper, method: str = "auto",
+def energy_time_integral(A0: ArrayLike, t0: float, T: float, lower: ArrayLike, upper: ArrayLike, method: str = "auto",
                          rtol: float = 1e-13) -> float:
     """∫_{t0}^{T} ∫_D |u|² dx dt over a blow-up-free window.
 
@@ -337,7 +338,7 @@ def max_column_sum_norm(J: np.ndarray) -> np.ndarray:
     return np.abs(np.asarray(J, dtype=np.float64)).sum(axis=-2).max(axis=-1)
 
 
-def grad_sup_norm(A0, t0: float, T: float, norm: str = "max_column_sum", samples: int = 2001) -> float:
+def grad_sup_norm(A0: ArrayLike, t0: float, T: float, norm: str = "max_column_sum", samples: int = 2001) -> float:
     """‖∇u‖_∞ = sup_{t ∈ [t0, T]} ‖A(t)‖ (∇u does not depend on x), norm "spectral" or "max_column_sum".
 
     The norm of A(t) is sampled at `samples` Chebyshev–Lobatto times (dense near the ends, where the nearest

@@ -52,6 +52,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "DEFAULT_NU",
@@ -211,7 +212,7 @@ def _chunk(x: np.ndarray, t: np.ndarray, nu: float, z: np.ndarray, log_w: np.nda
     return -np.pi * mean_c - var_s / (2.0 * nu)
 
 
-def cole_hopf_u(x, t, nu: float = DEFAULT_NU, n_nodes: int | None = None) -> np.ndarray:
+def cole_hopf_u(x: ArrayLike, t: ArrayLike, nu: float = DEFAULT_NU, n_nodes: int | None = None) -> np.ndarray:
     """u(x, t) of viscous Burgers with u(x,0) = -sin(πx), by Cole–Hopf + Gauss–Hermite (Basdevant et al. 1986).
 
     u = -Σ_k w_k sin(π y_k) f(y_k) / Σ_k w_k f(y_k),  y_k = x - √(4νt) z_k,  f(y) = exp(-cos(πy)/(2πν)).
@@ -222,7 +223,7 @@ def cole_hopf_u(x, t, nu: float = DEFAULT_NU, n_nodes: int | None = None) -> np.
     return _evaluate(x, t, nu, n_nodes, derivative=False)
 
 
-def cole_hopf_u_x(x, t, nu: float = DEFAULT_NU, n_nodes: int | None = None) -> np.ndarray:
+def cole_hopf_u_x(x: ArrayLike, t: ArrayLike, nu: float = DEFAULT_NU, n_nodes: int | None = None) -> np.ndarray:
     """∂u/∂x of the Cole–Hopf solution, the exact x-derivative of the quadrature formula of `cole_hopf_u`.
 
     u_x = -π ⟨cos(π y)⟩ - Var⟨sin(π y)⟩ / (2ν), ⟨·⟩ the normalised weights w_k f(y_k) / Σ w_j f(y_j).

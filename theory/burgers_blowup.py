@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -34,6 +34,9 @@ from torch import Tensor, nn
 from pinnkit.derivatives import Fields
 from pinnkit.equations.reference import blowup_exact as be
 from pinnkit.sampling import unit_cube
+
+if TYPE_CHECKING:
+    from pinnkit.equations.burgers import InviscidBurgersBlowup
 
 __all__ = [
     "Theorem1Terms",
@@ -86,7 +89,7 @@ def field_fn(model: nn.Module) -> Callable[[Tensor], Tensor]:
     return f
 
 
-def evaluate(model: nn.Module, problem, pts: np.ndarray, *, derivatives: bool = True,
+def evaluate(model: nn.Module, problem: InviscidBurgersBlowup, pts: np.ndarray, *, derivatives: bool = True,
              chunk: int = _CHUNK) -> Dict[str, np.ndarray]:
     """Surrogate and exact solution at space–time points ``pts`` (``(N, d+1)``, float64 numpy).
 
@@ -141,7 +144,7 @@ def _gauss_box(lower, upper, n: int) -> Tuple[np.ndarray, np.ndarray]:
     return nodes, weights
 
 
-def box_rule(lower, upper, n: int, method: str, seed: int) -> Tuple[np.ndarray, np.ndarray]:
+def box_rule(lower: Union[float, Sequence[float], np.ndarray], upper: Union[float, Sequence[float], np.ndarray], n: int, method: str, seed: int) -> Tuple[np.ndarray, np.ndarray]:
     """Nodes and weights (summing to the box volume) of about ``n`` points on ``[lower, upper]``:
     ``uniform`` (Monte Carlo), ``sobol`` (scrambled Sobol, quasi-Monte Carlo) or ``gauss`` (tensor
     Gauss–Legendre, ``round(n^(1/k))`` nodes per axis, between 2 and 512)."""
@@ -241,7 +244,7 @@ class Theorem1Terms(_LogInequality):
     estimated: bool = True
 
 
-def theorem1(model: nn.Module, problem, n_samples: int = 20000, seed: int = 0, norm: str = "max_column_sum",
+def theorem1(model: nn.Module, problem: InviscidBurgersBlowup, n_samples: int = 20000, seed: int = 0, norm: str = "max_column_sum",
              method: str = "uniform", n_initial: Optional[int] = None,
              window_length: Optional[float] = None) -> Theorem1Terms:
     """Terms of Theorem 1 (journal Thm 4.1) for ``model`` on an :class:`InviscidBurgersBlowup` problem.
@@ -396,7 +399,7 @@ def _theorem2(model: nn.Module, problem, variant: str, n_samples: int, n_time: i
     )
 
 
-def theorem2(model: nn.Module, problem, n_samples: int = 16384, n_time: int = 256, n_space: int = 256,
+def theorem2(model: nn.Module, problem: InviscidBurgersBlowup, n_samples: int = 16384, n_time: int = 256, n_space: int = 256,
              method: str = "gauss", seed: int = 0) -> Theorem2Terms:
     """Theorem 2 (journal Thm 4.2) AS WRITTEN: ``(∫∫|u−u_θ|²)^{1/2} ≤ (1 + C e^C)[∫R_tb + …]`` with the
     signed, unsquared ``∫R_tb``. See :class:`Theorem2Terms` for every term; :func:`theorem2_consistent` for
@@ -411,7 +414,7 @@ def theorem2(model: nn.Module, problem, n_samples: int = 16384, n_time: int = 25
     return _theorem2(model, problem, "as_written", n_samples, n_time, n_space, method, seed)
 
 
-def theorem2_consistent(model: nn.Module, problem, n_samples: int = 16384, n_time: int = 256,
+def theorem2_consistent(model: nn.Module, problem: InviscidBurgersBlowup, n_samples: int = 16384, n_time: int = 256,
                         n_space: int = 256, method: str = "gauss", seed: int = 0) -> Theorem2Terms:
     """Theorem 2, CONSISTENT variant: ``∫∫|u−u_θ|² ≤ (1 + C e^C)[∫R_tb² + ∫∫R_int² + …]`` — squared error on
     the left, squared initial residual on the right (the reading under which both sides scale alike).
@@ -472,7 +475,7 @@ class TightEstimate:
                 "min_pointwise_ratio": self.min_pointwise_ratio, "initial_sq": self.initial_sq}
 
 
-def graded_time_grid(problem, n_slices: int, grading: bool = True, n_fine: int = 20001) -> np.ndarray:
+def graded_time_grid(problem: InviscidBurgersBlowup, n_slices: int, grading: bool = True, n_fine: int = 20001) -> np.ndarray:
     """``n_slices + 1`` times on ``[t0, T]`` with spacing proportional to ``min(dist(t, blow-up), T − t0)``:
     equal steps of ``∫ dt / min(dist, L)`` (logarithmic grading towards every blow-up time of the family,
     uniform far from them), so that ``a(t) ~ 1/dist`` changes by a bounded factor on every slice."""
@@ -530,7 +533,7 @@ def _slice_ode(z0: float, a: float, r: float, b: float, h: float, n_sub: int) ->
     return np.asarray(zs)
 
 
-def tight_estimate(model: nn.Module, problem, n_slices: int = 64, n_sup: Optional[int] = None,
+def tight_estimate(model: nn.Module, problem: InviscidBurgersBlowup, n_slices: int = 64, n_sup: Optional[int] = None,
                    n_quad: Optional[int] = None, n_time_nodes: int = 2, n_sub: int = 16,
                    grading: bool = True, use_signed_flux: bool = True) -> TightEstimate:
     r"""Tight, time-resolved a-posteriori estimate of the PINN error for ``u_t + (u·∇)u = 0``.

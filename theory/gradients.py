@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Dict, Optional
 
 import numpy as np
 import torch
@@ -24,6 +24,9 @@ from pinnkit.derivatives import Fields
 
 from .burgers_blowup import (GRAD_NORMS, Theorem1Terms, check_blowup_problem, field_fn, matrix_norm, model_device,
                              model_dtype, omega_rule, theorem1)
+
+if TYPE_CHECKING:
+    from pinnkit.equations.burgers import InviscidBurgersBlowup
 
 __all__ = ["GradientDiagnostics", "gradient_diagnostics", "residual_gradient"]
 
@@ -61,7 +64,7 @@ class GradientDiagnostics:
         return asdict(self)
 
 
-def residual_gradient(model: nn.Module, problem, x: torch.Tensor) -> torch.Tensor:
+def residual_gradient(model: nn.Module, problem: InviscidBurgersBlowup, x: torch.Tensor) -> torch.Tensor:
     """``∂R_i/∂x_k`` at points ``x`` (``(N, D)``), shape ``(N, d, D)``: the residual is built with
     :class:`Fields` (whose derivatives keep ``create_graph=True``) and differentiated once more by
     ``torch.autograd.grad`` with respect to the inputs (rows are independent, so the gradient of the sum
@@ -73,7 +76,7 @@ def residual_gradient(model: nn.Module, problem, x: torch.Tensor) -> torch.Tenso
     return torch.stack(rows, dim=1).detach()
 
 
-def gradient_diagnostics(model: nn.Module, problem, n_samples: int = 8192, seed: int = 0,
+def gradient_diagnostics(model: nn.Module, problem: InviscidBurgersBlowup, n_samples: int = 8192, seed: int = 0,
                          norm: str = "max_column_sum", method: str = "uniform",
                          theorem1_terms: Optional[Theorem1Terms] = None, chunk: int = 8192) -> GradientDiagnostics:
     """Gradient diagnostics on ``n_samples`` points of ``Ω`` (``method``: ``uniform``/``sobol``/``gauss``).

@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from torch import Tensor
+
+if TYPE_CHECKING:
+    from pinnkit.meanfield_energy import Energy
+    from pinnkit.nets.meanfield import MeanFieldTwoLayer
 
 __all__ = ["ParticleMoments", "particle_moments", "MeanFieldState", "meanfield_state", "EnergyDecay", "energy_decay"]
 
@@ -105,9 +109,9 @@ class MeanFieldState:
         return d
 
 
-def meanfield_state(model, energy, step: int = 0) -> MeanFieldState:
+def meanfield_state(model: MeanFieldTwoLayer, energy: Energy, step: int = 0) -> MeanFieldState:
     """The energy, dissipation, potential spread and moments of ``model`` under ``energy`` (a
-    :class:`pinnkit.meanfield_trainer.PINNEnergy`, ``RegressionEnergy`` or any ``energy(model, step) -> (E,
+    :class:`pinnkit.meanfield_energy.PINNEnergy`, ``RegressionEnergy`` or any ``energy(model, step) -> (E,
     terms)``)."""
     from pinnkit.meanfield_energy import particle_potentials
 

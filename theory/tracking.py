@@ -4,10 +4,15 @@ tight estimate and gradient diagnostics) into ``history["diagnostics"]`` every `
 from __future__ import annotations
 
 import math
-from typing import Dict, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence
 
 from .burgers_blowup import check_1d_preset, check_blowup_problem, theorem1, theorem2, theorem2_consistent, tight_estimate
 from .gradients import gradient_diagnostics
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from pinnkit.equations.burgers import InviscidBurgersBlowup
 
 __all__ = ["TheoryTracker", "WHAT"]
 
@@ -47,9 +52,9 @@ class TheoryTracker:
         seed: seed of the sample points (the same points every call, so curves are comparable).
     """
 
-    def __init__(self, problem, every: int = 500, what: Optional[Sequence[str]] = None, n_samples: int = 4096,
+    def __init__(self, problem: InviscidBurgersBlowup, every: int = 500, what: Optional[Sequence[str]] = None, n_samples: int = 4096,
                  tight_slices: int = 32, tight_options: Optional[dict] = None, seed: int = 0,
-                 norm: str = "max_column_sum"):
+                 norm: str = "max_column_sum") -> None:
         check_blowup_problem(problem)
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise ValueError(f"every must be an integer >= 1, got {every!r}")
@@ -65,7 +70,7 @@ class TheoryTracker:
         self.n_samples, self.seed, self.norm = int(n_samples), int(seed), norm
         self.tight_options = {"n_slices": int(tight_slices), **dict(tight_options or {})}
 
-    def compute(self, model) -> Dict[str, float]:
+    def compute(self, model: nn.Module) -> Dict[str, float]:
         """The numbers for ``model`` (what ``__call__`` records)."""
         p, out = self.problem, {}
         t1 = None
@@ -95,5 +100,5 @@ class TheoryTracker:
                 out[f"gradients/{k}"] = float(getattr(g, k))
         return out
 
-    def __call__(self, trainer) -> Dict[str, float]:
+    def __call__(self, trainer: Any) -> Dict[str, float]:
         return self.compute(trainer.model)

@@ -25,7 +25,7 @@ The line search (N&W Algorithms 3.5 and 3.6, cubic interpolation in the zoom) fi
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional, Tuple
+from typing import Any, Callable, Iterable, Optional, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -132,8 +132,8 @@ class BFGS(torch.optim.Optimizer):
     The state (``H``, the current gradient and loss, ``n_iter``) lives in ``state_dict()``.
     """
 
-    def __init__(self, params, max_iter: int = 20, scaling: str = "self", c1: float = 1e-4, c2: float = 0.9,
-                 max_evals_per_iter: int = 25):
+    def __init__(self, params: Union[Iterable[Tensor], Iterable[dict[str, Any]]], max_iter: int = 20, scaling: str = "self", c1: float = 1e-4, c2: float = 0.9,
+                 max_evals_per_iter: int = 25) -> None:
         if scaling not in SCALINGS:
             raise ValueError(f"scaling must be one of {SCALINGS}, got {scaling!r}")
         super().__init__(params, dict(max_iter=max_iter, scaling=scaling, c1=c1, c2=c2,

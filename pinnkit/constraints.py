@@ -14,12 +14,15 @@ The wrapped model lists the conditions it enforces in ``enforced_conditions``; t
 
 from __future__ import annotations
 
-from typing import Iterable, Tuple
+from typing import TYPE_CHECKING, Iterable, Tuple
 
 import torch
 from torch import Tensor, nn
 
 from .sampling import face_points
+
+if TYPE_CHECKING:
+    from pinnkit.equations.base import Problem
 
 __all__ = ["HardConstraints", "CONSTRAINT_KINDS"]
 
@@ -29,7 +32,7 @@ CONSTRAINT_KINDS = ("initial", "boundary")
 class HardConstraints(nn.Module):
     """``net`` wrapped so that it satisfies the problem's initial and/or homogeneous Dirichlet data exactly."""
 
-    def __init__(self, net: nn.Module, problem, kinds: Iterable[str] = ("initial",)):
+    def __init__(self, net: nn.Module, problem: Problem, kinds: Iterable[str] = ("initial",)) -> None:
         super().__init__()
         kinds = tuple(kinds)
         for k in kinds:

@@ -28,7 +28,7 @@ Nested autograd is therefore the default.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -65,7 +65,7 @@ class Fields:
     """
 
     def __init__(self, fn: Fn, x: Tensor, spatial_dim: Optional[int] = None, method: str = "autograd",
-                 plan: Optional[frozenset] = None):
+                 plan: Optional[frozenset] = None) -> None:
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         if x.dim() != 2:
@@ -280,7 +280,7 @@ class Fields:
             raise IndexError(f"output index i={i} out of range [0, {self.n_outputs})")
 
 
-def plan_lists(plan) -> Tuple[list, list]:
+def plan_lists(plan: Iterable[tuple]) -> Tuple[list, list]:
     """``(first, second)`` index lists for :func:`pinnkit.jets.mlp_jet` from a set of requests."""
     second = sorted({(r[1], r[2]) for r in plan if r[0] == "d2"})
     first = sorted({r[1] for r in plan if r[0] == "d"} | {k for p in second for k in p})

@@ -15,10 +15,13 @@ contribute ``(−sin ζ, cos ζ) ζ_k`` and ``(−cos ζ, −sin ζ) ζ_j ζ_k``
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Sequence, Tuple
 
 import torch
 from torch import Tensor
+
+if TYPE_CHECKING:
+    from .nets.mlp import MLP
 
 __all__ = ["JET_ACTIVATIONS", "activation_derivatives", "mlp_jet", "mlp_jet_tangents", "activate_jet"]
 
@@ -83,7 +86,7 @@ def _linear(T: List[Tensor], weight: Tensor, bias: Tensor) -> List[Tensor]:
 
 
 def mlp_jet(
-    model,
+    model: MLP,
     x: Tensor,
     first: Sequence[int],
     second: Sequence[Tuple[int, int]] = (),
@@ -144,7 +147,7 @@ def activate_jet(name: str, jet: List[Tensor], n_first: int, pairs: Sequence[Tup
 
 
 def mlp_jet_tangents(
-    model,
+    model: MLP,
     jet: Sequence[Tensor],
     n_first: int,
     pairs: Sequence[Tuple[int, int]] = (),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Dict
+from typing import TYPE_CHECKING, Dict, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from pinnkit.equations.base import Problem
 
 __all__ = ["relative_l2", "error_report"]
 
@@ -18,7 +21,7 @@ def relative_l2(pred: np.ndarray, true: np.ndarray) -> float:
     return float(np.linalg.norm(pred - true) / denom) if denom > 0 else float(np.linalg.norm(pred - true))
 
 
-def error_report(pred: np.ndarray, true: np.ndarray, names) -> Dict[str, float]:
+def error_report(pred: np.ndarray, true: np.ndarray, names: Sequence[str]) -> Dict[str, float]:
     """Relative L2 overall and per output component, plus the max absolute error."""
     out = {"relative_l2": relative_l2(pred, true), "max_abs_error": float(np.max(np.abs(pred - true)))}
     if pred.shape[1] > 1:
@@ -27,7 +30,7 @@ def error_report(pred: np.ndarray, true: np.ndarray, names) -> Dict[str, float]:
     return out
 
 
-def fix_gauge(problem, values: np.ndarray, points: np.ndarray) -> np.ndarray:
+def fix_gauge(problem: Problem, values: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Remove the free constant of a pressure fixed only up to a constant (``problem.pressure_gauge ==
     "mean"``): the pressure mean is subtracted per time level when the points form a grid in time (at least
     8 points per distinct time), else once overall. Other problems pass through unchanged."""
@@ -41,7 +44,7 @@ def fix_gauge(problem, values: np.ndarray, points: np.ndarray) -> np.ndarray:
     return problem.remove_pressure_mean(values, times)
 
 
-def problem_errors(problem, pred: np.ndarray, true: np.ndarray, points: np.ndarray) -> Dict[str, float]:
+def problem_errors(problem: Problem, pred: np.ndarray, true: np.ndarray, points: np.ndarray) -> Dict[str, float]:
     """:func:`error_report` after :func:`fix_gauge` on prediction and truth alike; for velocity–pressure
     problems also ``relative_l2_velocity`` = ``‖u_θ − u‖₂/‖u‖₂`` over all velocity components together
     (the pressure's own error, mean removed, is ``relative_l2_p``)."""

@@ -4,10 +4,13 @@ velocity–pressure problems the speed with streamlines, the pressure and the er
 from __future__ import annotations
 
 import os
-from typing import Callable, List, Optional
+from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
 
 import numpy as np
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from pinnkit.equations.base import Problem
 
 __all__ = ["plot_loss_history", "plot_solution", "slice_grid", "plot_flow", "is_flow_problem", "QUASI_NEWTON_STAGES"]
 
@@ -41,7 +44,7 @@ def plot_loss_history(history: dict, path: str) -> str:
     return path
 
 
-def slice_grid(problem, n: int = 101):
+def slice_grid(problem: Problem, n: int = 101) -> Tuple[np.ndarray, np.ndarray, np.ndarray, Tuple[str, str], str]:
     """A 2-D slice of the input box for plotting: ``(x, t)`` for 1-D unsteady problems, else the first two
     spatial coordinates with the others at the box centre and time at the final time.
 
@@ -65,7 +68,7 @@ def slice_grid(problem, n: int = 101):
     return pts, a, b, (names[i], names[j]), title
 
 
-def plot_solution(problem, predict: Callable[[np.ndarray], np.ndarray], path: str, truth: Optional[Callable] = None) -> str:
+def plot_solution(problem: Problem, predict: Callable[[np.ndarray], np.ndarray], path: str, truth: Optional[Callable] = None) -> str:
     """Prediction, ground truth and pointwise absolute error on a 2-D slice, one row per output."""
     if problem.input_dim == 1:
         x = np.linspace(problem.input_lower[0], problem.input_upper[0], 400)[:, None]
@@ -104,7 +107,7 @@ def plot_solution(problem, predict: Callable[[np.ndarray], np.ndarray], path: st
 
 
 # =========================================================================== flow fields (Navier–Stokes)
-def is_flow_problem(problem) -> bool:
+def is_flow_problem(problem: Problem) -> bool:
     """A velocity–pressure problem: it names its velocity columns and its pressure column
     (:class:`pinnkit.equations.IncompressibleNS` and subclasses such as the lid-driven cavity)."""
     return (getattr(problem, "velocity_components", None) is not None
@@ -148,7 +151,7 @@ def _save(fig, path: str) -> str:
     return path
 
 
-def plot_flow(problem, predict: Callable[[np.ndarray], np.ndarray], directory: str,
+def plot_flow(problem: Problem, predict: Callable[[np.ndarray], np.ndarray], directory: str,
               truth: Optional[Callable[[np.ndarray], np.ndarray]] = None, n: int = 101,
               streamlines: Optional[bool] = None) -> dict:
     """Figures of a velocity–pressure solution on its plotting plane (:func:`_flow_slice`):

@@ -11,7 +11,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from .metrics import error_report
 from .report import is_flow_problem, plot_flow, plot_loss_history, plot_solution
 from .validation import check_points
 

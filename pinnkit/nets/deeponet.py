@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from contextlib import nullcontext
-from typing import Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -32,7 +32,7 @@ __all__ = ["DeepONet", "PeriodicEmbedding"]
 class PeriodicEmbedding(nn.Module):
     """``(x, rest) ↦ (cos(2πkx/L), sin(2πkx/L) for k = 1..K, rest)``: exact L-periodicity in the first column."""
 
-    def __init__(self, period: float = 1.0, n_modes: int = 4):
+    def __init__(self, period: float = 1.0, n_modes: int = 4) -> None:
         super().__init__()
         check_positive("period", period)
         check_int("n_modes", n_modes, 1)
@@ -82,7 +82,7 @@ class DeepONet(nn.Module):
         hard_initial: bool = False,
         trunk_input_bounds: Optional[Tuple[Sequence[float], Sequence[float]]] = None,
         seed: Optional[int] = None,
-    ):
+    ) -> None:
         super().__init__()
         self.m_sensors = check_int("m_sensors", m_sensors, 1)
         self.coord_dim = check_int("coord_dim", coord_dim, 1)
@@ -165,7 +165,8 @@ class DeepONet(nn.Module):
         return out[:, 0] if self.n_out == 1 else out
 
     @staticmethod
-    def initial_interpolant(u: Tensor, x: Tensor, pointwise_index: Optional[Tensor] = None, derivatives: bool = False):
+    def initial_interpolant(u: Tensor, x: Tensor, pointwise_index: Optional[Tensor] = None, derivatives: bool = False
+                            ) -> Tuple[Tensor, Optional[Tensor], Optional[Tensor]]:
         """Trigonometric interpolant g of the sensor values u (B, m) on x_i = i/m, [0, 1) periodic, at x:
         ``g(x) = Σ_j w_j (A_j cos 2πjx − B_j sin 2πjx)``, ``A + iB = rfft(u)/m``, w_0 = 1, w_j = 2, w_{m/2} = 1
         (the real cos-only Nyquist term, as in the data generator).  Returns (g, g_x, g_xx) as (B, P) arrays
@@ -196,7 +197,8 @@ class DeepONet(nn.Module):
             return g, None, None
         return g, -(a * k) @ sin.T - (b * k) @ cos.T, -(a * k**2) @ cos.T + (b * k**2) @ sin.T
 
-    def trunk_jet(self, y: Tensor, first: Sequence[int] = (0, 1), second: Sequence[int] = (0,)):
+    def trunk_jet(self, y: Tensor, first: Sequence[int] = (0, 1), second: Sequence[int] = (0,)
+                  ) -> Tuple[Tensor, Dict[int, Tensor], Dict[int, Tensor]]:
         """Trunk features and their derivatives in y: returns τ (P, n_out, q), {i: ∂τ/∂y_i for i in first},
         {i: ∂²τ/∂y_i² for i in second}.  Differentiable in the parameters; with shared points the Cartesian
         derivatives are ∂_i G(u)(y) = Σ_k b_k(u) ∂_i τ_k(y).

@@ -12,7 +12,7 @@ experiments.
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import List, Optional
 
 import torch
 from torch import Tensor, nn
@@ -42,7 +42,7 @@ class MeanFieldTwoLayer(nn.Module):
         output_scale: float = 1.0,
         input_bounds: Optional[tuple] = None,
         generator: Optional[torch.Generator] = None,
-    ):
+    ) -> None:
         super().__init__()
         for name, value in (("in_dim", in_dim), ("n", n), ("out_dim", out_dim)):
             if int(value) != value or value < 1:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -17,7 +17,7 @@ __all__ = ["InputScaling", "FourierFeatures", "MLP", "ResidualMLP"]
 class InputScaling(nn.Module):
     """Affine map of the box ``[lower, upper]`` onto ``[-1, 1]^D``: ``x' = 2 (x − lower)/(upper − lower) − 1``."""
 
-    def __init__(self, lower: Sequence[float], upper: Sequence[float]):
+    def __init__(self, lower: Sequence[float], upper: Sequence[float]) -> None:
         super().__init__()
         lo = torch.as_tensor(lower, dtype=torch.get_default_dtype())
         hi = torch.as_tensor(upper, dtype=torch.get_default_dtype())
@@ -36,7 +36,7 @@ class FourierFeatures(nn.Module):
     """Random Fourier features ``γ(x) = [cos(Bx), sin(Bx)]`` with fixed ``B ~ N(0, σ²)`` of shape
     ``(n_features, in_dim)`` (Tancik et al. 2020; Wang, Wang & Perdikaris 2021)."""
 
-    def __init__(self, in_dim: int, n_features: int = 64, sigma: float = 1.0, seed: Optional[int] = None):
+    def __init__(self, in_dim: int, n_features: int = 64, sigma: float = 1.0, seed: Optional[int] = None) -> None:
         super().__init__()
         if n_features < 1:
             raise ValueError(f"n_features must be >= 1, got {n_features}")
@@ -70,7 +70,7 @@ class _Net(nn.Module):
         init: Optional[str],
         fourier: Optional[FourierFeatures],
         input_bounds: Optional[tuple],
-    ):
+    ) -> None:
         super().__init__()
         _check_shape(in_dim, out_dim, width, depth)
         self.in_dim, self.out_dim, self.width, self.depth = in_dim, out_dim, width, depth
@@ -115,7 +115,7 @@ class MLP(_Net):
         init: Optional[str] = None,
         fourier: Optional[FourierFeatures] = None,
         input_bounds: Optional[tuple] = None,
-    ):
+    ) -> None:
         super().__init__(in_dim, out_dim, width, depth, activation, init, fourier, input_bounds)
         dims = [self.feature_dim] + [width] * depth
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
@@ -133,7 +133,8 @@ class MLP(_Net):
         """Whether :meth:`jet` has a rule for this net's activation."""
         return self.activation_name in JET_ACTIVATIONS
 
-    def jet(self, x: Tensor, first: Sequence[int], second: Sequence[tuple] = ()):
+    def jet(self, x: Tensor, first: Sequence[int], second: Sequence[Tuple[int, int]] = ()
+            ) -> Tuple[Tensor, Dict[int, Tensor], Dict[Tuple[int, int], Tensor]]:
         """Value and input derivatives in one forward pass (:func:`pinnkit.jets.mlp_jet`)."""
         return mlp_jet(self, x, first, second)
 
@@ -153,7 +154,7 @@ class ResidualMLP(_Net):
         init: Optional[str] = None,
         fourier: Optional[FourierFeatures] = None,
         input_bounds: Optional[tuple] = None,
-    ):
+    ) -> None:
         super().__init__(in_dim, out_dim, width, depth, activation, init, fourier, input_bounds)
         self.lift = nn.Linear(self.feature_dim, width)
         self.blocks = nn.ModuleList(nn.Linear(width, width) for _ in range(depth))

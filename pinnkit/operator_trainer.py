@@ -25,23 +25,21 @@ the model restored to the last good state.
 
 from __future__ import annotations
 
-import copy
 import math
-import os
-import time
 from dataclasses import asdict, dataclass, field
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
 
-from .training.checkpoint import load_state, save_atomic
 from pinnkit.equations.operator_problems import OperatorProblem, operator_problem
-from .nets.deeponet import DeepONet
+
 from . import operator_losses
-from .trainer import DTYPES, TrainingDiverged
+from .nets.deeponet import DeepONet
+from .trainer import DTYPES
+from .training.loop import Callback, TrainingLoop
+from .training.stages import Adam
 from .validation import check_choice, check_int, check_positive, check_range
 
 __all__ = ["OperatorTrainConfig", "DeepONetTrainer", "relative_l2_per_function", "MODES"]
@@ -113,23 +111,34 @@ def relative_l2_per_function(pred: Tensor, true: Tensor) -> Tensor:
     return torch.linalg.vector_norm(pred - true, dim=1) / torch.linalg.vector_norm(true, dim=1)
 
 
-def _new_history() -> dict:
-    return {"step": [], "time": [], "lr": [], "loss": [], "terms": {},
-            "eval": {"step": [], "time": [], "mean_rel_l2": [], "max_rel_l2": []}}
+class _Evaluate:
+    """Mean and worst relative L2 on the test set, as a callback every ``every`` steps."""
+
+    def __init__(self, dataset, every: int):
+        self.dataset, self.every = dataset, every
+
+    def __call__(self, trainer: "DeepONetTrainer") -> Dict[str, float]:
+        r = trainer.evaluate(self.dataset)
+        return {"mean_rel_l2": r["mean_rel_l2"], "max_rel_l2": r["max_rel_l2"]}
 
 
-class DeepONetTrainer:
+class DeepONetTrainer(TrainingLoop):
     """Trains ``model`` (a :class:`~pinnkit.nets.DeepONet` with one output) on ``train``; evaluates on ``test``.
 
-    ``train()`` runs the remaining steps and returns the history (per logged step: step, cumulative training
-    time in s, learning rate, weighted loss, unweighted terms; per evaluation: mean/max relative L2).
+    Runs on the training core (:class:`~pinnkit.training.TrainingLoop`): ``train()`` runs the remaining steps
+    and returns the history (:mod:`pinnkit.training.history`: every ``log_every`` steps the step, cumulative
+    training time in s, learning rate, weighted loss and unweighted terms; every ``eval_every`` steps, when a
+    ``test`` set is given, ``mean_rel_l2`` and ``max_rel_l2`` under ``history["diagnostics"]``); ``callbacks``
+    run every k steps; checkpoints carry the random stream, so a resumed run continues bit for bit.
     ``evaluate(dataset)`` returns the per-function errors and their mean, median and worst.
     ``problem``: the :class:`~pinnkit.equations.OperatorProblem` whose residual the physics terms use; default
     :func:`~pinnkit.equations.operator_problem` of ``train`` (the PDE that generated it).
     """
 
+    checkpoint_name = CHECKPOINT_NAME
+
     def __init__(self, model: DeepONet, train, test=None, config: Optional[OperatorTrainConfig] = None,
-                 problem: Optional[OperatorProblem] = None):
+                 problem: Optional[OperatorProblem] = None, callbacks: Sequence[Callback] = ()):
         self.config = cfg = (config or OperatorTrainConfig()).validate()
         self.dtype = DTYPES[cfg.dtype]
         if not isinstance(model, DeepONet):
@@ -153,7 +162,7 @@ class DeepONetTrainer:
             raise ValueError(f"problem must be a pinnkit.equations.OperatorProblem, got {type(problem).__name__}")
         operator_losses.check_problem_for_model(problem, model, physics=cfg.mode != "data")
         self.problem = problem
-        self.model = model.to(dtype=self.dtype)
+        model = model.to(dtype=self.dtype)
         self.train_data, self.test_data = train, test
         as_t = lambda a: torch.as_tensor(np.asarray(a), dtype=self.dtype)  # noqa: E731
         self.u_train = as_t(train.inputs)
@@ -165,17 +174,27 @@ class DeepONetTrainer:
         self.terms = [t for t in TERMS[cfg.mode] if not (t == "boundary" and self.exact_periodic)
                       and not (t == "initial" and model.hard_initial)]  # those hold exactly
         self.weights = {t: float(cfg.weights.get(t, 1.0)) for t in self.terms}
-        self.generator = torch.Generator().manual_seed(cfg.seed)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
-        self.step = 0
-        self.history = _new_history()
-        self._elapsed = 0.0
-        self._snapshot = self._state()
+        cbs = list(callbacks)
+        if test is not None and cfg.eval_every:
+            cbs.append(_Evaluate(test, cfg.eval_every))
+        super().__init__(model, callbacks=cbs, record_every=cfg.log_every, log_every=cfg.log_every,
+                         checkpoint_every=cfg.checkpoint_every, checkpoint_dir=cfg.checkpoint_dir,
+                         time_limit=cfg.time_limit, progress=cfg.progress, desc=f"DeepONet[{cfg.mode}]",
+                         seed=cfg.seed)
+
+    # ------------------------------------------------------------ what the core asks for
+    def stages(self) -> Tuple[Adam]:
+        c = self.config
+        return (Adam(steps=c.steps, lr=c.lr, decay=c.lr_decay, every=c.decay_every),)
+
+    def objective(self) -> Tuple[Tensor, Dict[str, Tensor]]:
+        terms = self.loss_terms()
+        return sum(self.weights[k] * v for k, v in terms.items()), terms
+
+    def config_dict(self) -> dict:
+        return asdict(self.config)
 
     # ------------------------------------------------------------ sampling
-    def lr_at(self, step: int) -> float:
-        return self.config.lr * self.config.lr_decay ** (step / self.config.decay_every)
-
     def _randperm(self, n: int, k: int) -> Tensor:
         return torch.randperm(n, generator=self.generator)[:k]
 
@@ -219,56 +238,6 @@ class DeepONetTrainer:
             terms.update(self.physics_losses(idx))
         return terms
 
-    # ------------------------------------------------------------ loop
-    def train(self) -> dict:
-        cfg = self.config
-        bar = tqdm(total=cfg.steps, initial=self.step, disable=not cfg.progress, desc=f"DeepONet[{cfg.mode}]", leave=False)
-        try:
-            while self.step < cfg.steps:
-                t0 = time.perf_counter()
-                lr = self.lr_at(self.step)
-                for g in self.optimizer.param_groups:
-                    g["lr"] = lr
-                self.optimizer.zero_grad(set_to_none=True)
-                terms = self.loss_terms()
-                loss = sum(self.weights[k] * v for k, v in terms.items())
-                self._guard(loss)
-                loss.backward()
-                self.optimizer.step()
-                self._elapsed += time.perf_counter() - t0
-                self.step += 1
-                bar.update(1)
-                last = self.step == cfg.steps or (cfg.time_limit is not None and self._elapsed >= cfg.time_limit)
-                if self.step % cfg.log_every == 0 or last or self.step == 1:
-                    self._record(lr, loss, terms)
-                    bar.set_postfix(loss=f"{float(loss.detach()):.3e}", refresh=False)
-                if self.test_data is not None and cfg.eval_every and (self.step % cfg.eval_every == 0 or last):
-                    self._record_eval()
-                if self.step % cfg.checkpoint_every == 0 or last:
-                    self.checkpoint()
-                if last:
-                    break
-        finally:
-            bar.close()
-        return self.history
-
-    def _record(self, lr: float, loss: Tensor, terms: Dict[str, Tensor]) -> None:
-        h = self.history
-        h["step"].append(self.step)
-        h["time"].append(self._elapsed)
-        h["lr"].append(lr)
-        h["loss"].append(float(loss.detach()))
-        for k, v in terms.items():
-            h["terms"].setdefault(k, []).append(float(v.detach()))
-
-    def _record_eval(self) -> None:
-        r = self.evaluate(self.test_data)
-        e = self.history["eval"]
-        e["step"].append(self.step)
-        e["time"].append(self._elapsed)
-        e["mean_rel_l2"].append(r["mean_rel_l2"])
-        e["max_rel_l2"].append(r["max_rel_l2"])
-
     # ------------------------------------------------------------ evaluation
     @torch.no_grad()
     def predict(self, inputs, coords=None, chunk: int = 100) -> np.ndarray:
@@ -284,48 +253,3 @@ class DeepONetTrainer:
         err = relative_l2_per_function(pred, torch.as_tensor(np.asarray(dataset.solutions, dtype=np.float64)))
         return {"rel_l2": err.numpy(), "mean_rel_l2": float(err.mean()), "median_rel_l2": float(err.median()),
                 "max_rel_l2": float(err.max())}
-
-    # ------------------------------------------------------------ divergence guard and checkpoints
-    def _guard(self, loss: Tensor) -> None:
-        if not bool(torch.isfinite(loss)):
-            step, good = self.step, self._snapshot
-            self._restore(good)
-            raise TrainingDiverged(step, float(loss.detach()), good["step"], self.checkpoint_path)
-
-    @property
-    def checkpoint_path(self) -> Optional[str]:
-        d = self.config.checkpoint_dir
-        return os.path.join(d, CHECKPOINT_NAME) if d else None
-
-    def _state(self) -> dict:
-        return {
-            "format": 1,
-            "step": self.step,
-            "elapsed": self._elapsed,
-            "model": copy.deepcopy(self.model.state_dict()),
-            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
-            "generator": self.generator.get_state(),
-            "history": copy.deepcopy(self.history),
-            "config": asdict(self.config),
-        }
-
-    def _restore(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.generator.set_state(state["generator"])
-        self.step = state["step"]
-        self._elapsed = state["elapsed"]
-        self.history = copy.deepcopy(state["history"])
-
-    def checkpoint(self) -> None:
-        """Remember the current (good) state; write it to ``checkpoint_dir`` when one is set."""
-        self._snapshot = self._state()
-        if self.checkpoint_path:
-            save_atomic(self._snapshot, self.checkpoint_path)
-
-    def load_checkpoint(self, path: Optional[str] = None) -> "DeepONetTrainer":
-        """Resume from a checkpoint (``torch.load(..., weights_only=True)``)."""
-        state = load_state(path or self.checkpoint_path)
-        self._restore(state)
-        self._snapshot = state
-        return self

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from pinnkit.equations.operator_problems import OperatorHeat
 from pinnkit.equations.operator_data import make_dataset
 from pinnkit.equations.reference import grf
 from pinnkit.nets import DeepONet
@@ -96,7 +97,7 @@ def test_physics_losses_vanish_on_exact_heat_operator(tmp_path, shared, one_thre
     # ... and the exact operator reproduces the solver's data
     assert trainer.evaluate(data)["max_rel_l2"] < 1e-12
     # a wrong PDE coefficient gives a clearly nonzero residual
-    trainer.coefficient = 2 * KAPPA
+    trainer.problem = OperatorHeat(kappa=2 * KAPPA, t_final=trainer.problem.t_final)
     assert float(trainer.physics_losses(torch.arange(8))["pde"].detach()) > 1e-8
 
 
@@ -124,8 +125,8 @@ def test_small_deeponet_learns_heat_operator(heat_data, one_thread) -> None:
     result = trainer.evaluate(test)
     assert result["mean_rel_l2"] <= 0.05, result["mean_rel_l2"]
     assert result["max_rel_l2"] >= result["mean_rel_l2"]
-    assert history["eval"]["step"] == [2000, 4000]
-    assert history["eval"]["mean_rel_l2"][-1] == pytest.approx(result["mean_rel_l2"])
+    assert [s for s, _ in history["diagnostics"]["mean_rel_l2"]] == [2000, 4000]
+    assert history["diagnostics"]["mean_rel_l2"][-1][1] == pytest.approx(result["mean_rel_l2"])
 
 
 def _small_trainer(data, mode: str, steps: int, checkpoint_dir=None) -> DeepONetTrainer:

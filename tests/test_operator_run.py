@@ -70,7 +70,7 @@ def test_cli_heat_both_writes_outputs_and_learns(tmp_path, capsys) -> None:
         assert f"{mode}: test rel L2 mean {r['mean_rel_l2']:.3%}, median {r['median_rel_l2']:.3%}" in text
         assert f"400 steps in {r['train_seconds']:.1f} s" in text
         history = json.load(open(out / f"history_{mode}.json"))
-        assert history["step"][-1] == 400 and history["eval"]["mean_rel_l2"][-1] == pytest.approx(r["mean_rel_l2"])
+        assert history["step"][-1] == 399 and history["diagnostics"]["mean_rel_l2"][-1][1] == pytest.approx(r["mean_rel_l2"])
     assert summary["runs"]["physics"]["net"]["hard_initial"] and not summary["runs"]["data"]["net"]["hard_initial"]
 
 
@@ -87,8 +87,8 @@ def test_resume_to_twice_the_steps_matches_uninterrupted(tmp_path, mode, n) -> N
         assert resumed[key] == pytest.approx(full[key], rel=1e-9, abs=0.0), key
     h_full = json.load(open(tmp_path / "full" / f"history_{mode}.json"))
     h_res = json.load(open(tmp_path / "resumed" / f"history_{mode}.json"))
-    logged = dict(zip(h_res["step"], h_res["loss"]))  # plus the first run's last step, n
-    assert set(logged) == set(h_full["step"]) | {n}
+    logged = dict(zip(h_res["step"], h_res["loss"]))  # plus the first run's last step, n - 1
+    assert set(logged) == set(h_full["step"]) | {n - 1}
     assert [logged[s] for s in h_full["step"]] == pytest.approx(h_full["loss"], rel=1e-9)
 
 

@@ -126,3 +126,46 @@ def test_stages_are_validated_by_name():
         TrainConfig(stages=("adam",)).validate()
     with pytest.raises(ValueError, match="lbfgs_chunk"):
         TrainConfig(stages=(LBFGS(steps=10, chunk=0),)).validate()
+
+
+# ------------------------------------------------------------------ DeepONet
+def _deeponet(data, tmp=None, steps=30, **kw):
+    from pinnkit.nets import DeepONet
+    from pinnkit.operator_trainer import DeepONetTrainer, OperatorTrainConfig
+
+    net = DeepONet(9, 2, q=6, branch_width=12, branch_depth=1, trunk_width=12, trunk_depth=1, seed=0)
+    cfg = OperatorTrainConfig(mode="hybrid", steps=steps, batch_functions=4, batch_points=16, n_collocation=8,
+                              n_boundary=4, log_every=1, checkpoint_every=10, checkpoint_dir=tmp, progress=False, **kw)
+    return DeepONetTrainer(net, data, config=cfg)
+
+
+@pytest.fixture(scope="module")
+def tiny_heat(tmp_path_factory):
+    from pinnkit.equations.operator_data import make_dataset
+
+    return make_dataset("heat", 8, m_sensors=9, nx=9, nt=5, cache_dir=tmp_path_factory.mktemp("cache"),
+                        progress=False)
+
+
+def test_deeponet_resumes_bit_identically_and_runs_callbacks(tiny_heat, tmp_path):
+    full = _deeponet(tiny_heat)
+    full.callbacks.append(Count(7))
+    full.train()
+    part = _deeponet(tiny_heat, str(tmp_path))
+    part.callbacks.append(StopAfter(20))
+    with pytest.raises(Stop):
+        part.train()
+    resumed = _deeponet(tiny_heat, str(tmp_path)).load_checkpoint()
+    assert resumed.step == 20
+    resumed.train()
+    assert resumed.history["loss"] == full.history["loss"] and resumed.history["terms"] == full.history["terms"]
+    for a, b in zip(resumed.model.parameters(), full.model.parameters()):
+        assert torch.equal(a, b)
+    assert full.history["diagnostics"]["count"] == [[7, 7], [14, 14], [21, 21], [28, 28], [30, 30]]
+    assert set(full.history) == SCHEMA
+
+
+def test_deeponet_time_limit(tiny_heat):
+    tr = _deeponet(tiny_heat, steps=10_000, time_limit=1e-9)
+    tr.train()
+    assert tr.step == 1 and tr.history["step"] == [0]

@@ -1,5 +1,5 @@
-r"""Energies and particle potentials for the mean-field training of :class:`~pinnkit.nets.MeanFieldTwoLayer`: gradient flow of the particle measure,
-optionally with birth–death, for PINN risks and plain regression.
+r"""Energies and particle potentials of mean-field two-layer nets (:class:`~pinnkit.nets.MeanFieldTwoLayer`),
+for PINN risks and plain regression; the flow that descends them is :mod:`pinnkit.meanfield_trainer`.
 
 **Setting** (Mei, Montanari & Nguyen 2018; Rotskoff & Vanden-Eijnden 2018; Chizat & Bach 2018). The net
 ``f_μ(x) = ∫ φ(x; θ) dμ(θ)``, ``φ(x; θ) = c σ(w·x + b)``, with ``μ = μ_n = (1/n) Σ_i δ_{θ_i}``. An energy
@@ -27,25 +27,6 @@ and ``φ_{θ_i} = c_i σ(w_i·x + b_i)``, so by linearity of ``DE[f]``
 ``E`` (no linearisation of the PDE by hand); likewise ``∇_θ V(θ_i) = n ∇_{θ_i} E``. One backward pass of
 the loss gives both the velocity field and all ``n`` potentials. :func:`potential_at` evaluates ``V`` at
 arbitrary ``θ`` (not particles) by differentiating ``E(f_μ + Σ_j ε_j φ_{θ_j})`` in ``ε`` at 0.
-
-**Gradient flow, mean-field time.** ``dθ_i/dt = −∇_θ V(θ_i; μ_t)``, discretised by explicit Euler with step
-``dt``: ``θ_i ← θ_i − dt ∇_θ V(θ_i) = θ_i − (dt·n) ∂E/∂θ_i``, i.e. plain gradient descent with learning
-rate ``dt · n`` (``MeanFieldTwoLayer.lr_scale``), so each neuron moves ``O(dt)`` per step whatever ``n`` is.
-Energy dissipation ``dE/dt = −∫ |∇_θ V|² dμ = −n Σ_i |∂E/∂θ_i|²`` is recorded as ``dissipation``.
-
-**Birth–death** (Rotskoff, Jelassi, Bruna & Vanden-Eijnden 2019, arXiv 1902.01843):
-``∂_t μ = ∇·(μ∇V) − α (V − V̄) μ``, ``V̄ = ∫ V dμ``. Particle scheme (their Algorithm, as summarised in the
-project's theory notes), applied after the transport step by operator splitting with the potentials
-``V_i = V(θ_i)`` of the step's start: ``β_i = α (V_i − V̄_n)``; independently for each ``i`` an event fires with
-probability ``min(1, |β_i| dt)``; events are processed in random order; if ``β_i > 0`` particle ``i`` is
-killed and replaced by a copy of a uniformly chosen other particle, if ``β_i < 0`` it is cloned onto a
-uniformly chosen other particle (which is overwritten). Every event is one death and one birth, so ``n`` is
-exactly preserved ("kill one, clone another in pairs"); in expectation the two random partners cancel and the
-measure follows ``−α (V − V̄) μ``. With ``α = 0`` no event can fire and the scheme is the gradient flow
-bit for bit. Optional reinjection at rate ``γ``: each particle is independently replaced with probability
-``γ dt`` by a fresh draw from the initial measure, i.e. the extra term ``γ (μ_0 − μ)`` (our choice of
-reinjection; it keeps full support). The authors' notebooks switch birth–death off for a final stretch of
-plain gradient descent: ``birth_death_until``.
 """
 
 from __future__ import annotations

@@ -1,32 +1,6 @@
 r"""Mean-field training of :class:`~pinnkit.nets.MeanFieldTwoLayer`: gradient flow of the particle measure,
-optionally with birth–death, for PINN risks and plain regression.
-
-**Setting** (Mei, Montanari & Nguyen 2018; Rotskoff & Vanden-Eijnden 2018; Chizat & Bach 2018). The net
-``f_μ(x) = ∫ φ(x; θ) dμ(θ)``, ``φ(x; θ) = c σ(w·x + b)``, with ``μ = μ_n = (1/n) Σ_i δ_{θ_i}``. An energy
-``E(μ)`` that depends on ``μ`` through ``f_μ`` has first variation (potential)
-``V(θ; μ) = δE/δμ(θ) = lim_{ε→0} [E(μ + ε δ_θ) − E(μ)] / ε = DE[f_μ](φ_θ)``, the derivative of ``E`` in the
-direction of one more unit's output ``φ_θ``.
-
-**PINN risk.** ``E(μ) = w_r mean_x |R[f_μ](x)|² + Σ_c w_c mean_y |B_c[f_μ](y)|²`` (residual ``R`` at collocation
-points, condition residuals ``B_c``; :func:`pinnkit.losses.loss_terms`). Its first variation is
-
-``V(θ; μ) = 2 w_r mean_x ⟨R[f_μ](x), DR[f_μ](φ_θ)(x)⟩ + 2 Σ_c w_c mean_y ⟨B_c[f_μ](y), DB_c[f_μ](φ_θ)(y)⟩``
-
-with ``DR[f](φ)`` the Fréchet derivative (linearisation) of the residual operator at ``f``:
-
-* heat ``R[f] = f_t − κΔf`` is affine: ``DR[f](φ) = φ_t − κΔφ``;
-* viscous Burgers ``R[f] = f_t + f f_x − ν f_xx``: ``DR[f](φ) = φ_t + f φ_x + φ f_x − ν φ_xx``;
-* initial/Dirichlet data ``B[f] = f − g``: ``DB(φ) = φ``; Neumann ``∂_n f − g``: ``∂_n φ``; periodic
-  ``f(x+p) − f(x)``: ``φ(x+p) − φ(x)``.
-
-For regression ``E = ½ mean_x |f_μ(x) − y(x)|²``: ``V(θ; μ) = mean_x ⟨f_μ(x) − y(x), φ_θ(x)⟩``.
-
-**Per-particle potentials for free.** ``f_μ`` is linear in each output weight, ``∂f/∂c_i = σ(w_i·x + b_i)/n``,
-and ``φ_{θ_i} = c_i σ(w_i·x + b_i)``, so by linearity of ``DE[f]``
-``⟨c_i, ∂E/∂c_i⟩ = DE[f](c_i σ_i)/n = V(θ_i)/n``, i.e. ``V(θ_i) = n ⟨c_i, ∂E/∂c_i⟩``, exactly, for any such
-``E`` (no linearisation of the PDE by hand); likewise ``∇_θ V(θ_i) = n ∇_{θ_i} E``. One backward pass of
-the loss gives both the velocity field and all ``n`` potentials. :func:`potential_at` evaluates ``V`` at
-arbitrary ``θ`` (not particles) by differentiating ``E(f_μ + Σ_j ε_j φ_{θ_j})`` in ``ε`` at 0.
+optionally with birth–death, on the training core (:mod:`pinnkit.training`). The energies ``E(μ)`` and the
+particle potentials ``V(θ; μ) = δE/δμ(θ)`` they define are in :mod:`pinnkit.meanfield_energy`.
 
 **Gradient flow, mean-field time.** ``dθ_i/dt = −∇_θ V(θ_i; μ_t)``, discretised by explicit Euler with step
 ``dt``: ``θ_i ← θ_i − dt ∇_θ V(θ_i) = θ_i − (dt·n) ∂E/∂θ_i``, i.e. plain gradient descent with learning

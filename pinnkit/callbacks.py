@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from typing import Dict
 
 import numpy as np
+
 import torch
 
 from .metrics import fix_gauge, relative_l2
+
+if TYPE_CHECKING:
+    from pinnkit.equations import Problem
 
 __all__ = ["ErrorTracker"]
 
@@ -15,7 +21,7 @@ __all__ = ["ErrorTracker"]
 class ErrorTracker:
     """Relative L2 error of the model against the problem's ground truth on fixed held-out points."""
 
-    def __init__(self, problem, points: np.ndarray, every: int = 500):
+    def __init__(self, problem: Problem, points: np.ndarray, every: int = 500):
         self.every = every
         self.points = np.asarray(points, dtype=float)
         self.problem = problem

@@ -13,13 +13,19 @@ Conditions that the model imposes exactly (its ``enforced_conditions``) are left
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from typing import Callable, Dict, Iterable, Mapping, Optional
+
 
 import torch
 from torch import Tensor
 
 from .derivatives import Fields
 from .sampling import Batch
+
+if TYPE_CHECKING:
+    from pinnkit.equations import Problem
 
 __all__ = ["mean_square", "loss_terms", "total_loss", "PENALTIES"]
 
@@ -31,13 +37,13 @@ def mean_square(r: Tensor) -> Tensor:
     return r.pow(2).sum(dim=1).mean() if r.dim() == 2 else r.pow(2).mean()
 
 
-def enforced_conditions(model) -> frozenset:
+def enforced_conditions(model: object) -> frozenset:
     """Names of the conditions a model satisfies by construction (hard constraints)."""
     return frozenset(getattr(model, "enforced_conditions", ()))
 
 
 def loss_terms(
-    problem,
+    problem: Problem,
     model: Callable[[Tensor], Tensor],
     batch: Batch,
     method: str = "autograd",

@@ -31,7 +31,10 @@ arbitrary ``θ`` (not particles) by differentiating ``E(f_μ + Σ_j ε_j φ_{θ_
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
+
 
 import torch
 from torch import Tensor, nn
@@ -39,6 +42,9 @@ from torch import Tensor, nn
 from .losses import loss_terms, mean_square, total_loss
 from .nets import MeanFieldTwoLayer
 from .sampling import Batch, Sampler
+
+if TYPE_CHECKING:
+    from pinnkit.equations import Problem
 
 __all__ = ["RegressionEnergy", "PINNEnergy", "Energy", "Terms", "particle_potentials", "potential_at",
            "perturbed_energy"]
@@ -67,7 +73,7 @@ class PINNEnergy:
     weight 1 unless ``weights`` names ``"pde"``; conditions ``condition_weight`` unless named) on the points of a
     :class:`~pinnkit.sampling.Sampler` (its ``resample_every`` round at each step)."""
 
-    def __init__(self, problem, sampler: Optional[Sampler] = None, weights: Optional[Mapping[str, float]] = None,
+    def __init__(self, problem: Problem, sampler: Optional[Sampler] = None, weights: Optional[Mapping[str, float]] = None,
                  condition_weight: float = 1.0, method: str = "autograd", dtype: torch.dtype = torch.float64):
         self.problem = problem
         self.sampler = sampler if sampler is not None else Sampler(problem, 256, 64, 64)

@@ -24,10 +24,13 @@ plain gradient descent: ``birth_death_until``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+
 
 import torch
 from torch import Tensor, nn
@@ -38,8 +41,11 @@ from .metrics import problem_errors
 from .nets import MeanFieldTwoLayer
 from .sampling import Sampler, evaluation_points
 from .training.loop import Callback, TrainingLoop
-from .training.stages import FirstOrder
+from .training.stages import FirstOrder, Params
 from .validation import check_int, check_positive, check_range
+
+if TYPE_CHECKING:
+    from pinnkit.equations import Problem
 
 __all__ = [
     "RegressionEnergy",
@@ -63,7 +69,7 @@ class ParticleFlow(FirstOrder):
     decay: float = 1.0
     name = "flow"
 
-    def build(self, params) -> torch.optim.Optimizer:
+    def build(self, params: Params) -> torch.optim.Optimizer:
         return torch.optim.SGD(list(params), lr=self.lr)
 
 
@@ -267,7 +273,7 @@ def _held_out_error(problem, n_eval: int, dtype: torch.dtype) -> Callable[[nn.Mo
     return evaluate
 
 
-def train_meanfield_pinn(problem, n: int = 256, steps: int = 2000, dt: float = 0.05, alpha: Optional[float] = None,
+def train_meanfield_pinn(problem: Problem, n: int = 256, steps: int = 2000, dt: float = 0.05, alpha: Optional[float] = None,
                          reinject: float = 0.0, birth_death_until: Optional[int] = None, seed: int = 0,
                          n_domain: int = 256, n_boundary: int = 64, n_initial: int = 64, resample_every: int = 0,
                          condition_weight: float = 1.0, activation: str = "tanh", dtype: torch.dtype = torch.float64,

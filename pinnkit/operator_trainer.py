@@ -30,9 +30,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 import torch
 from torch import Tensor
 
+from pinnkit.equations.operator_data import OperatorDataset
 from pinnkit.equations.operator_problems import OperatorProblem, operator_problem
 
 from . import operator_losses
@@ -114,7 +116,7 @@ def relative_l2_per_function(pred: Tensor, true: Tensor) -> Tensor:
 class _Evaluate:
     """Mean and worst relative L2 on the test set, as a callback every ``every`` steps."""
 
-    def __init__(self, dataset, every: int):
+    def __init__(self, dataset: OperatorDataset, every: int):
         self.dataset, self.every = dataset, every
 
     def __call__(self, trainer: "DeepONetTrainer") -> Dict[str, float]:
@@ -137,7 +139,7 @@ class DeepONetTrainer(TrainingLoop):
 
     checkpoint_name = CHECKPOINT_NAME
 
-    def __init__(self, model: DeepONet, train, test=None, config: Optional[OperatorTrainConfig] = None,
+    def __init__(self, model: DeepONet, train: OperatorDataset, test: Optional[OperatorDataset] = None, config: Optional[OperatorTrainConfig] = None,
                  problem: Optional[OperatorProblem] = None, callbacks: Sequence[Callback] = ()):
         self.config = cfg = (config or OperatorTrainConfig()).validate()
         self.dtype = DTYPES[cfg.dtype]
@@ -240,14 +242,14 @@ class DeepONetTrainer(TrainingLoop):
 
     # ------------------------------------------------------------ evaluation
     @torch.no_grad()
-    def predict(self, inputs, coords=None, chunk: int = 100) -> np.ndarray:
+    def predict(self, inputs: ArrayLike, coords: Optional[ArrayLike] = None, chunk: int = 100) -> np.ndarray:
         """G_θ(u)(y) for inputs (n, m) at coords (P, 2) (default: the training grid), as (n, P) numpy."""
         u = torch.as_tensor(np.asarray(inputs), dtype=self.dtype)
         y = self.coords if coords is None else torch.as_tensor(np.asarray(coords), dtype=self.dtype)
         out = [self.model(u[i:i + chunk], y) for i in range(0, u.shape[0], chunk)]
         return torch.cat(out).double().numpy()
 
-    def evaluate(self, dataset) -> dict:
+    def evaluate(self, dataset: OperatorDataset) -> dict:
         """Relative L2 per function on the dataset's grid, with mean, median and worst (max)."""
         pred = torch.as_tensor(self.predict(dataset.inputs, dataset.coords))
         err = relative_l2_per_function(pred, torch.as_tensor(np.asarray(dataset.solutions, dtype=np.float64)))

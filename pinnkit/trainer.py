@@ -10,10 +10,13 @@ through :func:`pinnkit.losses.loss_terms`, the sampler the points.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import math
 import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
+
 
 import torch
 from torch import Tensor, nn
@@ -26,6 +29,9 @@ from .training.divergence import TrainingDiverged
 from .training.loop import Callback, TrainingLoop
 from .training.stages import FIRST_ORDER, QUASI_NEWTON, FirstOrder, Stage, first_order, quasi_newton
 from .validation import check_choice, check_int, check_positive, check_range
+
+if TYPE_CHECKING:
+    from pinnkit.equations import Problem
 
 __all__ = ["TrainConfig", "PINNTrainer", "TrainingDiverged", "Callback", "DTYPES"]
 
@@ -137,7 +143,7 @@ class PINNTrainer(TrainingLoop):
 
     def __init__(
         self,
-        problem,
+        problem: Problem,
         model: nn.Module,
         sampler: Sampler,
         config: Optional[TrainConfig] = None,

@@ -1,26 +1,47 @@
-"""pinnkit: physics-informed PDE learning, with error bounds computed while training."""
+"""pinnkit: physics-informed PDE learning, with error bounds computed while training.
+
+The public names are loaded on first use (PEP 562), so ``import pinnkit`` is cheap and a torch-free module
+such as :mod:`pinnkit.validation` can be imported without torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-from .api import build_net, solve  # noqa: E402
-from .derivatives import Fields  # noqa: E402
-from .nets import MLP, FourierFeatures, MeanFieldTwoLayer, ResidualMLP  # noqa: E402
-from .result import Result  # noqa: E402
-from .sampling import Sampler  # noqa: E402
-from .trainer import PINNTrainer, TrainConfig, TrainingDiverged  # noqa: E402
+_EXPORTS = {
+    "solve": "api",
+    "build_net": "api",
+    "Fields": "derivatives",
+    "MLP": "nets",
+    "ResidualMLP": "nets",
+    "FourierFeatures": "nets",
+    "MeanFieldTwoLayer": "nets",
+    "Result": "result",
+    "Sampler": "sampling",
+    "PINNTrainer": "trainer",
+    "TrainConfig": "trainer",
+    "TrainingDiverged": "training",
+}
 
-__all__ = [
-    "__version__",
-    "solve",
-    "build_net",
-    "Fields",
-    "MLP",
-    "ResidualMLP",
-    "FourierFeatures",
-    "MeanFieldTwoLayer",
-    "Result",
-    "Sampler",
-    "PINNTrainer",
-    "TrainConfig",
-    "TrainingDiverged",
-]
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+        globals()[name] = value
+        return value
+    try:  # a submodule, e.g. pinnkit.trainer after a bare ``import pinnkit``
+        return importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_EXPORTS))

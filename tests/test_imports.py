@@ -105,6 +105,19 @@ print(json.dumps({m: m in sys.modules for m in ("torch", "numpy", "scipy", "pinn
     assert imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
 
 
+def test_import_pinnkit_validation_needs_no_torch() -> None:
+    # the package's public names load lazily, so the torch-free module really is importable without torch
+    code = r"""
+import json, sys
+import pinnkit.validation
+pinnkit.validation.check_int("n", 3)
+print(json.dumps({m: m in sys.modules for m in ("torch", "numpy")}))
+"""
+    assert json.loads(_run(code)) == {"torch": False, "numpy": False}
+    code = "import json, pinnkit; print(json.dumps([pinnkit.solve.__name__, pinnkit.trainer.__name__]))"
+    assert json.loads(_run(code)) == ["solve", "pinnkit.trainer"]
+
+
 # ---------------------------------------------------------------- the import graph of theory/ and equations/
 def _module_name(path: Path) -> str:
     for pkg, folder in WINGS.items():

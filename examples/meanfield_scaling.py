@@ -90,7 +90,7 @@ def run_one(problem: str, n: int, seed: int, method: str, args) -> Dict:
         pred = model(x_eval)
     rel = float((pred - y_eval).norm() / y_eval.norm())
     return {"problem": problem, "method": method, "n": n, "seed": seed, "dt": dt, "steps": steps, "T": dt * steps,
-            "loss": h["energy"][-1], "loss_curve": list(zip(h["t"], h["energy"])), "relative_l2": rel,
+            "loss": h["loss"][-1], "loss_curve": list(zip(h["extra"]["t"], h["loss"])), "relative_l2": rel,
             "events": tr.births, "wall_s": wall, "pred": pred[:, 0].tolist()}
 
 

@@ -156,7 +156,7 @@ def _fit(x: np.ndarray, y: np.ndarray) -> Tuple[float, float]:
 
 def energy_decay(t: Sequence[float], energy: Sequence[float], window: Optional[Tuple[float, float]] = None,
                  last_fraction: float = 0.5) -> EnergyDecay:
-    """Decay rate of ``E(t)`` (e.g. ``history["t"]``, ``history["energy"]`` of a
+    """Decay rate of ``E(t)`` (e.g. ``history["extra"]["t"]``, ``history["loss"]`` of a
     :class:`~pinnkit.meanfield_trainer.MeanFieldTrainer`) over ``window`` (default: the last ``last_fraction``
     of the time span)."""
     t = np.asarray(t, dtype=np.float64)

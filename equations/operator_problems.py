@@ -20,7 +20,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Type
 
 from torch import Tensor
 
-from pinnkit.validation import check_choice, check_real
+from pinnkit.validation import check_real
 
 __all__ = ["OperatorProblem", "OperatorBurgers", "OperatorHeat", "OPERATOR_PROBLEMS", "operator_problem"]
 
@@ -162,5 +162,8 @@ def operator_problem(dataset: Any) -> OperatorProblem:
     config = dataset if isinstance(dataset, Mapping) else getattr(dataset, "config", None)
     if not isinstance(config, Mapping) or "pde" not in config:
         raise ValueError("the dataset's config names no 'pde': pass the OperatorProblem explicitly (problem=...)")
-    pde = check_choice("pde", config["pde"], tuple(OPERATOR_PROBLEMS))
+    pde = config["pde"]
+    if not isinstance(pde, str) or pde not in OPERATOR_PROBLEMS:
+        raise ValueError(f"pde must be one of {tuple(OPERATOR_PROBLEMS)} to build the problem from the dataset, got "
+                         f"{pde!r}: pass the OperatorProblem explicitly (problem=...)")
     return OPERATOR_PROBLEMS[pde].from_config(config)

@@ -34,6 +34,7 @@ import torch
 from torch import Tensor
 
 __all__ = [
+    "FieldOperators",
     "Fields",
     "METHODS",
     "gradient",
@@ -53,7 +54,44 @@ def _as_2d(u: Tensor) -> Tensor:
     return u.unsqueeze(-1) if u.dim() == 1 else u
 
 
-class Fields:
+class FieldOperators:
+    """Vector calculus from the partial derivatives ``d(i, k)`` and ``d2(i, k)`` a subclass provides; shared
+    by :class:`Fields` and the shared-point DeepONet fields (:class:`pinnkit.operator_fields.SharedFields`),
+    so a residual written against one runs on the other."""
+
+    spatial_dim: int
+    time_index: int
+
+    def d(self, i: int, k: int) -> Tensor:
+        raise NotImplementedError
+
+    def d2(self, i: int, k: int) -> Tensor:
+        raise NotImplementedError
+
+    @property
+    def spatial_dims(self) -> range:
+        return range(self.spatial_dim)
+
+    def dt(self, i: int = 0) -> Tensor:
+        """``∂u_i/∂t``, shape ``(N,)``."""
+        return self.d(i, self.time_index)
+
+    def grad(self, i: int = 0, dims: Optional[Sequence[int]] = None) -> Tensor:
+        """Spatial gradient ``∇_x u_i``, shape ``(N, d)`` (or over ``dims``)."""
+        dims = self.spatial_dims if dims is None else dims
+        return torch.stack([self.d(i, k) for k in dims], dim=1)
+
+    def laplacian(self, i: int = 0, dims: Optional[Sequence[int]] = None) -> Tensor:
+        """``Δu_i = Σ_k ∂²u_i/∂x_k²`` over the spatial dims (or ``dims``), shape ``(N,)``."""
+        dims = self.spatial_dims if dims is None else dims
+        out = None
+        for k in dims:
+            term = self.d2(i, k)
+            out = term if out is None else out + term
+        return out
+
+
+class Fields(FieldOperators):
     """Lazy, cached derivatives of ``fn`` at the points ``x``.
 
     Args:
@@ -227,32 +265,15 @@ class Fields:
             return torch.func.jvp(directional, (self.x,), (vk,))[1]
 
     # ------------------------------------------------------------ vector calculus
-    @property
-    def spatial_dims(self) -> range:
-        return range(self.spatial_dim)
-
-    def dt(self, i: int = 0) -> Tensor:
-        """``∂u_i/∂t``, shape ``(N,)``."""
-        return self.d(i, self.time_index)
-
     def grad(self, i: int = 0, dims: Optional[Sequence[int]] = None) -> Tensor:
-        """Spatial gradient ``∇_x u_i``, shape ``(N, d)`` (or over ``dims``)."""
+        """Spatial gradient ``∇_x u_i``, shape ``(N, d)`` (or over ``dims``); one reverse pass with autograd."""
+        if self.method != "autograd":
+            return super().grad(i, dims)
         dims = self.spatial_dims if dims is None else dims
-        if self.method == "autograd":
-            g = self._component_grad(i)
-            if list(dims) == list(range(self.D))[: len(dims)]:
-                return g[:, : len(dims)]
-            return g[:, list(dims)]
-        return torch.stack([self.d(i, k) for k in dims], dim=1)
-
-    def laplacian(self, i: int = 0, dims: Optional[Sequence[int]] = None) -> Tensor:
-        """``Δu_i = Σ_k ∂²u_i/∂x_k²`` over the spatial dims (or ``dims``), shape ``(N,)``."""
-        dims = self.spatial_dims if dims is None else dims
-        out = None
-        for k in dims:
-            term = self.d2(i, k)
-            out = term if out is None else out + term
-        return out
+        g = self._component_grad(i)
+        if list(dims) == list(range(self.D))[: len(dims)]:
+            return g[:, : len(dims)]
+        return g[:, list(dims)]
 
     def divergence(self, components: Optional[Sequence[int]] = None) -> Tensor:
         """``∇·v = Σ_k ∂v_k/∂x_k`` for the velocity made of ``components`` (default: the first d)."""

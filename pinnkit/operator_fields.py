@@ -22,13 +22,15 @@ from typing import Dict, Optional, Sequence
 import torch
 from torch import Tensor
 
+from .derivatives import FieldOperators
+
 __all__ = ["SharedFields", "DEFAULT_FIRST", "DEFAULT_SECOND"]
 
 DEFAULT_FIRST = (0, 1)  # ∂_x, ∂_t
 DEFAULT_SECOND = (0,)  # ∂_xx
 
 
-class SharedFields:
+class SharedFields(FieldOperators):
     """Fields-like derivatives of ``model(u, y)`` for every function of ``u`` (B, m) at the points ``y`` (N, 2).
 
     Args:
@@ -129,28 +131,6 @@ class SharedFields:
             return self.d2(i, k)
         raise ValueError(f"SharedFields: the mixed derivative d2_mixed(0, {j}, {k}) is not available; "
                          "use shared_points=False")
-
-    def dt(self, i: int = 0) -> Tensor:
-        """``∂G/∂t``, shape ``(B·N,)``."""
-        return self.d(i, self.time_index)
-
-    @property
-    def spatial_dims(self) -> range:
-        return range(self.spatial_dim)
-
-    def grad(self, i: int = 0, dims: Optional[Sequence[int]] = None) -> Tensor:
-        """Spatial gradient ``(B·N, 1)``."""
-        dims = self.spatial_dims if dims is None else dims
-        return torch.stack([self.d(i, k) for k in dims], dim=1)
-
-    def laplacian(self, i: int = 0, dims: Optional[Sequence[int]] = None) -> Tensor:
-        """``G_xx``, shape ``(B·N,)``."""
-        dims = self.spatial_dims if dims is None else dims
-        out = None
-        for k in dims:
-            term = self.d2(i, k)
-            out = term if out is None else out + term
-        return out
 
     def grid(self, values: Tensor) -> Tensor:
         """Rows ``(B·N, …)`` back to ``(B, N, …)``."""

@@ -228,7 +228,7 @@ class LidDrivenCavity(IncompressibleNS):
         re = float(re)
         if re > max(TESTED_REYNOLDS):
             warnings.warn(f"re = {re:g} is beyond the tested range (100, 400, 1000): the reference on "
-                          f"n_reference = {n_reference} points may be under-resolved (use ≥ 257)", UserWarning)
+                          f"n_reference = {n_reference} points may be under-resolved (use ≥ 257)", UserWarning, stacklevel=2)
         lid = canonical_lid(lid)
         if (isinstance(n_reference, bool) or not isinstance(n_reference, (int, np.integer))
                 or not _ref.N_MIN <= n_reference <= _ref.N_MAX):

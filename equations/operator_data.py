@@ -165,7 +165,7 @@ def _generate(cfg: Mapping[str, Any], progress: bool) -> tuple[dict[str, np.ndar
             bar.update(hi - lo)
     if info.get("spectral_tail", 0.0) > _TAIL_WARN:
         warnings.warn(f"Burgers solution under-resolved: spectral tail {info['spectral_tail']:.1e} > {_TAIL_WARN:g}; "
-                      "increase n_solve", RuntimeWarning)
+                      "increase n_solve", RuntimeWarning, stacklevel=2)
     info["generation_seconds"] = time.perf_counter() - start
     arrays = {"inputs": inputs, "sensors": sensors, "coords": _coords(x, t), "solutions": solutions}
     return arrays, info

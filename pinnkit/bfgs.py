@@ -183,7 +183,7 @@ class BFGS(torch.optim.Optimizer):
             alpha0 = min(1.0, 1.0 / float(g.abs().sum())) if H is None else 1.0
             cache = {}
 
-            def phi(a: float) -> Tuple[float, float]:
+            def phi(a: float, x: Tensor = x, p: Tensor = p, cache: dict = cache) -> Tuple[float, float]:
                 self._set_params(x + a * p)
                 value = float(closure())
                 grad = self._flat_grad()

@@ -197,7 +197,7 @@ class Fields(FieldOperators):
         self._check(i, k)
         self.requests.add(("d", k))
         if self.method == "taylor":
-            self.u
+            _ = self.u  # the jet is computed with the values
             d = self._jet_first.get(k)
             return d[:, i] if d is not None else self._outside_plan().d(i, k)
         if self.method == "autograd":
@@ -214,7 +214,7 @@ class Fields(FieldOperators):
         if out is not None:
             return out
         if self.method == "taylor":
-            self.u
+            _ = self.u  # the jet is computed with the values
             d2 = self._jet_second.get((k, k))
             return d2[:, i] if d2 is not None else self._outside_plan().d2(i, k)
         if self.method == "autograd":
@@ -250,7 +250,7 @@ class Fields(FieldOperators):
         pair = (min(j, k), max(j, k))
         self.requests.add(("d2",) + pair)
         if self.method == "taylor":
-            self.u
+            _ = self.u  # the jet is computed with the values
             d2 = self._jet_second.get(pair)
             return d2[:, i] if d2 is not None else self._outside_plan().d2_mixed(i, j, k)
         with torch.enable_grad():

@@ -166,7 +166,7 @@ class PINNTrainer(TrainingLoop):
         if cfg.compile and not (cfg.method == "taylor" and getattr(model, "supports_jet", False)):
             # nested autograd (double backward) cannot be compiled: tracing it would only add minutes
             warnings.warn("compile=True needs method='taylor' and a net with a Taylor-mode rule (pinnkit.nets.MLP "
-                          "with tanh/sin/sigmoid/softplus/silu, no output transform); training runs eagerly")
+                          "with tanh/sin/sigmoid/softplus/silu, no output transform); training runs eagerly", stacklevel=2)
             self._compiled = False
         self.balance_weights: Dict[str, float] = {}  # condition weights set by gradient balancing
         super().__init__(model, callbacks=callbacks, record_every=1, log_every=cfg.log_every,
@@ -232,7 +232,7 @@ class PINNTrainer(TrainingLoop):
             try:
                 terms = self._compiled(batch)
             except Exception as exc:  # pragma: no cover - depends on the toolchain
-                warnings.warn(f"torch.compile failed ({type(exc).__name__}: {exc}); training continues without it")
+                warnings.warn(f"torch.compile failed ({type(exc).__name__}: {exc}); training continues without it", stacklevel=2)
                 self._compiled = False
                 terms = self._eager_terms(batch)
         return self.loss(terms), terms

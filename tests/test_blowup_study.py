@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from pinnkit.studies.blowup import PAPER_DELTAS, StudyConfig, job_name, run_study
+from pinnkit.studies.blowup import PAPER_DELTAS, StudyConfig, run_study
 
 
 def test_paper_grids():

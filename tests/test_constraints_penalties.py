@@ -1,6 +1,5 @@
 """Hard constraints (output transform) and gradient penalties (surrogate gradient, gPINN)."""
 
-import math
 
 import pytest
 import torch

@@ -1,6 +1,5 @@
 """Derivative engines against closed-form derivatives (float64 round-off) and against each other."""
 
-import math
 
 import pytest
 import torch

@@ -64,7 +64,6 @@ def test_loss_terms_learn_the_plan_then_use_it():
 
 
 def test_models_without_jet_use_autograd():
-    p = Heat(dim=2)
     net = ResidualMLP(3, 1, 8, 2).double()
     x = torch.rand(20, 3, dtype=torch.float64)
     t = Fields(net, x, 2, "taylor", plan=frozenset({("d", 2), ("d2", 0, 0)}))

@@ -55,11 +55,11 @@ def load_npz(path: Path, config: Mapping[str, Any], keys: Sequence[str],
     try:
         with np.load(path, allow_pickle=False) as data:
             if str(data["config_json"]) != canonical_json(config):
-                warnings.warn(f"cache file {path} holds a different config; recomputing", RuntimeWarning)
+                warnings.warn(f"cache file {path} holds a different config; recomputing", RuntimeWarning, stacklevel=2)
                 return None
             arrays = {k: np.array(data[k]) for k in keys}
             info = json.loads(str(data["info_json"])) if with_info else None
     except (OSError, ValueError, KeyError) as exc:
-        warnings.warn(f"cache file {path} is unreadable ({exc}); recomputing", RuntimeWarning)
+        warnings.warn(f"cache file {path} is unreadable ({exc}); recomputing", RuntimeWarning, stacklevel=2)
         return None
     return arrays, info

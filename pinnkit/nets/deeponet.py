@@ -224,7 +224,7 @@ class DeepONet(nn.Module):
         d2 = {}
         for i in second:
             e = direction(i)
-            d2[i] = jvp(lambda z: jvp(self.trunk_features, (z,), (e,))[1], (y,), (e,))[1]
+            d2[i] = jvp(lambda z, e=e: jvp(self.trunk_features, (z,), (e,))[1], (y,), (e,))[1]
         return value, d1, d2
 
     def _trunk_taylor(self, y: Tensor, first: list, second: list):

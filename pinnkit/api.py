@@ -71,8 +71,9 @@ class Loss(_Group):
     ``weights`` names it; ``grad_penalty`` adds ``λ_g mean ‖∇_x u_θ‖²``, ``gpinn_penalty`` ``λ mean ‖∇R‖²``
     (gPINN); ``hard_constraints`` ⊂ ``("initial", "boundary")`` imposes those conditions exactly
     (:class:`pinnkit.constraints.HardConstraints`); ``balance`` ``"max-mean"`` or ``"norm"`` (with the
-    ``balance_every``/``balance_alpha`` keywords of :func:`solve`) or a strategy with ``rule``, ``every`` and
-    ``alpha`` sets the condition weights from gradient statistics (Wang, Teng & Perdikaris 2021)."""
+    ``balance_every``/``balance_alpha`` keywords of :func:`solve`) or a strategy
+    (:class:`pinnkit.training.balance.GradientBalance`: ``rule``, ``every``, ``alpha``) sets the condition
+    weights from gradient statistics (Wang, Teng & Perdikaris 2021)."""
 
     condition_weight: Optional[float] = None
     weights: Optional[Mapping[str, float]] = None
@@ -167,7 +168,10 @@ def _train_config(problem: "Problem", cfg: Mapping[str, Any], progress: bool) ->
 
 
 def _train_record(config: TrainConfig) -> Dict[str, Any]:
-    """``asdict(config)`` with any stages written as :meth:`Stage.as_dict` (JSON for summary.json)."""
+    """``config.as_dict()`` (JSON for summary.json, the resolved stages included); ``asdict(config)`` with any
+    stages written as :meth:`Stage.as_dict` for a TrainConfig without it."""
+    if callable(getattr(config, "as_dict", None)):
+        return config.as_dict()
     stages = getattr(config, "stages", None)
     d = asdict(config)
     if "stages" in d:

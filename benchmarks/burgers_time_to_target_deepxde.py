@@ -8,16 +8,21 @@ every 100 iterations with its time excluded; prints the training time at which i
 Measured (2 threads, quiet 2-core CPU): 1e-3 not reached; 1.73e-3 after 1000 + 6000 iterations and 163 s of
 training, against 1e-3 in 45.3 s for pinnkit's protocol (so pinnkit's time is below 0.28 of DeepXDE's).
 """
-import os, sys, time, json
+import json
+import os
+import sys
+import time
+
 os.environ.setdefault("DDE_BACKEND", "pytorch")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script
 import numpy as np
 import torch
-from benchmarks.deepxde_problems import import_deepxde, quiet, copy_pinnkit_weights
+
 import pinnkit
+from benchmarks.deepxde_problems import copy_pinnkit_weights, import_deepxde, quiet
 from pinnkit.equations import ViscousBurgers
-from pinnkit.sampling import Sampler, evaluation_points
 from pinnkit.metrics import relative_l2
+from pinnkit.sampling import Sampler, evaluation_points
 
 
 def main() -> dict:
@@ -30,14 +35,16 @@ def main() -> dict:
     p = ViscousBurgers()
     batch = Sampler(p, n_domain=8000, n_boundary=400, n_initial=400, seed=0).draw(0, dtype=torch.float64)
     net = pinnkit.build_net({"width": 30, "depth": 3}, p, 0).double()
-    ev = evaluation_points(p, 20000); truth = p.exact(torch.as_tensor(ev)).numpy()[:, 0]
+    ev = evaluation_points(p, 20000)
+    truth = p.exact(torch.as_tensor(ev)).numpy()[:, 0]
     nu = p.nu
     def pde(x, y):
         return dde.grad.jacobian(y, x, i=0, j=1) + y * dde.grad.jacobian(y, x, i=0, j=0) - nu * dde.grad.hessian(y, x, i=0, j=0)
     bcs = []
     for c in p.conditions():
         pts = batch.conditions[c.name].numpy()
-        x = torch.as_tensor(pts); tgt = c.target
+        x = torch.as_tensor(pts)
+        tgt = c.target
         vals = tgt(x).reshape(len(x), -1).numpy() if callable(tgt) else np.zeros((len(x), 1))
         bcs.append(dde.icbc.PointSetBC(pts, vals[:, :1], component=0))
     geom = dde.geometry.Hypercube(list(p.input_lower), list(p.input_upper))
@@ -56,7 +63,8 @@ def main() -> dict:
                 e = relative_l2(model.predict(ev)[:, 0], truth)
                 T["trace"].append([s, T["t"], e])
                 if e <= 1e-3 and T["hit"] is None:
-                    T["hit"] = (s, T["t"], e); print("HIT", T["hit"], flush=True)
+                    T["hit"] = (s, T["t"], e)
+                    print("HIT", T["hit"], flush=True)
                 T["t0"] = time.perf_counter()
     with quiet():
         model.compile("adam", lr=3e-3, loss_weights=[1, 10, 10, 10][:1 + len(bcs)])

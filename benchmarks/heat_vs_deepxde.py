@@ -20,10 +20,10 @@ from typing import Optional, Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script
 
-from benchmarks.floor import peak_rate  # noqa: E402
-from benchmarks.suite import ProblemSpec, Settings, all_versions, markdown_table, machine, run_problem  # noqa: E402
-
 import torch  # noqa: E402
+
+from benchmarks.floor import peak_rate  # noqa: E402
+from benchmarks.suite import ProblemSpec, Settings, all_versions, machine, markdown_table, run_problem  # noqa: E402
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:

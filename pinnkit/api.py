@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, 
 import torch
 from torch import nn
 
+from . import presets
 from .callbacks import ErrorTracker
 from .constraints import HardConstraints
 from .metrics import problem_errors
 from .nets import MLP, FourierFeatures, MeanFieldTwoLayer, ResidualMLP
 from .result import Result, predict
-from . import presets
 from .sampling import Points, Sampler, evaluation_points
 from .trainer import PINNTrainer, TrainConfig
 from .training.stages import FirstOrder, QuasiNewton, Stage

@@ -153,7 +153,10 @@ def _solve_kwargs(settings: Settings) -> Dict[str, Any]:
     per-problem presets (this suite sets every option itself, the same for both libraries: the Kovasznay
     preset's float64 and self-scaled BFGS must not apply here)."""
     params = inspect.signature(pinnkit.solve).parameters
-    shortcuts = getattr(getattr(pinnkit, "api", None), "SHORTCUTS", ())
+    try:
+        from pinnkit.api import SHORTCUTS as shortcuts  # the flat keywords of solve(**options)
+    except ImportError:  # an older pinnkit: every option is a parameter of solve
+        shortcuts = ()
     kw: Dict[str, Any] = {"method": settings.method}
     if "compile" in params or "compile" in shortcuts:
         kw["compile"] = settings.compile

@@ -24,6 +24,17 @@ _EXPORTS = {
     "PINNTrainer": "trainer",
     "TrainConfig": "trainer",
     "TrainingDiverged": "training",
+    "Points": "sampling",
+    "RAD": "sampling",
+    "Loss": "api",
+    "Engine": "api",
+    "Checkpoint": "api",
+    "Adam": "training",
+    "SGD": "training",
+    "LBFGS": "training",
+    "BFGS": "training",
+    "SSBFGS": "training",
+    "GradientBalance": "training",
 }
 
 __all__ = ["__version__", *_EXPORTS]

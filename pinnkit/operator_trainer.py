@@ -39,6 +39,7 @@ from pinnkit.equations.operator_problems import OperatorProblem, operator_proble
 
 from . import operator_losses
 from .nets.deeponet import DeepONet
+from .presets import DEEPONET
 from .trainer import DTYPES
 from .training.loop import Callback, TrainingLoop
 from .training.stages import Adam
@@ -65,7 +66,7 @@ class OperatorTrainConfig:
     mode: str = "data"
     steps: int = 5000
     lr: float = 1e-3
-    lr_decay: float = 0.9
+    lr_decay: float = DEEPONET["lr_decay"]
     decay_every: int = 1000
     batch_functions: int = 64
     batch_points: int = 512

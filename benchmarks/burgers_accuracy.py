@@ -51,21 +51,42 @@ def main(argv=None) -> dict:
     torch.set_num_threads(args.threads)
     problem = ViscousBurgers()
     t0 = time.perf_counter()
-    r = pinnkit.solve(problem, net={"width": args.width, "depth": args.depth}, steps=args.steps,
-                      lbfgs_steps=args.lbfgs_steps, lr=args.lr, decay_every=500, n_domain=args.n_domain,
-                      n_boundary=args.n_boundary, n_initial=args.n_boundary, quasi_newton=args.quasi_newton, resample_every=args.resample_every, dtype=args.dtype,
-                      hard_constraints=("initial",) if args.hard else (), seed=args.seed, track_every=args.track_every,
-                      progress=args.progress)
+    r = pinnkit.solve(
+        problem,
+        net={"width": args.width, "depth": args.depth},
+        steps=args.steps,
+        lbfgs_steps=args.lbfgs_steps,
+        lr=args.lr,
+        decay_every=500,
+        n_domain=args.n_domain,
+        n_boundary=args.n_boundary,
+        n_initial=args.n_boundary,
+        quasi_newton=args.quasi_newton,
+        resample_every=args.resample_every,
+        dtype=args.dtype,
+        hard_constraints=("initial",) if args.hard else (),
+        seed=args.seed,
+        track_every=args.track_every,
+        progress=args.progress,
+    )
     wall = time.perf_counter() - t0
     x, t, u = reference_grid()
     X, T = np.meshgrid(x, t)
     pts = np.stack([X.ravel(), T.ravel()], axis=1)
     err = relative_l2(predict(r.model, pts)[:, 0], u.ravel())
-    out = {"relative_l2_raissi_grid": err, "relative_l2_heldout": r.errors["relative_l2"], "wall_s": wall,
-           "steps": r.history["step"][-1] + 1, "final_loss": r.history["loss"][-1],
-           "error_history": r.history["diagnostics"].get("relative_l2"), "config": vars(args)}
-    print(f"viscous Burgers ν=0.01/π, {args.depth}x{args.width} tanh, {args.dtype}: rel L2 {err:.2e} on Raissi's grid "
-          f"({r.errors['relative_l2']:.2e} held-out), {wall:.0f} s, {out['steps']} steps")
+    out = {
+        "relative_l2_raissi_grid": err,
+        "relative_l2_heldout": r.errors["relative_l2"],
+        "wall_s": wall,
+        "steps": r.history["step"][-1] + 1,
+        "final_loss": r.history["loss"][-1],
+        "error_history": r.history["diagnostics"].get("relative_l2"),
+        "config": vars(args),
+    }
+    print(
+        f"viscous Burgers ν=0.01/π, {args.depth}x{args.width} tanh, {args.dtype}: rel L2 {err:.2e} on Raissi's grid "
+        f"({r.errors['relative_l2']:.2e} held-out), {wall:.0f} s, {out['steps']} steps"
+    )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=1, default=float)

@@ -35,10 +35,25 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    r = pinnkit.solve(ViscousBurgers(), net={"width": 30, "depth": 3}, steps=1000, lbfgs_steps=args.qn_steps,
-                      lr=3e-3, decay_every=500, n_domain=8000, n_boundary=400, n_initial=400, resample_every=100,
-                      dtype=args.dtype, quasi_newton="ssbfgs", method="taylor", compile=True, seed=args.seed,
-                      track_every=100, progress=False)
+    r = pinnkit.solve(
+        ViscousBurgers(),
+        net={"width": 30, "depth": 3},
+        steps=1000,
+        lbfgs_steps=args.qn_steps,
+        lr=3e-3,
+        decay_every=500,
+        n_domain=8000,
+        n_boundary=400,
+        n_initial=400,
+        resample_every=100,
+        dtype=args.dtype,
+        quasi_newton="ssbfgs",
+        method="taylor",
+        compile=True,
+        seed=args.seed,
+        track_every=100,
+        progress=False,
+    )
     wall = time.perf_counter() - t0
     h = r.history
     train_time = dict(zip(h["step"], h["time"]))
@@ -47,13 +62,24 @@ def main(argv=None) -> dict:
     def time_at(step: int) -> float:
         return train_time[max(k for k in train_time if k <= step)]
 
-    out = {"target": args.target, "reached": hit is not None, "step": hit[0] if hit else None,
-           "error_at_step": hit[1] if hit else None, "train_s_to_target": time_at(hit[0]) if hit else None,
-           "final_relative_l2": r.errors["relative_l2"], "train_s": h["time"][-1], "wall_s": wall,
-           "error_history": h["diagnostics"]["relative_l2"], "config": vars(args), "versions": r.versions}
+    out = {
+        "target": args.target,
+        "reached": hit is not None,
+        "step": hit[0] if hit else None,
+        "error_at_step": hit[1] if hit else None,
+        "train_s_to_target": time_at(hit[0]) if hit else None,
+        "final_relative_l2": r.errors["relative_l2"],
+        "train_s": h["time"][-1],
+        "wall_s": wall,
+        "error_history": h["diagnostics"]["relative_l2"],
+        "config": vars(args),
+        "versions": r.versions,
+    }
     if hit:
-        print(f"relative L2 {args.target:g} reached at step {hit[0]} ({hit[1]:.2e}) after "
-              f"{out['train_s_to_target']:.1f} s of training; final {out['final_relative_l2']:.2e}, {wall:.0f} s wall")
+        print(
+            f"relative L2 {args.target:g} reached at step {hit[0]} ({hit[1]:.2e}) after "
+            f"{out['train_s_to_target']:.1f} s of training; final {out['final_relative_l2']:.2e}, {wall:.0f} s wall"
+        )
     else:
         print(f"target {args.target:g} not reached; final {out['final_relative_l2']:.2e}, {wall:.0f} s wall")
     if args.json:

@@ -49,12 +49,17 @@ def run_deepxde(train, test, args) -> dict:
     dde.config.set_random_seed(args.seed)
     dde.config.set_default_float("float32")
     f32 = lambda a: np.asarray(a, dtype=np.float32)  # noqa: E731
-    data = dde.data.TripleCartesianProd(X_train=(f32(train.inputs), f32(train.coords)), y_train=f32(train.solutions),
-                                        X_test=(f32(test.inputs), f32(test.coords)), y_test=f32(test.solutions))
+    data = dde.data.TripleCartesianProd(
+        X_train=(f32(train.inputs), f32(train.coords)),
+        y_train=f32(train.solutions),
+        X_test=(f32(test.inputs), f32(test.coords)),
+        y_test=f32(test.solutions),
+    )
     m = train.inputs.shape[1]
     embed = PeriodicEmbedding(1.0, MODES)
-    net = dde.nn.DeepONetCartesianProd([m] + [WIDTH] * DEPTH + [Q], [embed.out_dim(2)] + [WIDTH] * DEPTH + [Q],
-                                       "tanh", "Glorot normal")
+    net = dde.nn.DeepONetCartesianProd(
+        [m] + [WIDTH] * DEPTH + [Q], [embed.out_dim(2)] + [WIDTH] * DEPTH + [Q], "tanh", "Glorot normal"
+    )
     net.apply_feature_transform(embed)
     model = dde.Model(data, net)
     gamma = LR_DECAY ** (1.0 / max(args.steps // DECAYS, 1))
@@ -64,26 +69,43 @@ def run_deepxde(train, test, args) -> dict:
     seconds = time.perf_counter() - t0
     pred = model.predict((f32(test.inputs), f32(test.coords)))
     err = rel_l2(pred, test.solutions)
-    return {"seconds": seconds, "it_per_s": args.steps / seconds, "mean_rel_l2": float(err.mean()),
-            "max_rel_l2": float(err.max()), "parameters": sum(p.numel() for p in net.parameters())}
+    return {
+        "seconds": seconds,
+        "it_per_s": args.steps / seconds,
+        "mean_rel_l2": float(err.mean()),
+        "max_rel_l2": float(err.max()),
+        "parameters": sum(p.numel() for p in net.parameters()),
+    }
 
 
 def run_pinnkit(train, test, args) -> dict:
     m = train.inputs.shape[1]
-    net = make_net(m, q=Q, width=WIDTH, depth=DEPTH, periodic_modes=MODES, trunk_output_activation=True,
-                   seed=args.seed)
-    cfg = OperatorTrainConfig(mode="data", steps=args.steps, lr=LR, lr_decay=LR_DECAY,
-                              decay_every=max(args.steps // DECAYS, 1), batch_functions=BATCH_FUNCTIONS,
-                              batch_points=train.coords.shape[0],
-                              log_every=max(args.steps // 10, 1), checkpoint_every=args.steps, seed=args.seed,
-                              progress=False)
+    net = make_net(m, q=Q, width=WIDTH, depth=DEPTH, periodic_modes=MODES, trunk_output_activation=True, seed=args.seed)
+    cfg = OperatorTrainConfig(
+        mode="data",
+        steps=args.steps,
+        lr=LR,
+        lr_decay=LR_DECAY,
+        decay_every=max(args.steps // DECAYS, 1),
+        batch_functions=BATCH_FUNCTIONS,
+        batch_points=train.coords.shape[0],
+        log_every=max(args.steps // 10, 1),
+        checkpoint_every=args.steps,
+        seed=args.seed,
+        progress=False,
+    )
     trainer = DeepONetTrainer(net, train, test, cfg)
     t0 = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - t0
     r = trainer.evaluate(test)
-    return {"seconds": seconds, "it_per_s": args.steps / seconds, "mean_rel_l2": r["mean_rel_l2"],
-            "max_rel_l2": r["max_rel_l2"], "parameters": net.n_parameters()}
+    return {
+        "seconds": seconds,
+        "it_per_s": args.steps / seconds,
+        "mean_rel_l2": r["mean_rel_l2"],
+        "max_rel_l2": r["max_rel_l2"],
+        "parameters": net.n_parameters(),
+    }
 
 
 def main() -> None:
@@ -101,8 +123,10 @@ def main() -> None:
     out["speed_ratio_pinnkit_over_deepxde"] = out["pinnkit"]["it_per_s"] / out["deepxde"]["it_per_s"]
     for name in ("pinnkit", "deepxde"):
         r = out[name]
-        print(f"{name:8s} {r['it_per_s']:7.1f} it/s  mean rel L2 {r['mean_rel_l2']:.3%}  worst {r['max_rel_l2']:.3%}  "
-              f"({r['parameters']} parameters, {r['seconds']:.0f} s)")
+        print(
+            f"{name:8s} {r['it_per_s']:7.1f} it/s  mean rel L2 {r['mean_rel_l2']:.3%}  worst {r['max_rel_l2']:.3%}  "
+            f"({r['parameters']} parameters, {r['seconds']:.0f} s)"
+        )
     print(f"speed ratio pinnkit/deepxde: {out['speed_ratio_pinnkit_over_deepxde']:.2f}")
     if args.json:
         with open(args.json, "w") as fh:

@@ -185,8 +185,11 @@ def run_deepxde(
         for c in problem.conditions():
             pts = batch.conditions[c.name].detach().cpu().numpy()
             vals, comps = condition_targets(problem, c, pts)
-            bcs.append(dde.icbc.PointSetBC(pts, vals if len(comps) > 1 else vals[:, :1],
-                                           component=comps if len(comps) > 1 else comps[0]))
+            bcs.append(
+                dde.icbc.PointSetBC(
+                    pts, vals if len(comps) > 1 else vals[:, :1], component=comps if len(comps) > 1 else comps[0]
+                )
+            )
             weights.append(float(len(comps)))
         anchors = batch.domain.detach().cpu().numpy()
         data = dde.data.PDE(geom, deepxde_pde(problem), bcs, num_domain=0, num_boundary=0, anchors=anchors)
@@ -246,8 +249,9 @@ def run_deepxde(
 
         n_lbfgs = 0
         if lbfgs:
-            dde.optimizers.config.set_LBFGS_options(maxcor=lbfgs_history, ftol=0, gtol=0, maxiter=lbfgs,
-                                                    maxfun=4 * lbfgs, maxls=50)
+            dde.optimizers.config.set_LBFGS_options(
+                maxcor=lbfgs_history, ftol=0, gtol=0, maxiter=lbfgs, maxfun=4 * lbfgs, maxls=50
+            )
             dde.optimizers.config.LBFGS_options["iter_per_step"] = lbfgs_chunk
             dde.optimizers.config.LBFGS_options["fun_per_step"] = 4 * lbfgs_chunk
             with quiet():
@@ -258,12 +262,14 @@ def run_deepxde(
             clock.stop()
             n_lbfgs = model.train_state.step - before
         lbfgs_s = clock.elapsed - adam_end
-        out.update({
-            "lbfgs_iters": n_lbfgs,
-            "lbfgs_s": lbfgs_s,
-            "lbfgs_it_s": n_lbfgs / lbfgs_s if n_lbfgs and lbfgs_s > 0 else None,
-            "train_s": clock.elapsed,
-        })
+        out.update(
+            {
+                "lbfgs_iters": n_lbfgs,
+                "lbfgs_s": lbfgs_s,
+                "lbfgs_it_s": n_lbfgs / lbfgs_s if n_lbfgs and lbfgs_s > 0 else None,
+                "train_s": clock.elapsed,
+            }
+        )
         errors = evaluate()
         if track_every and (not trace or trace[-1][0] != model.train_state.step):
             trace.append([model.train_state.step, clock.elapsed, errors["relative_l2"]])

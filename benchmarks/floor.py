@@ -54,8 +54,9 @@ def term_streams(problem) -> Dict[str, int]:
     from pinnkit.nets import MLP
     from pinnkit.sampling import Sampler
 
-    net = MLP(problem.input_dim, problem.n_outputs, width=4, depth=1,
-              input_bounds=(problem.input_lower, problem.input_upper))
+    net = MLP(
+        problem.input_dim, problem.n_outputs, width=4, depth=1, input_bounds=(problem.input_lower, problem.input_upper)
+    )
     batch = Sampler(problem, 4, 4, 4).draw(0, dtype=torch.float64)
     net = net.double()
     f = Fields(net, batch.domain, spatial_dim=problem.spatial_dim)
@@ -124,8 +125,9 @@ def time_mm(m: int, k: int, n: int, device: str = "cpu", min_time: float = 0.02,
     return best
 
 
-def iteration_floor(in_dim: int, width: int, depth: int, out_dim: int, rows: Dict[str, Tuple[int, int]],
-                    device: str = "cpu") -> Dict[str, float]:
+def iteration_floor(
+    in_dim: int, width: int, depth: int, out_dim: int, rows: Dict[str, Tuple[int, int]], device: str = "cpu"
+) -> Dict[str, float]:
     """``flops`` of one iteration, ``floor_s`` (the measured time of its matmuls) and the implied
     ``rate_gflops``; ``rows`` maps each loss term to ``(points, streams)``."""
     cache: Dict[Tuple[int, int, int], float] = {}

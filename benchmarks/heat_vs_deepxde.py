@@ -41,7 +41,9 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     ap.add_argument("--kappa", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--method", default="taylor", choices=["autograd", "forward", "taylor"], help="pinnkit's derivative engine")
+    ap.add_argument(
+        "--method", default="taylor", choices=["autograd", "forward", "taylor"], help="pinnkit's derivative engine"
+    )
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -51,15 +53,35 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
         return Heat(dim=2, kappa=args.kappa)
 
-    spec = ProblemSpec("heat2d", make, args.width, args.depth, args.n_domain, args.n_boundary, args.n_initial, lr=args.lr)
+    spec = ProblemSpec(
+        "heat2d", make, args.width, args.depth, args.n_domain, args.n_boundary, args.n_initial, lr=args.lr
+    )
     lbfgs = -(-args.lbfgs // 20) * 20
-    settings = Settings(adam=args.adam, lbfgs=lbfgs, threads=args.threads, seed=args.seed, method=args.method,
-                        lbfgs_history=args.lbfgs_history, n_eval=args.n_eval)
+    settings = Settings(
+        adam=args.adam,
+        lbfgs=lbfgs,
+        threads=args.threads,
+        seed=args.seed,
+        method=args.method,
+        lbfgs_history=args.lbfgs_history,
+        n_eval=args.n_eval,
+    )
     res = run_problem(spec, settings)
-    report = {"config": {**vars(args), "lbfgs": lbfgs, "method": args.method, "compile": False, "warmup": settings.warmup,
-                         "device": "cpu"},
-              "versions": all_versions(), "seed": args.seed, "machine": machine(settings),
-              "peak_matmul_gflops": peak_rate(), "results": {"heat2d": res}}
+    report = {
+        "config": {
+            **vars(args),
+            "lbfgs": lbfgs,
+            "method": args.method,
+            "compile": False,
+            "warmup": settings.warmup,
+            "device": "cpu",
+        },
+        "versions": all_versions(),
+        "seed": args.seed,
+        "machine": machine(settings),
+        "peak_matmul_gflops": peak_rate(),
+        "results": {"heat2d": res},
+    }
     print(markdown_table(report))
     if args.json:
         with open(args.json, "w") as fh:

@@ -45,8 +45,14 @@ CASES: Dict[str, dict] = {
 }
 
 #: command-line options passed to pinnkit.solve when given: option -> solve keyword
-_OPTIONS = {"steps": "steps", "qn_steps": "lbfgs_steps", "quasi_newton": "quasi_newton", "dtype": "dtype",
-            "method": "method", "compile": "compile"}
+_OPTIONS = {
+    "steps": "steps",
+    "qn_steps": "lbfgs_steps",
+    "quasi_newton": "quasi_newton",
+    "dtype": "dtype",
+    "method": "method",
+    "compile": "compile",
+}
 
 
 def velocity_pressure_errors(problem, result) -> Dict[str, float]:
@@ -63,8 +69,11 @@ def velocity_pressure_errors(problem, result) -> Dict[str, float]:
     pred = fix_gauge(problem, result.predict(pts), pts)
     true = fix_gauge(problem, result.exact(pts), pts)
     vel, jp = list(problem.velocity_components), problem.pressure_index
-    return {"velocity_rel_l2": relative_l2(pred[:, vel], true[:, vel]),
-            "pressure_rel_l2": relative_l2(pred[:, jp], true[:, jp]), "where": where}
+    return {
+        "velocity_rel_l2": relative_l2(pred[:, vel], true[:, vel]),
+        "pressure_rel_l2": relative_l2(pred[:, jp], true[:, jp]),
+        "where": where,
+    }
 
 
 def solve_overrides(args: argparse.Namespace) -> Dict[str, Any]:
@@ -87,15 +96,32 @@ def run_case(name: str, args: argparse.Namespace) -> dict:
     r = pinnkit.solve(problem, **overrides, seed=args.seed, track_every=args.track_every, progress=False)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     errs = velocity_pressure_errors(problem, r)
-    out = {"problem": problem.describe(), **errs, "target": TARGETS[name],
-           "met": errs["velocity_rel_l2"] <= TARGETS[name], "wall_s": wall, "cpu_s": cpu,
-           "iterations": len(r.history["step"]), "final_loss": r.history["loss"][-1],
-           "net": cfg["net"], "method": cfg["method"], "compile": cfg["compile"], "n_parameters": r.config["n_parameters"],
-           "steps": cfg["steps"], "qn_steps": cfg["lbfgs_steps"], "quasi_newton": cfg["quasi_newton"], "dtype": cfg["dtype"],
-           "config": r.config, "error_history": r.history.get("diagnostics", {}).get("relative_l2")}
-    print(f"{name:<13} velocity rel L2 {errs['velocity_rel_l2']:.2e} (target {TARGETS[name]:.0e}, "
-          f"{'met' if out['met'] else 'NOT met'}), pressure {errs['pressure_rel_l2']:.2e} [{errs['where']}]; "
-          f"{wall:.0f} s wall, {cpu:.0f} s CPU, {out['iterations']} iterations", flush=True)
+    out = {
+        "problem": problem.describe(),
+        **errs,
+        "target": TARGETS[name],
+        "met": errs["velocity_rel_l2"] <= TARGETS[name],
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "iterations": len(r.history["step"]),
+        "final_loss": r.history["loss"][-1],
+        "net": cfg["net"],
+        "method": cfg["method"],
+        "compile": cfg["compile"],
+        "n_parameters": r.config["n_parameters"],
+        "steps": cfg["steps"],
+        "qn_steps": cfg["lbfgs_steps"],
+        "quasi_newton": cfg["quasi_newton"],
+        "dtype": cfg["dtype"],
+        "config": r.config,
+        "error_history": r.history.get("diagnostics", {}).get("relative_l2"),
+    }
+    print(
+        f"{name:<13} velocity rel L2 {errs['velocity_rel_l2']:.2e} (target {TARGETS[name]:.0e}, "
+        f"{'met' if out['met'] else 'NOT met'}), pressure {errs['pressure_rel_l2']:.2e} [{errs['where']}]; "
+        f"{wall:.0f} s wall, {cpu:.0f} s CPU, {out['iterations']} iterations",
+        flush=True,
+    )
     if args.save:
         r.save(f"{args.save}/{name}")
     return out
@@ -107,13 +133,19 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("problems", nargs="*", help=f"any of {list(CASES)} (default: all)")
     ap.add_argument("--steps", type=int, default=None, help="override every case's Adam steps")
     ap.add_argument("--qn-steps", type=int, default=None, help="override every case's quasi-Newton iterations")
-    ap.add_argument("--quasi-newton", default=None, choices=["lbfgs", "bfgs", "ssbfgs"],
-                    help="override the presets' quasi-Newton stage (ssbfgs)")
+    ap.add_argument(
+        "--quasi-newton",
+        default=None,
+        choices=["lbfgs", "bfgs", "ssbfgs"],
+        help="override the presets' quasi-Newton stage (ssbfgs)",
+    )
     ap.add_argument("--dtype", default=None, choices=["float32", "float64"], help="override the presets' float64")
-    ap.add_argument("--method", default=None, choices=["autograd", "taylor", "forward"],
-                    help="override the presets' taylor engine")
-    ap.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
-                    help="override the presets' compile=True")
+    ap.add_argument(
+        "--method", default=None, choices=["autograd", "taylor", "forward"], help="override the presets' taylor engine"
+    )
+    ap.add_argument(
+        "--compile", action=argparse.BooleanOptionalAction, default=None, help="override the presets' compile=True"
+    )
     ap.add_argument("--width", type=int, default=None, help="override every case's width (presets: 30)")
     ap.add_argument("--depth", type=int, default=None, help="override every case's depth (presets: 3 or 4)")
     ap.add_argument("--seed", type=int, default=0)

@@ -105,23 +105,51 @@ def _load() -> float:
 # ---------------------------------------------------------------- pinnkit
 def run_pinnkit(train, test, args) -> dict:
     m = train.inputs.shape[1]
-    net = make_net(m, hard_initial=False, q=Q, width=WIDTH, depth=DEPTH, periodic_modes=MODES,
-                   trunk_output_activation=True, seed=args.seed)
-    cfg = make_config("physics", args.steps, None, "", lr=LR, lr_decay=LR_DECAY, batch_functions=BATCH_FUNCTIONS,
-                      n_collocation=N_COLLOCATION, initial_weight=INITIAL_WEIGHT, seed=args.seed, progress=False)
+    net = make_net(
+        m,
+        hard_initial=False,
+        q=Q,
+        width=WIDTH,
+        depth=DEPTH,
+        periodic_modes=MODES,
+        trunk_output_activation=True,
+        seed=args.seed,
+    )
+    cfg = make_config(
+        "physics",
+        args.steps,
+        None,
+        "",
+        lr=LR,
+        lr_decay=LR_DECAY,
+        batch_functions=BATCH_FUNCTIONS,
+        n_collocation=N_COLLOCATION,
+        initial_weight=INITIAL_WEIGHT,
+        seed=args.seed,
+        progress=False,
+    )
     # no evaluations or checkpoint files during training (make_config's defaults write them under out/)
-    cfg = dataclasses.replace(cfg, eval_every=0, checkpoint_dir=None, checkpoint_every=args.steps,
-                              log_every=max(args.steps // 10, 1)).validate()
+    cfg = dataclasses.replace(
+        cfg, eval_every=0, checkpoint_dir=None, checkpoint_every=args.steps, log_every=max(args.steps // 10, 1)
+    ).validate()
     trainer = DeepONetTrainer(net, train, test, cfg)
     load0 = _load()
     t0 = time.perf_counter()
     history = trainer.train()
     seconds = time.perf_counter() - t0
     r = trainer.evaluate(test)
-    return {"seconds": seconds, "it_per_s": args.steps / seconds, "mean_rel_l2": r["mean_rel_l2"],
-            "median_rel_l2": r["median_rel_l2"], "max_rel_l2": r["max_rel_l2"], "parameters": net.n_parameters(),
-            "final_loss": history["loss"][-1], "final_terms": {k: v[-1] for k, v in history["terms"].items()},
-            "loadavg_1min_before": load0, "loadavg_1min_after": _load()}
+    return {
+        "seconds": seconds,
+        "it_per_s": args.steps / seconds,
+        "mean_rel_l2": r["mean_rel_l2"],
+        "median_rel_l2": r["median_rel_l2"],
+        "max_rel_l2": r["max_rel_l2"],
+        "parameters": net.n_parameters(),
+        "final_loss": history["loss"][-1],
+        "final_terms": {k: v[-1] for k, v in history["terms"].items()},
+        "loadavg_1min_before": load0,
+        "loadavg_1min_after": _load(),
+    }
 
 
 # ---------------------------------------------------------------- DeepXDE
@@ -199,8 +227,16 @@ def same_objective_check(train, data, net, model) -> dict:
             name = f"{part}.head" if i == len(layers) - 1 else f"{part}.hidden.{i}"
             state[f"{name}.weight"], state[f"{name}.bias"] = layer.weight, layer.bias
     pk.load_state_dict({k: v.detach().clone() for k, v in state.items()})
-    cfg = make_config("physics", 1, None, "", batch_functions=BATCH_FUNCTIONS, n_collocation=N_COLLOCATION,
-                      initial_weight=INITIAL_WEIGHT, progress=False)
+    cfg = make_config(
+        "physics",
+        1,
+        None,
+        "",
+        batch_functions=BATCH_FUNCTIONS,
+        n_collocation=N_COLLOCATION,
+        initial_weight=INITIAL_WEIGHT,
+        progress=False,
+    )
     trainer = DeepONetTrainer(pk, train, None, dataclasses.replace(cfg, checkpoint_dir=None))
     f32 = np.asarray(train.inputs, dtype=np.float32)
     idx = [int(np.flatnonzero((f32 == row).all(axis=1))[0]) for row in x_batch[0]]  # the batch's functions
@@ -210,8 +246,11 @@ def same_objective_check(train, data, net, model) -> dict:
         initial = float(torch.mean((pk(u, y0) - u) ** 2))
     pde_loss = float(torch.mean(trainer.residual_shared(u, torch.as_tensor(x_batch[1][m:])) ** 2))
     theirs = [pde_loss, initial]
-    return {"deepxde_pde_initial": ours, "pinnkit_pde_initial": theirs,
-            "max_rel_diff": max(abs(a - b) / abs(b) for a, b in zip(ours, theirs))}
+    return {
+        "deepxde_pde_initial": ours,
+        "pinnkit_pde_initial": theirs,
+        "max_rel_diff": max(abs(a - b) / abs(b) for a, b in zip(ours, theirs)),
+    }
 
 
 def run_deepxde(train, test, args, ad: str) -> dict:
@@ -225,32 +264,52 @@ def run_deepxde(train, test, args, ad: str) -> dict:
     TrainingFunctions, SensorIC, ResampleEveryStep = _deepxde_helpers(dde, sensors, train.inputs)
 
     if ad == "zcs":
+
         def burgers(zcs_parameters, u, v):
             g = dde.zcs.LazyGrad(zcs_parameters, u)
             return g.compute((0, 1)) + u * g.compute((1, 0)) - NU * g.compute((2, 0))
+
         operator_data_cls, model_cls = dde.zcs.PDEOperatorCartesianProd, dde.zcs.Model
     else:
+
         def burgers(x, u, v):
             u_x = dde.grad.jacobian(u, x, i=0, j=0)
             u_t = dde.grad.jacobian(u, x, i=0, j=1)
             u_xx = dde.grad.hessian(u, x, i=0, j=0)
             return u_t + u * u_x - NU * u_xx
+
         operator_data_cls, model_cls = dde.data.PDEOperatorCartesianProd, dde.Model
 
     geomtime = dde.geometry.GeometryXTime(dde.geometry.Interval(0.0, 1.0), dde.geometry.TimeDomain(0.0, 1.0))
-    pde = dde.data.TimePDE(geomtime, burgers, [SensorIC(geomtime)], num_domain=N_COLLOCATION, num_boundary=0,
-                           num_initial=0, train_distribution="pseudo", num_test=121)
+    pde = dde.data.TimePDE(
+        geomtime,
+        burgers,
+        [SensorIC(geomtime)],
+        num_domain=N_COLLOCATION,
+        num_boundary=0,
+        num_initial=0,
+        train_distribution="pseudo",
+        num_test=121,
+    )
     space = TrainingFunctions()
-    data = operator_data_cls(pde, space, sensors[:, None], train.inputs.shape[0], function_variables=[0],
-                             num_test=BATCH_FUNCTIONS, batch_size=BATCH_FUNCTIONS)
+    data = operator_data_cls(
+        pde,
+        space,
+        sensors[:, None],
+        train.inputs.shape[0],
+        function_variables=[0],
+        num_test=BATCH_FUNCTIONS,
+        batch_size=BATCH_FUNCTIONS,
+    )
     branch_diff = float(np.abs(data.train_x[0] - f32(train.inputs)).max())
     m = train.inputs.shape[1]
     # trunk points: the m IC points (the sensors at t = 0) first, then the 128 residual points
     assert pde.num_bcs == [m] and data.train_x[1].shape == (m + N_COLLOCATION, 2)
     assert np.array_equal(data.train_x[1][:m, 0], f32(sensors)) and not data.train_x[1][:m, 1].any()
     embed = PeriodicEmbedding(1.0, MODES)
-    net = dde.nn.DeepONetCartesianProd([m] + [WIDTH] * DEPTH + [Q], [embed.out_dim(2)] + [WIDTH] * DEPTH + [Q],
-                                       "tanh", "Glorot normal")
+    net = dde.nn.DeepONetCartesianProd(
+        [m] + [WIDTH] * DEPTH + [Q], [embed.out_dim(2)] + [WIDTH] * DEPTH + [Q], "tanh", "Glorot normal"
+    )
     net.apply_feature_transform(embed)
     model = model_cls(data, net)
     gamma = LR_DECAY ** (1.0 / max(args.steps // DECAYS, 1))
@@ -266,13 +325,24 @@ def run_deepxde(train, test, args, ad: str) -> dict:
     pred = model.predict((f32(test.inputs), f32(test.coords)))
     err = rel_l2(pred, test.solutions)
     final = np.asarray(losshistory.loss_train[-1], dtype=float)  # weighted terms [pde, 20·initial]
-    return {"ad": ad, "deepxde_version": dde.__version__, "seconds": seconds, "it_per_s": args.steps / seconds,
-            "pipeline_seconds": pipeline, "it_per_s_excl_pipeline": args.steps / (seconds - pipeline),
-            "mean_rel_l2": float(err.mean()), "median_rel_l2": float(np.median(err)), "max_rel_l2": float(err.max()),
-            "parameters": sum(p.numel() for p in net.parameters()), "final_loss": float(final.sum()),
-            "final_terms": {"pde": float(final[0]), "initial": float(final[1] / INITIAL_WEIGHT)},
-            "branch_input_max_abs_diff": branch_diff, "same_objective_check": check,
-            "loadavg_1min_before": load0, "loadavg_1min_after": _load()}
+    return {
+        "ad": ad,
+        "deepxde_version": dde.__version__,
+        "seconds": seconds,
+        "it_per_s": args.steps / seconds,
+        "pipeline_seconds": pipeline,
+        "it_per_s_excl_pipeline": args.steps / (seconds - pipeline),
+        "mean_rel_l2": float(err.mean()),
+        "median_rel_l2": float(np.median(err)),
+        "max_rel_l2": float(err.max()),
+        "parameters": sum(p.numel() for p in net.parameters()),
+        "final_loss": float(final.sum()),
+        "final_terms": {"pde": float(final[0]), "initial": float(final[1] / INITIAL_WEIGHT)},
+        "branch_input_max_abs_diff": branch_diff,
+        "same_objective_check": check,
+        "loadavg_1min_before": load0,
+        "loadavg_1min_after": _load(),
+    }
 
 
 def main() -> None:
@@ -280,39 +350,62 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--deepxde-ad", choices=("reverse", "zcs", "both"), default="both",
-                    help="DeepXDE's residual: dde.grad (reverse mode, per function), ZCS, or both runs")
+    ap.add_argument(
+        "--deepxde-ad",
+        choices=("reverse", "zcs", "both"),
+        default="both",
+        help="DeepXDE's residual: dde.grad (reverse mode, per function), ZCS, or both runs",
+    )
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     t_start = time.perf_counter()
     train, test = operator_data("burgers")
-    out = {"problem": "periodic Burgers nu=0.01, PI-DeepONet (no solution data)", "steps": args.steps,
-           "threads": args.threads, "seed": args.seed, "batch_functions": BATCH_FUNCTIONS,
-           "n_collocation": N_COLLOCATION, "n_initial": int(train.inputs.shape[1]), "initial_weight": INITIAL_WEIGHT,
-           "lr": LR, "lr_decay": LR_DECAY, "decay_every": max(args.steps // DECAYS, 1), "cpu_count": os.cpu_count(),
-           "loadavg_start": list(os.getloadavg()), "versions": versions()}
+    out = {
+        "problem": "periodic Burgers nu=0.01, PI-DeepONet (no solution data)",
+        "steps": args.steps,
+        "threads": args.threads,
+        "seed": args.seed,
+        "batch_functions": BATCH_FUNCTIONS,
+        "n_collocation": N_COLLOCATION,
+        "n_initial": int(train.inputs.shape[1]),
+        "initial_weight": INITIAL_WEIGHT,
+        "lr": LR,
+        "lr_decay": LR_DECAY,
+        "decay_every": max(args.steps // DECAYS, 1),
+        "cpu_count": os.cpu_count(),
+        "loadavg_start": list(os.getloadavg()),
+        "versions": versions(),
+    }
     rows = [("pinnkit", run_pinnkit(train, test, args))]
     out["pinnkit"] = rows[0][1]
-    for ad in (("reverse", "zcs") if args.deepxde_ad == "both" else (args.deepxde_ad,)):
+    for ad in ("reverse", "zcs") if args.deepxde_ad == "both" else (args.deepxde_ad,):
         name = "deepxde" if ad == "reverse" else "deepxde_zcs"
         out[name] = run_deepxde(train, test, args, ad)
         out[f"speed_ratio_pinnkit_over_{name}"] = out["pinnkit"]["it_per_s"] / out[name]["it_per_s"]
         rows.append((name, out[name]))
     out["loadavg_end"] = list(os.getloadavg())
     out["total_seconds"] = time.perf_counter() - t_start
-    print(f"PI-DeepONet, periodic Burgers ν={NU}: {args.steps} Adam steps, {BATCH_FUNCTIONS} functions × "
-          f"{N_COLLOCATION} residual points per step, {args.threads} thread(s)")
+    print(
+        f"PI-DeepONet, periodic Burgers ν={NU}: {args.steps} Adam steps, {BATCH_FUNCTIONS} functions × "
+        f"{N_COLLOCATION} residual points per step, {args.threads} thread(s)"
+    )
     print(f"{'':12s} {'it/s':>7s} {'wall s':>7s} {'mean rel L2':>12s} {'worst':>8s}  parameters")
     for name, r in rows:
-        print(f"{name:12s} {r['it_per_s']:7.1f} {r['seconds']:7.0f} {r['mean_rel_l2']:12.2%} {r['max_rel_l2']:8.2%}"
-              f"  {r['parameters']}")
+        print(
+            f"{name:12s} {r['it_per_s']:7.1f} {r['seconds']:7.0f} {r['mean_rel_l2']:12.2%} {r['max_rel_l2']:8.2%}"
+            f"  {r['parameters']}"
+        )
     for name, _ in rows[1:]:
-        print(f"speed ratio pinnkit/{name}: {out[f'speed_ratio_pinnkit_over_{name}']:.1f}"
-              f"  ({name} without its resampling pipeline: {out[name]['it_per_s_excl_pipeline']:.1f} it/s; "
-              f"same weights and batch: loss terms agree to {out[name]['same_objective_check']['max_rel_diff']:.1e})")
-    print(f"load average (1, 5, 15 min) at start {out['loadavg_start']}, at end {out['loadavg_end']} "
-          f"on {os.cpu_count()} cores")
+        print(
+            f"speed ratio pinnkit/{name}: {out[f'speed_ratio_pinnkit_over_{name}']:.1f}"
+            f"  ({name} without its resampling pipeline: {out[name]['it_per_s_excl_pipeline']:.1f} it/s; "
+            f"same weights and batch: loss terms agree to {out[name]['same_objective_check']['max_rel_diff']:.1e})"
+        )
+    print(
+        f"load average (1, 5, 15 min) at start {out['loadavg_start']}, at end {out['loadavg_end']} "
+        f"on {os.cpu_count()} cores"
+    )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=1)

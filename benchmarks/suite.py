@@ -90,14 +90,26 @@ def _kovasznay():
 
 
 _BURGERS_NOTE = "DeepXDE's Burgers example: 2540 domain, 80 boundary, 160 initial points, Adam lr 1e-3"
-PROBLEMS: Dict[str, ProblemSpec] = {s.key: s for s in [
-    ProblemSpec("heat2d", _heat, 32, 3, 2000, 200, 200, note="u_t = 0.1 Δu on [0,1]² × [0,1], sine mode"),
-    ProblemSpec("burgers-3x20", _burgers, 20, 3, 2540, 80, 160, note=_BURGERS_NOTE),
-    ProblemSpec("burgers-4x50", _burgers, 50, 4, 2540, 80, 160, note=_BURGERS_NOTE),
-    ProblemSpec("burgers-6x100", _burgers, 100, 6, 2540, 80, 160, note=_BURGERS_NOTE),
-    ProblemSpec("kovasznay", _kovasznay, 50, 4, 2601, 400, 1, target=None,
-                note="DeepXDE's Kovasznay example: Re 20, 4x50 net, 2601 domain, 400 boundary points"),
-]}
+PROBLEMS: Dict[str, ProblemSpec] = {
+    s.key: s
+    for s in [
+        ProblemSpec("heat2d", _heat, 32, 3, 2000, 200, 200, note="u_t = 0.1 Δu on [0,1]² × [0,1], sine mode"),
+        ProblemSpec("burgers-3x20", _burgers, 20, 3, 2540, 80, 160, note=_BURGERS_NOTE),
+        ProblemSpec("burgers-4x50", _burgers, 50, 4, 2540, 80, 160, note=_BURGERS_NOTE),
+        ProblemSpec("burgers-6x100", _burgers, 100, 6, 2540, 80, 160, note=_BURGERS_NOTE),
+        ProblemSpec(
+            "kovasznay",
+            _kovasznay,
+            50,
+            4,
+            2601,
+            400,
+            1,
+            target=None,
+            note="DeepXDE's Kovasznay example: Re 20, 4x50 net, 2601 domain, 400 boundary points",
+        ),
+    ]
+}
 
 
 @dataclass
@@ -167,16 +179,33 @@ def _solve_kwargs(settings: Settings) -> Dict[str, Any]:
     return kw
 
 
-def run_pinnkit(spec: ProblemSpec, problem, settings: Settings, eval_pts: np.ndarray, truth: np.ndarray) -> Dict[str, Any]:
+def run_pinnkit(
+    spec: ProblemSpec, problem, settings: Settings, eval_pts: np.ndarray, truth: np.ndarray
+) -> Dict[str, Any]:
     """Train with :func:`pinnkit.solve` and read speeds, errors and the error trace off its history."""
     kw = _solve_kwargs(settings)
     r = pinnkit.solve(
-        problem, net={"width": spec.width, "depth": spec.depth, "activation": "tanh", "init": "glorot"},
-        steps=settings.adam, lbfgs_steps=settings.lbfgs, lr=spec.lr, lr_decay=1.0,
-        lbfgs_history=settings.lbfgs_history, lbfgs_chunk=settings.lbfgs_chunk,
-        n_domain=spec.n_domain, n_boundary=spec.n_boundary, n_initial=spec.n_initial, sampling=settings.sampling,
-        condition_weight=1.0, dtype="float32", device=settings.device, seed=settings.seed, n_eval=settings.n_eval,
-        track_every=settings.track_every, progress=False, checkpoint_every=10**9, **kw,
+        problem,
+        net={"width": spec.width, "depth": spec.depth, "activation": "tanh", "init": "glorot"},
+        steps=settings.adam,
+        lbfgs_steps=settings.lbfgs,
+        lr=spec.lr,
+        lr_decay=1.0,
+        lbfgs_history=settings.lbfgs_history,
+        lbfgs_chunk=settings.lbfgs_chunk,
+        n_domain=spec.n_domain,
+        n_boundary=spec.n_boundary,
+        n_initial=spec.n_initial,
+        sampling=settings.sampling,
+        condition_weight=1.0,
+        dtype="float32",
+        device=settings.device,
+        seed=settings.seed,
+        n_eval=settings.n_eval,
+        track_every=settings.track_every,
+        progress=False,
+        checkpoint_every=10**9,
+        **kw,
     )
     h = r.history
     n_adam = sum(1 for s in h["stage"] if s == "adam")
@@ -187,32 +216,57 @@ def run_pinnkit(spec: ProblemSpec, problem, settings: Settings, eval_pts: np.nda
     n_lbfgs = h["step"][-1] + 1 - n_adam if len(h["step"]) > n_adam else 0
     lbfgs_s = h["time"][-1] - adam_s if n_lbfgs else 0.0
     time_at = {int(s): t for s, t in zip(h["step"], h["time"])}  # cumulative training time after step s
-    trace = [[int(s), time_at.get(int(s) - 1, h["time"][-1]), float(e)]
-             for s, e in h["diagnostics"].get("relative_l2", [])]
+    trace = [
+        [int(s), time_at.get(int(s) - 1, h["time"][-1]), float(e)] for s, e in h["diagnostics"].get("relative_l2", [])
+    ]
     errors = errors_of(problem, r.predict(eval_pts), eval_pts, truth)
     return {
-        "adam_iters": n_adam, "adam_warmup_iters": w, "adam_warmup_s": warm_s, "adam_steady_s": steady,
+        "adam_iters": n_adam,
+        "adam_warmup_iters": w,
+        "adam_warmup_s": warm_s,
+        "adam_steady_s": steady,
         "adam_it_s": (n_adam - w) / steady if n_adam > w and steady > 0 else None,
-        "lbfgs_iters": n_lbfgs, "lbfgs_s": lbfgs_s, "lbfgs_it_s": n_lbfgs / lbfgs_s if n_lbfgs and lbfgs_s > 0 else None,
+        "lbfgs_iters": n_lbfgs,
+        "lbfgs_s": lbfgs_s,
+        "lbfgs_it_s": n_lbfgs / lbfgs_s if n_lbfgs and lbfgs_s > 0 else None,
         "train_s": h["time"][-1] if h["time"] else 0.0,
-        "errors": errors, "relative_l2": errors["relative_l2"], "trace": trace,
-        "initial_loss": h["loss"][0] if h["loss"] else None, "final_loss": h["loss"][-1] if h["loss"] else None,
+        "errors": errors,
+        "relative_l2": errors["relative_l2"],
+        "trace": trace,
+        "initial_loss": h["loss"][0] if h["loss"] else None,
+        "final_loss": h["loss"][-1] if h["loss"] else None,
         "solve_options": {k: v for k, v in kw.items()},
     }
 
 
 # ----------------------------------------------------------------------------------------- deepxde
-def run_deepxde_side(spec: ProblemSpec, problem, settings: Settings, eval_pts: np.ndarray, truth: np.ndarray) -> Dict[str, Any]:
+def run_deepxde_side(
+    spec: ProblemSpec, problem, settings: Settings, eval_pts: np.ndarray, truth: np.ndarray
+) -> Dict[str, Any]:
     """DeepXDE on pinnkit's points and initial net (:func:`benchmarks.deepxde_problems.run_deepxde`)."""
     from .deepxde_problems import run_deepxde
 
-    net = build_net({"width": spec.width, "depth": spec.depth, "activation": "tanh", "init": "glorot"}, problem, settings.seed)
-    batch = Sampler(problem, spec.n_domain, spec.n_boundary, spec.n_initial, settings.sampling, 0, settings.seed).draw(0)
+    net = build_net(
+        {"width": spec.width, "depth": spec.depth, "activation": "tanh", "init": "glorot"}, problem, settings.seed
+    )
+    batch = Sampler(problem, spec.n_domain, spec.n_boundary, spec.n_initial, settings.sampling, 0, settings.seed).draw(
+        0
+    )
     return run_deepxde(
-        problem, net, batch, adam=settings.adam, lbfgs=settings.lbfgs, lr=spec.lr,
-        lbfgs_history=settings.lbfgs_history, lbfgs_chunk=settings.lbfgs_chunk, warmup=settings.warmup,
-        seed=settings.seed, device=settings.device, eval_points=eval_pts,
-        error_fn=lambda pred: errors_of(problem, pred, eval_pts, truth), track_every=settings.track_every,
+        problem,
+        net,
+        batch,
+        adam=settings.adam,
+        lbfgs=settings.lbfgs,
+        lr=spec.lr,
+        lbfgs_history=settings.lbfgs_history,
+        lbfgs_chunk=settings.lbfgs_chunk,
+        warmup=settings.warmup,
+        seed=settings.seed,
+        device=settings.device,
+        eval_points=eval_pts,
+        error_fn=lambda pred: errors_of(problem, pred, eval_pts, truth),
+        track_every=settings.track_every,
     )
 
 
@@ -259,17 +313,24 @@ def run_problem(spec: ProblemSpec, settings: Settings, log: Callable[[str], None
         out["ratios"] = {
             "adam": p["adam_it_s"] / d["adam_it_s"] if p["adam_it_s"] and d["adam_it_s"] else None,
             "lbfgs": p["lbfgs_it_s"] / d["lbfgs_it_s"] if p["lbfgs_it_s"] and d["lbfgs_it_s"] else None,
-            "time_to_target": (d["time_to_target"]["time_s"] / p["time_to_target"]["time_s"]
-                               if p["time_to_target"]["reached"] and d["time_to_target"]["reached"] else None),
+            "time_to_target": (
+                d["time_to_target"]["time_s"] / p["time_to_target"]["time_s"]
+                if p["time_to_target"]["reached"] and d["time_to_target"]["reached"]
+                else None
+            ),
         }
     return out
 
 
 def machine(settings: Settings) -> Dict[str, Any]:
     """CPU count, torch threads, device and processor."""
-    info = {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "torch_interop_threads": torch.get_num_interop_threads(), "device": settings.device,
-            "processor": platform.processor() or platform.machine()}
+    info = {
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
+        "device": settings.device,
+        "processor": platform.processor() or platform.machine(),
+    }
     if hasattr(os, "getloadavg"):
         info["load_average_1min"] = os.getloadavg()[0]
     if settings.device.startswith("cuda") and torch.cuda.is_available():
@@ -289,20 +350,29 @@ def all_versions() -> Dict[str, str]:
     return v
 
 
-def run_suite(keys: Sequence[str], settings: Settings, log: Callable[[str], None] = print,
-              specs: Optional[Dict[str, ProblemSpec]] = None) -> Dict[str, Any]:
+def run_suite(
+    keys: Sequence[str],
+    settings: Settings,
+    log: Callable[[str], None] = print,
+    specs: Optional[Dict[str, ProblemSpec]] = None,
+) -> Dict[str, Any]:
     """Every problem in ``keys``; the JSON-ready record with config, versions, seed and machine."""
     specs = specs or PROBLEMS
     torch.set_num_threads(settings.threads)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     if settings.device == "cpu" and settings.threads > 1 and load > (os.cpu_count() or 1):
         # seen on the 2-core project machine at load 8: 2 threads ran 60x slower than 1
-        log(f"warning: load average {load:.1f} exceeds {os.cpu_count()} CPUs; with {settings.threads} threads the "
-            "timings can collapse (threads wait on each other); try --threads 1")
+        log(
+            f"warning: load average {load:.1f} exceeds {os.cpu_count()} CPUs; with {settings.threads} threads the "
+            "timings can collapse (threads wait on each other); try --threads 1"
+        )
     report: Dict[str, Any] = {
         "config": {**dataclasses.asdict(settings), "problems": list(keys)},
-        "versions": all_versions(), "seed": settings.seed, "machine": machine(settings),
-        "peak_matmul_gflops": peak_rate(settings.device), "results": {},
+        "versions": all_versions(),
+        "seed": settings.seed,
+        "machine": machine(settings),
+        "peak_matmul_gflops": peak_rate(settings.device),
+        "results": {},
     }
     for key in keys:
         log(f"{key}:")
@@ -338,15 +408,33 @@ def markdown_table(report: Dict[str, Any]) -> str:
     """The suite's results as Markdown: one row per problem, pinnkit | DeepXDE side by side."""
     cfg, m = report["config"], report["machine"]
     opts = f"method={cfg['method']}, compile={cfg['compile']}"
-    head = (f"Adam {cfg['adam']} + L-BFGS {cfg['lbfgs']} iterations, float32, {m['torch_threads']} threads, "
-            f"device {cfg['device']}, seed {cfg['seed']}; pinnkit {report['versions'].get('pinnkit')} ({opts}), "
-            f"DeepXDE {report['versions'].get('deepxde')}, torch {report['versions'].get('torch')}; "
-            f"large-matmul peak {report['peak_matmul_gflops']:.0f} GFLOP/s.\n"
-            f"Speeds after a {cfg['warmup']}-iteration warm-up; ratios are pinnkit/DeepXDE; rel L2 on the held-out "
-            f"grid (Kovasznay: u, v, p, pressure mean removed); floor = measured time of the iteration's matmuls.\n\n")
-    cols = ["problem", "net", "Adam it/s pk", "Adam it/s DX", "Adam ratio", "L-BFGS it/s pk", "L-BFGS it/s DX",
-            "L-BFGS ratio", "rel L2 pk", "rel L2 DX", "t→1e-3 pk", "t→1e-3 DX", "GFLOP/it", "floor ms/it",
-            "pk × floor", "DX × floor", "warm-up s pk/DX"]
+    head = (
+        f"Adam {cfg['adam']} + L-BFGS {cfg['lbfgs']} iterations, float32, {m['torch_threads']} threads, "
+        f"device {cfg['device']}, seed {cfg['seed']}; pinnkit {report['versions'].get('pinnkit')} ({opts}), "
+        f"DeepXDE {report['versions'].get('deepxde')}, torch {report['versions'].get('torch')}; "
+        f"large-matmul peak {report['peak_matmul_gflops']:.0f} GFLOP/s.\n"
+        f"Speeds after a {cfg['warmup']}-iteration warm-up; ratios are pinnkit/DeepXDE; rel L2 on the held-out "
+        f"grid (Kovasznay: u, v, p, pressure mean removed); floor = measured time of the iteration's matmuls.\n\n"
+    )
+    cols = [
+        "problem",
+        "net",
+        "Adam it/s pk",
+        "Adam it/s DX",
+        "Adam ratio",
+        "L-BFGS it/s pk",
+        "L-BFGS it/s DX",
+        "L-BFGS ratio",
+        "rel L2 pk",
+        "rel L2 DX",
+        "t→1e-3 pk",
+        "t→1e-3 DX",
+        "GFLOP/it",
+        "floor ms/it",
+        "pk × floor",
+        "DX × floor",
+        "warm-up s pk/DX",
+    ]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for key, res in report["results"].items():
         s, fl = res["spec"], res["floor"]
@@ -356,15 +444,25 @@ def markdown_table(report: Dict[str, Any]) -> str:
         def g(r, k, fmt):
             return _num(r.get(k), fmt) if r else "-"
 
-        row = [key, f"{s['depth']}×{s['width']}", g(p, "adam_it_s", ".1f"), g(d, "adam_it_s", ".1f"),
-               _num(ratios.get("adam"), ".2f") + ("×" if ratios.get("adam") else ""),
-               g(p, "lbfgs_it_s", ".1f"), g(d, "lbfgs_it_s", ".1f"),
-               _num(ratios.get("lbfgs"), ".2f") + ("×" if ratios.get("lbfgs") else ""),
-               _l2(p), _l2(d),
-               _ttt(p) if p else "-", _ttt(d) if d else "-",
-               f"{fl['flops'] / 1e9:.3f}", f"{fl['floor_s'] * 1e3:.2f}",
-               g(p, "floor_multiple", ".1f"), g(d, "floor_multiple", ".1f"),
-               f"{g(p, 'adam_warmup_s', '.2f')} / {g(d, 'adam_warmup_s', '.2f')}"]
+        row = [
+            key,
+            f"{s['depth']}×{s['width']}",
+            g(p, "adam_it_s", ".1f"),
+            g(d, "adam_it_s", ".1f"),
+            _num(ratios.get("adam"), ".2f") + ("×" if ratios.get("adam") else ""),
+            g(p, "lbfgs_it_s", ".1f"),
+            g(d, "lbfgs_it_s", ".1f"),
+            _num(ratios.get("lbfgs"), ".2f") + ("×" if ratios.get("lbfgs") else ""),
+            _l2(p),
+            _l2(d),
+            _ttt(p) if p else "-",
+            _ttt(d) if d else "-",
+            f"{fl['flops'] / 1e9:.3f}",
+            f"{fl['floor_s'] * 1e3:.2f}",
+            g(p, "floor_multiple", ".1f"),
+            g(d, "floor_multiple", ".1f"),
+            f"{g(p, 'adam_warmup_s', '.2f')} / {g(d, 'adam_warmup_s', '.2f')}",
+        ]
         lines.append("| " + " | ".join(row) + " |")
     return head + "\n".join(lines) + "\n"
 
@@ -385,8 +483,14 @@ QUICK = {"adam": 30, "lbfgs": 20, "warmup": 5, "track_every": 10, "n_eval": 2000
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    ap.add_argument("--problems", nargs="+", default=list(PROBLEMS), choices=list(PROBLEMS), metavar="NAME",
-                    help=f"subset of {list(PROBLEMS)}")
+    ap.add_argument(
+        "--problems",
+        nargs="+",
+        default=list(PROBLEMS),
+        choices=list(PROBLEMS),
+        metavar="NAME",
+        help=f"subset of {list(PROBLEMS)}",
+    )
     ap.add_argument("--adam", type=int, default=None, help="Adam iterations (default 2000; --quick 30)")
     ap.add_argument("--lbfgs", type=int, default=None, help="L-BFGS iterations (default 500; --quick 20)")
     ap.add_argument("--quick", action="store_true", help="tiny iteration counts and a small held-out grid")
@@ -394,9 +498,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--pinnkit-method", default="taylor", choices=["autograd", "taylor", "forward"])
-    ap.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True,
-                    help="pass compile=True to pinnkit.solve (torch.compile of the taylor objective; default on, "
-                         "the warm-up with the compilation is reported apart)")
+    ap.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="pass compile=True to pinnkit.solve (torch.compile of the taylor objective; default on, "
+        "the warm-up with the compilation is reported apart)",
+    )
     ap.add_argument("--track-every", type=int, default=None, help="held-out error every k iterations (default 100)")
     ap.add_argument("--n-eval", type=int, default=None, help="held-out grid size (default 20000)")
     ap.add_argument("--libraries", nargs="+", default=["pinnkit", "deepxde"], choices=["pinnkit", "deepxde"])
@@ -411,8 +519,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
             base[name] = getattr(args, name)
     chunk = base["lbfgs_chunk"]
     base["lbfgs"] = -(-base["lbfgs"] // chunk) * chunk  # whole L-BFGS steps in both libraries
-    base.update(threads=args.threads, seed=args.seed, device=args.device, method=args.pinnkit_method,
-                compile=args.compile, libraries=tuple(args.libraries))
+    base.update(
+        threads=args.threads,
+        seed=args.seed,
+        device=args.device,
+        method=args.pinnkit_method,
+        compile=args.compile,
+        libraries=tuple(args.libraries),
+    )
     return Settings(**base)
 
 

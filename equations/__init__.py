@@ -1,12 +1,12 @@
 """PDE problems: domain, residual, initial/boundary data and ground truth (``pinnkit.equations``)."""
 
 from .base import Condition, DirichletBC, Face, InitialCondition, NeumannBC, PeriodicBC, Problem, all_faces
-from .heat import HEAT_SOLUTIONS, Heat
 from .burgers import BurgersBlowup, InviscidBurgersBlowup, ViscousBurgers
-from .navier_stokes import Beltrami, IncompressibleNS, Kovasznay, TaylorGreen
 from .cavity import LidDrivenCavity
-from .registry import PROBLEMS, make_problem, register
+from .heat import HEAT_SOLUTIONS, Heat
+from .navier_stokes import Beltrami, IncompressibleNS, Kovasznay, TaylorGreen
 from .operator_problems import OPERATOR_PROBLEMS, OperatorBurgers, OperatorHeat, OperatorProblem, operator_problem
+from .registry import PROBLEMS, make_problem, register
 
 __all__ = [
     "Problem",

@@ -144,8 +144,15 @@ class InviscidBurgersBlowup(Problem):
             ``I + t A0`` is singular anywhere on ``[t0, T]`` (:func:`blowup_exact.check_window`).
     """
 
-    def __init__(self, A0: Union[np.ndarray, Sequence[Sequence[float]]], lower: Union[float, Sequence[float]], upper: Union[float, Sequence[float]],
-                 window: Tuple[float, float], *, label: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        A0: Union[np.ndarray, Sequence[Sequence[float]]],
+        lower: Union[float, Sequence[float]],
+        upper: Union[float, Sequence[float]],
+        window: Tuple[float, float],
+        *,
+        label: Optional[str] = None,
+    ) -> None:
         try:
             t0, T = window
         except (TypeError, ValueError):
@@ -271,8 +278,10 @@ class BurgersBlowup(InviscidBurgersBlowup):
         "delta": (0.5, "window end δ: dim 1 needs δ < 1 (paper: 0.95…0.998), dim 2 needs 0 < δ < 1/√2"),
     }
 
-    _PRESETS = {1: (be.burgers_1d_blowup, "delta < 1 or delta > 2"),
-                2: (be.burgers_2d_blowup, "0 < delta < 1/√2 ≈ 0.7071")}
+    _PRESETS = {
+        1: (be.burgers_1d_blowup, "delta < 1 or delta > 2"),
+        2: (be.burgers_2d_blowup, "0 < delta < 1/√2 ≈ 0.7071"),
+    }
 
     def __init__(self, dim: int = 1, delta: float = 0.5) -> None:
         dim = check_int("dim", dim, 1, 2)

@@ -148,19 +148,31 @@ def _solver_fingerprint() -> str:
 
 
 def _config(re: float, lid: str, n: int, tol: float) -> dict:
-    return {"kind": "lid-driven-cavity", "re": float(re), "lid": lid, "n": int(n), "tol": float(tol),
-            "solver": _solver_fingerprint()}
+    return {
+        "kind": "lid-driven-cavity",
+        "re": float(re),
+        "lid": lid,
+        "n": int(n),
+        "tol": float(tol),
+        "solver": _solver_fingerprint(),
+    }
 
 
-def cache_path(cache_dir: Union[str, os.PathLike], re: float, lid: str = "regularised", n: int = 129,
-               tol: float = 1e-10) -> Path:
+def cache_path(
+    cache_dir: Union[str, os.PathLike], re: float, lid: str = "regularised", n: int = 129, tol: float = 1e-10
+) -> Path:
     """Where :func:`cavity_reference` stores ``(re, lid, n)``: ``cache_dir/cavity-<sha256 of the config>.npz``."""
     cfg = _config(re, canonical_lid(lid), n, tol)
     return Path(cache_dir) / f"cavity-{config_hash(cfg)}.npz"
 
 
-def cavity_reference(re: float = 100.0, lid: str = "regularised", n: int = 129, tol: float = 1e-10,
-                     cache_dir: Union[str, os.PathLike, None] = None) -> Dict[str, np.ndarray]:
+def cavity_reference(
+    re: float = 100.0,
+    lid: str = "regularised",
+    n: int = 129,
+    tol: float = 1e-10,
+    cache_dir: Union[str, os.PathLike, None] = None,
+) -> Dict[str, np.ndarray]:
     """The converged reference solution as grid arrays ``x, y`` (``(n,)``) and ``u, v, p, psi, omega``
     (``(n, n)``, index ``[i, j]`` = point ``(x_i, y_j)``), plus ``meta = [iterations, residual]``.
 
@@ -170,8 +182,9 @@ def cavity_reference(re: float = 100.0, lid: str = "regularised", n: int = 129, 
     return _get_reference(re, lid, n, tol, cache_dir).arrays
 
 
-def _get_reference(re: float, lid: str, n: int, tol: float = 1e-10,
-                   cache_dir: Union[str, os.PathLike, None] = None) -> _Reference:
+def _get_reference(
+    re: float, lid: str, n: int, tol: float = 1e-10, cache_dir: Union[str, os.PathLike, None] = None
+) -> _Reference:
     lid = canonical_lid(lid)
     key = (float(re), lid, int(n), float(tol))
     ref = _MEMORY.get(key)
@@ -220,21 +233,34 @@ class LidDrivenCavity(IncompressibleNS):
         "n_reference": (129, "reference solver grid points per side, 9…513"),
     }
 
-    def __init__(self, re: float = 100.0, lid: str = "regularised", n_reference: int = 129,
-                 cache_dir: Union[str, os.PathLike, None] = None) -> None:
+    def __init__(
+        self,
+        re: float = 100.0,
+        lid: str = "regularised",
+        n_reference: int = 129,
+        cache_dir: Union[str, os.PathLike, None] = None,
+    ) -> None:
         ok = isinstance(re, (int, float)) and not isinstance(re, bool) and np.isfinite(re) and 0 < re <= RE_MAX
         if not ok:
             raise ValueError(f"re must be a number in (0, {RE_MAX:g}] (validated at 100, 400, 1000); got {re!r}")
         re = float(re)
         if re > max(TESTED_REYNOLDS):
-            warnings.warn(f"re = {re:g} is beyond the tested range (100, 400, 1000): the reference on "
-                          f"n_reference = {n_reference} points may be under-resolved (use ≥ 257)", UserWarning, stacklevel=2)
+            warnings.warn(
+                f"re = {re:g} is beyond the tested range (100, 400, 1000): the reference on "
+                f"n_reference = {n_reference} points may be under-resolved (use ≥ 257)",
+                UserWarning,
+                stacklevel=2,
+            )
         lid = canonical_lid(lid)
-        if (isinstance(n_reference, bool) or not isinstance(n_reference, (int, np.integer))
-                or not _ref.N_MIN <= n_reference <= _ref.N_MAX):
+        if (
+            isinstance(n_reference, bool)
+            or not isinstance(n_reference, (int, np.integer))
+            or not _ref.N_MIN <= n_reference <= _ref.N_MAX
+        ):
             raise ValueError(f"n_reference must be an integer in [{_ref.N_MIN}, {_ref.N_MAX}]; got {n_reference!r}")
-        super().__init__("cavity", 2, 1.0 / re, (0.0, 0.0), (1.0, 1.0), None,
-                         {"re": re, "lid": lid, "n_reference": int(n_reference)})
+        super().__init__(
+            "cavity", 2, 1.0 / re, (0.0, 0.0), (1.0, 1.0), None, {"re": re, "lid": lid, "n_reference": int(n_reference)}
+        )
         self.re, self.lid, self.n_reference = re, lid, int(n_reference)
         self.cache_dir = cache_dir
 

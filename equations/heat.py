@@ -99,7 +99,9 @@ class Heat(Problem):
         if self.boundary == "dirichlet":
             conds.append(DirichletBC("boundary", target=_zero, homogeneous=True))
         elif self.boundary == "neumann":
-            conds += [NeumannBC(f"neumann_x{k + 1}_{s}", target=_zero, face=Face(k, s)) for k in range(d) for s in (0, 1)]
+            conds += [
+                NeumannBC(f"neumann_x{k + 1}_{s}", target=_zero, face=Face(k, s)) for k in range(d) for s in (0, 1)
+            ]
         else:
             conds += [PeriodicBC(f"periodic_x{k + 1}", dim=k, period=1.0) for k in range(d)]
         return conds

@@ -90,8 +90,16 @@ class IncompressibleNS(Problem):
 
     pressure_gauge: str = "mean"
 
-    def __init__(self, name: str, spatial_dim: int, nu: float, lower: Tuple[float, ...], upper: Tuple[float, ...],
-                 time_interval: Optional[Tuple[float, float]], params: dict) -> None:
+    def __init__(
+        self,
+        name: str,
+        spatial_dim: int,
+        nu: float,
+        lower: Tuple[float, ...],
+        upper: Tuple[float, ...],
+        time_interval: Optional[Tuple[float, float]],
+        params: dict,
+    ) -> None:
         if spatial_dim not in (2, 3):
             raise ValueError(f"spatial_dim must be 2 or 3, got {spatial_dim!r}")
         names = ("u", "v", "w")[:spatial_dim] + ("p",)
@@ -321,7 +329,9 @@ class Beltrami(IncompressibleNS):
         a, d = self.a, self.d
         X, Y, Z, t = self._coords(x)
         bracket = (
-            torch.exp(2 * a * X) + torch.exp(2 * a * Y) + torch.exp(2 * a * Z)
+            torch.exp(2 * a * X)
+            + torch.exp(2 * a * Y)
+            + torch.exp(2 * a * Z)
             + 2 * torch.sin(a * X + d * Y) * torch.cos(a * Z + d * X) * torch.exp(a * (Y + Z))
             + 2 * torch.sin(a * Y + d * Z) * torch.cos(a * X + d * Y) * torch.exp(a * (Z + X))
             + 2 * torch.sin(a * Z + d * X) * torch.cos(a * Y + d * Z) * torch.exp(a * (X + Y))

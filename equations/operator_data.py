@@ -30,7 +30,15 @@ from .reference import burgers_periodic as bp
 from .reference.grf import GRFParams, PeriodicGRF
 from .reference.npz_cache import config_hash, load_npz, save_npz
 
-__all__ = ["DATASET_VERSION", "PDES", "OperatorDataset", "default_cache_dir", "dataset_config", "config_hash", "make_dataset"]
+__all__ = [
+    "DATASET_VERSION",
+    "PDES",
+    "OperatorDataset",
+    "default_cache_dir",
+    "dataset_config",
+    "config_hash",
+    "make_dataset",
+]
 
 DATASET_VERSION = "operator_data:v1"
 PDES = ("burgers", "heat")
@@ -132,8 +140,9 @@ def _coords(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.stack([xx.ravel(), tt.ravel()], axis=1)
 
 
-def _solve_chunk(cfg: Mapping[str, Any], u0: np.ndarray, x: np.ndarray, t: np.ndarray, dt: float | None,
-                 info: dict) -> np.ndarray:
+def _solve_chunk(
+    cfg: Mapping[str, Any], u0: np.ndarray, x: np.ndarray, t: np.ndarray, dt: float | None, info: dict
+) -> np.ndarray:
     """Solutions (chunk, nt, nx); for Burgers, keeps the worst spectral tail seen in info["spectral_tail"]."""
     if cfg["pde"] == "heat":
         return bp.solve_heat(u0, t, cfg["kappa"], x_out=x)
@@ -164,8 +173,12 @@ def _generate(cfg: Mapping[str, Any], progress: bool) -> tuple[dict[str, np.ndar
             solutions[lo:hi] = _solve_chunk(cfg, inputs[lo:hi], x, t, dt, info).reshape(hi - lo, -1)
             bar.update(hi - lo)
     if info.get("spectral_tail", 0.0) > _TAIL_WARN:
-        warnings.warn(f"Burgers solution under-resolved: spectral tail {info['spectral_tail']:.1e} > {_TAIL_WARN:g}; "
-                      "increase n_solve", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"Burgers solution under-resolved: spectral tail {info['spectral_tail']:.1e} > {_TAIL_WARN:g}; "
+            "increase n_solve",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     info["generation_seconds"] = time.perf_counter() - start
     arrays = {"inputs": inputs, "sensors": sensors, "coords": _coords(x, t), "solutions": solutions}
     return arrays, info
@@ -195,8 +208,20 @@ def make_dataset(
     n_solve / dt: Burgers solver grid (default ``default_n_solve``: 512 at ν = 0.01) and largest step (default
     ``stable_dt``: min(5e-4, advective limit)).  A RuntimeWarning flags an under-resolved solution.
     See the module docstring for grids, point order and the cache."""
-    cfg = dataset_config(pde, n_functions, m_sensors, nx, nt, grf=grf, nu=nu, kappa=kappa, t_final=t_final,
-                         seed=seed, n_solve=n_solve, dt=dt)
+    cfg = dataset_config(
+        pde,
+        n_functions,
+        m_sensors,
+        nx,
+        nt,
+        grf=grf,
+        nu=nu,
+        kappa=kappa,
+        t_final=t_final,
+        seed=seed,
+        n_solve=n_solve,
+        dt=dt,
+    )
     path = Path(cache_dir if cache_dir is not None else default_cache_dir()) / f"{pde}-{config_hash(cfg)}.npz"
     loaded = load_npz(path, cfg, _ARRAYS, with_info=True) if use_cache else None
     if loaded is not None:

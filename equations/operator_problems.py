@@ -164,6 +164,8 @@ def operator_problem(dataset: Any) -> OperatorProblem:
         raise ValueError("the dataset's config names no 'pde': pass the OperatorProblem explicitly (problem=...)")
     pde = config["pde"]
     if not isinstance(pde, str) or pde not in OPERATOR_PROBLEMS:
-        raise ValueError(f"pde must be one of {tuple(OPERATOR_PROBLEMS)} to build the problem from the dataset, got "
-                         f"{pde!r}: pass the OperatorProblem explicitly (problem=...)")
+        raise ValueError(
+            f"pde must be one of {tuple(OPERATOR_PROBLEMS)} to build the problem from the dataset, got "
+            f"{pde!r}: pass the OperatorProblem explicitly (problem=...)"
+        )
     return OPERATOR_PROBLEMS[pde].from_config(config)

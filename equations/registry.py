@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, Dict, Type
 
 from .base import Problem
-from .heat import Heat
 from .burgers import BurgersBlowup, ViscousBurgers
-from .navier_stokes import Beltrami, Kovasznay, TaylorGreen
 from .cavity import LidDrivenCavity
+from .heat import Heat
+from .navier_stokes import Beltrami, Kovasznay, TaylorGreen
 
 __all__ = ["PROBLEMS", "make_problem", "register"]
 

@@ -32,17 +32,34 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=None, help="Adam steps (default: 100000 data and physics)")
     ap.add_argument("--minutes", type=float, default=20.0, help="wall-clock limit per mode")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--hard-initial", action=argparse.BooleanOptionalAction, default=True,
-                    help="physics mode: impose u(x, 0) = u0(x) exactly (default on)")
+    ap.add_argument(
+        "--hard-initial",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="physics mode: impose u(x, 0) = u0(x) exactly (default on)",
+    )
     ap.add_argument("--out", default="runs/deeponet-burgers")
     args = ap.parse_args()
     try:
-        summary = run(pde="burgers", mode=args.mode, grf=args.grf, steps=args.steps, minutes=args.minutes,
-                      threads=args.threads, hard_initial=args.hard_initial, out=args.out, log=print)
+        summary = run(
+            pde="burgers",
+            mode=args.mode,
+            grf=args.grf,
+            steps=args.steps,
+            minutes=args.minutes,
+            threads=args.threads,
+            hard_initial=args.hard_initial,
+            out=args.out,
+            log=print,
+        )
     except ValueError as exc:  # bad settings, found before any data generation or training
         ap.error(str(exc))
-    print(json.dumps({m: {k: v for k, v in s.items() if k not in ("net", "train_config")}
-                      for m, s in summary["runs"].items()}, indent=1))
+    print(
+        json.dumps(
+            {m: {k: v for k, v in s.items() if k not in ("net", "train_config")} for m, s in summary["runs"].items()},
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,16 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="runs/deeponet-size")
     args = ap.parse_args()
-    cfg = SizeStudyConfig(qs=args.qs, n_functions=args.nf, points=args.points, noise=args.noise, steps=args.steps,
-                          seed=args.seed, threads=1, out=args.out)
+    cfg = SizeStudyConfig(
+        qs=args.qs,
+        n_functions=args.nf,
+        points=args.points,
+        noise=args.noise,
+        steps=args.steps,
+        seed=args.seed,
+        threads=1,
+        out=args.out,
+    )
     try:
         cfg.validate()
     except ValueError as exc:

@@ -42,8 +42,11 @@ from pinnkit.meanfield_trainer import MeanFieldConfig, MeanFieldTrainer, PINNEne
 from pinnkit.nets import MeanFieldTwoLayer
 from pinnkit.sampling import Sampler, evaluation_points
 
-DEFAULTS = {"regression": {"dt": 1.0, "steps": 600}, "heat": {"dt": 0.1, "steps": 1000},
-            "burgers": {"dt": 0.05, "steps": 1000}}
+DEFAULTS = {
+    "regression": {"dt": 1.0, "steps": 600},
+    "heat": {"dt": 0.1, "steps": 1000},
+    "burgers": {"dt": 0.05, "steps": 1000},
+}
 
 
 def teacher_data(seed: int = 123, m: int = 4096, k: int = 24, test_k: int = 41):
@@ -79,9 +82,14 @@ def run_one(problem: str, n: int, seed: int, method: str, args) -> Dict:
         pts = evaluation_points(p, 4096)
         x_eval = torch.as_tensor(pts, dtype=torch.float64)
         y_eval = p.reference(x_eval)
-    cfg = MeanFieldConfig(dt=dt, steps=steps, alpha=args.alpha if method == "bd" else None,
-                          birth_death_until=int(args.bd_fraction * steps) if method == "bd" else None,
-                          seed=seed, record_every=max(1, steps // 20))
+    cfg = MeanFieldConfig(
+        dt=dt,
+        steps=steps,
+        alpha=args.alpha if method == "bd" else None,
+        birth_death_until=int(args.bd_fraction * steps) if method == "bd" else None,
+        seed=seed,
+        record_every=max(1, steps // 20),
+    )
     tr = MeanFieldTrainer(model, energy, cfg)
     t0 = time.perf_counter()
     h = tr.train()
@@ -89,9 +97,21 @@ def run_one(problem: str, n: int, seed: int, method: str, args) -> Dict:
     with torch.no_grad():
         pred = model(x_eval)
     rel = float((pred - y_eval).norm() / y_eval.norm())
-    return {"problem": problem, "method": method, "n": n, "seed": seed, "dt": dt, "steps": steps, "T": dt * steps,
-            "loss": h["loss"][-1], "loss_curve": list(zip(h["extra"]["t"], h["loss"])), "relative_l2": rel,
-            "events": tr.births, "wall_s": wall, "pred": pred[:, 0].tolist()}
+    return {
+        "problem": problem,
+        "method": method,
+        "n": n,
+        "seed": seed,
+        "dt": dt,
+        "steps": steps,
+        "T": dt * steps,
+        "loss": h["loss"][-1],
+        "loss_curve": list(zip(h["extra"]["t"], h["loss"])),
+        "relative_l2": rel,
+        "events": tr.births,
+        "wall_s": wall,
+        "pred": pred[:, 0].tolist(),
+    }
 
 
 def slope(ns, vals) -> float:
@@ -117,22 +137,34 @@ def analyse(runs: List[Dict]) -> Dict:
                 per_seed["loss"].append(slope(nn_, [by[(n, s)]["loss"] for n in nn_]))
                 per_seed["relative_l2"].append(slope(nn_, [by[(n, s)]["relative_l2"] for n in nn_]))
                 fl_n = [n for n in nn_ if n != ns[-1]]
-                per_seed["fluctuation"].append(slope(fl_n, [np.mean((np.asarray(by[(n, s)]["pred"]) - ref) ** 2)
-                                                            for n in fl_n]))
+                per_seed["fluctuation"].append(
+                    slope(fl_n, [np.mean((np.asarray(by[(n, s)]["pred"]) - ref) ** 2) for n in fl_n])
+                )
             table = []
             for n in ns:
                 row = [by[(n, s)] for s in seeds if (n, s) in by]
                 fl = [float(np.mean((np.asarray(r["pred"]) - ref) ** 2)) for r in row]
-                table.append({"n": n, "loss_mean": float(np.mean([r["loss"] for r in row])),
-                              "loss_std": float(np.std([r["loss"] for r in row])),
-                              "relative_l2_mean": float(np.mean([r["relative_l2"] for r in row])),
-                              "fluctuation_mean": float(np.mean(fl)) if n != ns[-1] else math.nan,
-                              "events_mean": float(np.mean([r["events"] for r in row])),
-                              "wall_s_mean": float(np.mean([r["wall_s"] for r in row]))})
+                table.append(
+                    {
+                        "n": n,
+                        "loss_mean": float(np.mean([r["loss"] for r in row])),
+                        "loss_std": float(np.std([r["loss"] for r in row])),
+                        "relative_l2_mean": float(np.mean([r["relative_l2"] for r in row])),
+                        "fluctuation_mean": float(np.mean(fl)) if n != ns[-1] else math.nan,
+                        "events_mean": float(np.mean([r["events"] for r in row])),
+                        "wall_s_mean": float(np.mean([r["wall_s"] for r in row])),
+                    }
+                )
             out[f"{problem}/{method}"] = {
-                "slopes": {k: {"mean": float(np.nanmean(v)), "std": float(np.nanstd(v)), "per_seed": v}
-                           for k, v in per_seed.items()},
-                "table": table, "T": rs[0]["T"], "dt": rs[0]["dt"], "steps": rs[0]["steps"]}
+                "slopes": {
+                    k: {"mean": float(np.nanmean(v)), "std": float(np.nanstd(v)), "per_seed": v}
+                    for k, v in per_seed.items()
+                },
+                "table": table,
+                "T": rs[0]["T"],
+                "dt": rs[0]["dt"],
+                "steps": rs[0]["steps"],
+            }
     return out
 
 
@@ -151,8 +183,9 @@ def plot(summary: Dict, path: str) -> None:
             if s is None:
                 continue
             ns = [r["n"] for r in s["table"]]
-            for j, (key, col) in enumerate((("loss", "loss_mean"), ("relative_l2", "relative_l2_mean"),
-                                            ("fluctuation", "fluctuation_mean"))):
+            for j, (key, col) in enumerate(
+                (("loss", "loss_mean"), ("relative_l2", "relative_l2_mean"), ("fluctuation", "fluctuation_mean"))
+            ):
                 vals = [r[col] for r in s["table"]]
                 sl = s["slopes"][key]
                 axes[i, j].loglog(ns, vals, mk, label=f"{method}: slope {sl['mean']:.2f} ± {sl['std']:.2f}")
@@ -195,31 +228,58 @@ def main() -> None:
                 for n in ns:
                     r = run_one(problem, n, seed, method, args)
                     runs.append(r)
-                    print(f"{problem:10s} {method} n={n:5d} seed={seed} loss={r['loss']:.3e} "
-                          f"relL2={r['relative_l2']:.3e} events={r['events']} {r['wall_s']:.1f}s", flush=True)
+                    print(
+                        f"{problem:10s} {method} n={n:5d} seed={seed} loss={r['loss']:.3e} "
+                        f"relL2={r['relative_l2']:.3e} events={r['events']} {r['wall_s']:.1f}s",
+                        flush=True,
+                    )
     summary = analyse(runs)
     summary["_meta"] = {"args": vars(args), "ns": ns, "total_wall_s": time.perf_counter() - t0}
     with open(os.path.join(args.out, "results.json"), "w") as fh:
-        json.dump({"summary": summary, "runs": [{k: v for k, v in r.items() if k != "pred"} for r in runs]}, fh,
-                  indent=1)
+        json.dump(
+            {"summary": summary, "runs": [{k: v for k, v in r.items() if k != "pred"} for r in runs]}, fh, indent=1
+        )
     with open(os.path.join(args.out, "table.csv"), "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["problem", "method", "n", "loss_mean", "loss_std", "relative_l2_mean", "fluctuation_mean",
-                    "events_mean", "wall_s_mean"])
+        w.writerow(
+            [
+                "problem",
+                "method",
+                "n",
+                "loss_mean",
+                "loss_std",
+                "relative_l2_mean",
+                "fluctuation_mean",
+                "events_mean",
+                "wall_s_mean",
+            ]
+        )
         for key, s in summary.items():
             if key.startswith("_"):
                 continue
             for row in s["table"]:
-                w.writerow([*key.split("/"), row["n"], row["loss_mean"], row["loss_std"], row["relative_l2_mean"],
-                            row["fluctuation_mean"], row["events_mean"], row["wall_s_mean"]])
+                w.writerow(
+                    [
+                        *key.split("/"),
+                        row["n"],
+                        row["loss_mean"],
+                        row["loss_std"],
+                        row["relative_l2_mean"],
+                        row["fluctuation_mean"],
+                        row["events_mean"],
+                        row["wall_s_mean"],
+                    ]
+                )
     plot({k: v for k, v in summary.items() if not k.startswith("_")}, os.path.join(args.out, "scaling.png"))
     for key, s in summary.items():
         if key.startswith("_"):
             continue
         sl = s["slopes"]
-        print(f"{key:16s} T={s['T']:g}  slope loss {sl['loss']['mean']:+.2f}±{sl['loss']['std']:.2f}  "
-              f"L2 {sl['relative_l2']['mean']:+.2f}±{sl['relative_l2']['std']:.2f}  "
-              f"fluct {sl['fluctuation']['mean']:+.2f}±{sl['fluctuation']['std']:.2f}")
+        print(
+            f"{key:16s} T={s['T']:g}  slope loss {sl['loss']['mean']:+.2f}±{sl['loss']['std']:.2f}  "
+            f"L2 {sl['relative_l2']['mean']:+.2f}±{sl['relative_l2']['std']:.2f}  "
+            f"fluct {sl['fluctuation']['mean']:+.2f}±{sl['fluctuation']['std']:.2f}"
+        )
     print(f"total {time.perf_counter() - t0:.0f}s; wrote {args.out}")
 
 

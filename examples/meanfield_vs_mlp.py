@@ -40,31 +40,69 @@ def main() -> None:
     os.makedirs(args.out, exist_ok=True)
     rows = []
     for name, problem, dt in (("heat", Heat(), 0.1), ("burgers", ViscousBurgers(), 0.05)):
-        for label, alpha in (() if args.only_mlp else (("meanfield-gd", None), ("meanfield-bd", args.alpha))):
-            r = train_meanfield_pinn(problem, n=args.n, steps=10**7, dt=dt, alpha=alpha, seed=args.seed,
-                                     n_domain=1000, n_boundary=200, n_initial=200, record_every=200,
-                                     birth_death_until=None, max_wall_s=args.budget, dtype=torch.float32)
-            rows.append({"problem": name, "model": label, "params": 4 * args.n, "steps": r.history["step"][-1],
-                         "wall_s": r.wall_s, "loss": r.energy, "relative_l2": r.errors["relative_l2"]})
+        for label, alpha in () if args.only_mlp else (("meanfield-gd", None), ("meanfield-bd", args.alpha)):
+            r = train_meanfield_pinn(
+                problem,
+                n=args.n,
+                steps=10**7,
+                dt=dt,
+                alpha=alpha,
+                seed=args.seed,
+                n_domain=1000,
+                n_boundary=200,
+                n_initial=200,
+                record_every=200,
+                birth_death_until=None,
+                max_wall_s=args.budget,
+                dtype=torch.float32,
+            )
+            rows.append(
+                {
+                    "problem": name,
+                    "model": label,
+                    "params": 4 * args.n,
+                    "steps": r.history["step"][-1],
+                    "wall_s": r.wall_s,
+                    "loss": r.energy,
+                    "relative_l2": r.errors["relative_l2"],
+                }
+            )
             print(rows[-1], flush=True)
         net = {"width": args.width, "depth": args.depth}
-        common = dict(net=net, lbfgs_steps=0, n_domain=1000, n_boundary=200, n_initial=200, seed=args.seed,
-                      progress=False, n_eval=20000)
+        common = dict(
+            net=net,
+            lbfgs_steps=0,
+            n_domain=1000,
+            n_boundary=200,
+            n_initial=200,
+            seed=args.seed,
+            progress=False,
+            n_eval=20000,
+        )
         probe = pinnkit.solve(problem, steps=100, **common)
         rate = 100 / probe.timings["train_s"]  # training time only (not setup or evaluation)
         steps = max(100, int(rate * args.budget * 0.95))
         res = pinnkit.solve(problem, steps=steps, **common)
-        rows.append({"problem": name, "model": f"mlp {args.width}x{args.depth}",
-                     "params": res.config["n_parameters"], "steps": steps, "wall_s": res.timings["train_s"],
-                     "loss": res.history["loss"][-1] if res.history.get("loss") else math.nan,
-                     "relative_l2": res.errors["relative_l2"]})
+        rows.append(
+            {
+                "problem": name,
+                "model": f"mlp {args.width}x{args.depth}",
+                "params": res.config["n_parameters"],
+                "steps": steps,
+                "wall_s": res.timings["train_s"],
+                "loss": res.history["loss"][-1] if res.history.get("loss") else math.nan,
+                "relative_l2": res.errors["relative_l2"],
+            }
+        )
         print(rows[-1], flush=True)
     with open(os.path.join(args.out, "table.json"), "w") as fh:
         json.dump({"args": vars(args), "rows": rows}, fh, indent=1)
     print("| problem | model | params | steps | wall s | loss | rel. L2 |\n|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['problem']} | {r['model']} | {r['params']} | {r['steps']} | {r['wall_s']:.0f} | {r['loss']:.2e} | "
-              f"{r['relative_l2']:.2e} |")
+        print(
+            f"| {r['problem']} | {r['model']} | {r['params']} | {r['steps']} | {r['wall_s']:.0f} | {r['loss']:.2e} | "
+            f"{r['relative_l2']:.2e} |"
+        )
 
 
 if __name__ == "__main__":

@@ -24,8 +24,7 @@ from .versions import versions
 if TYPE_CHECKING:  # pragma: no cover
     from pinnkit.equations import Problem
 
-__all__ = ["solve", "build_net", "NET_KINDS", "DEFAULT_NET", "Loss", "Engine", "Checkpoint", "Points",
-           "SHORTCUTS"]
+__all__ = ["solve", "build_net", "NET_KINDS", "DEFAULT_NET", "Loss", "Engine", "Checkpoint", "Points", "SHORTCUTS"]
 
 NET_KINDS = ("mlp", "resmlp", "meanfield")
 DEFAULT_NET = dict(presets.DEFAULT["net"])
@@ -41,8 +40,13 @@ def build_net(spec: Mapping[str, Any], problem: "Problem", seed: int) -> nn.Modu
     D, m = problem.input_dim, problem.n_outputs
     torch.manual_seed(seed)
     if kind == "meanfield":
-        return MeanFieldTwoLayer(D, n=int(spec.get("n", spec.get("width", 256))), out_dim=m,
-                                 activation=spec.get("activation", "tanh"), input_bounds=bounds)
+        return MeanFieldTwoLayer(
+            D,
+            n=int(spec.get("n", spec.get("width", 256))),
+            out_dim=m,
+            activation=spec.get("activation", "tanh"),
+            input_bounds=bounds,
+        )
     nf = int(spec.pop("fourier_features", 0) or 0)
     sigma = float(spec.pop("fourier_sigma", 1.0))
     fourier = FourierFeatures(D, nf, sigma, seed=seed) if nf else None
@@ -50,7 +54,9 @@ def build_net(spec: Mapping[str, Any], problem: "Problem", seed: int) -> nn.Modu
     allowed = {"width", "depth", "activation", "init"}
     extra = set(spec) - allowed
     if extra:
-        raise ValueError(f"unknown net option(s) {sorted(extra)}; allowed: {sorted(allowed | {'kind', 'fourier_features', 'fourier_sigma'})}")
+        raise ValueError(
+            f"unknown net option(s) {sorted(extra)}; allowed: {sorted(allowed | {'kind', 'fourier_features', 'fourier_sigma'})}"
+        )
     return cls(D, m, input_bounds=bounds, fourier=fourier, **spec)
 
 
@@ -61,8 +67,11 @@ class _Group:
 
     def overrides(self) -> Dict[str, Any]:
         """The fields that are set, as :func:`solve` keywords."""
-        return {self._keys.get(f.name, f.name): getattr(self, f.name) for f in fields(self)  # type: ignore[arg-type]
-                if getattr(self, f.name) is not None}
+        return {
+            self._keys.get(f.name, f.name): getattr(self, f.name)
+            for f in fields(self)  # type: ignore[arg-type]
+            if getattr(self, f.name) is not None
+        }
 
 
 @dataclass(frozen=True)
@@ -128,8 +137,12 @@ def _flat_stages(stages: Sequence[Stage]) -> Optional[Dict[str, Any]]:
     followed by at most one quasi-Newton stage, else None."""
     first = [s for s in stages if isinstance(s, FirstOrder)]
     second = [s for s in stages if isinstance(s, QuasiNewton)]
-    if len(first) > 1 or len(second) > 1 or len(first) + len(second) != len(stages) or (
-            first and second and stages.index(first[0]) > stages.index(second[0])):
+    if (
+        len(first) > 1
+        or len(second) > 1
+        or len(first) + len(second) != len(stages)
+        or (first and second and stages.index(first[0]) > stages.index(second[0]))
+    ):
         return None
     out: Dict[str, Any] = {"adam_steps": 0, "lbfgs_steps": 0}
     if first:
@@ -147,20 +160,37 @@ def _train_config(problem: "Problem", cfg: Mapping[str, Any], progress: bool) ->
     """The trainer's configuration of a resolved run configuration (:func:`pinnkit.presets.resolve`)."""
     kw: Dict[str, Any] = dict(
         weights={**{c.name: cfg["condition_weight"] for c in problem.conditions()}, **dict(cfg["weights"] or {})},
-        grad_penalty=cfg["grad_penalty"], gpinn_penalty=cfg["gpinn_penalty"],
+        grad_penalty=cfg["grad_penalty"],
+        gpinn_penalty=cfg["gpinn_penalty"],
         **_balance_fields(cfg["balance"], cfg["balance_every"], cfg["balance_alpha"]),
-        method=cfg["method"], compile=cfg["compile"], dtype=cfg["dtype"], device=cfg["device"],
-        checkpoint_dir=cfg["checkpoint_dir"], checkpoint_every=cfg["checkpoint_every"], progress=progress)
+        method=cfg["method"],
+        compile=cfg["compile"],
+        dtype=cfg["dtype"],
+        device=cfg["device"],
+        checkpoint_dir=cfg["checkpoint_dir"],
+        checkpoint_every=cfg["checkpoint_every"],
+        progress=progress,
+    )
     stages = cfg.get("stages")
     if stages is None:
-        kw.update(adam_steps=cfg["steps"], lbfgs_steps=cfg["lbfgs_steps"], lr=cfg["lr"], lr_decay=cfg["lr_decay"],
-                  decay_every=cfg["decay_every"], optimizer=cfg["optimizer"], quasi_newton=cfg["quasi_newton"],
-                  lbfgs_history=cfg["lbfgs_history"], lbfgs_chunk=cfg["lbfgs_chunk"])
+        kw.update(
+            adam_steps=cfg["steps"],
+            lbfgs_steps=cfg["lbfgs_steps"],
+            lr=cfg["lr"],
+            lr_decay=cfg["lr_decay"],
+            decay_every=cfg["decay_every"],
+            optimizer=cfg["optimizer"],
+            quasi_newton=cfg["quasi_newton"],
+            lbfgs_history=cfg["lbfgs_history"],
+            lbfgs_chunk=cfg["lbfgs_chunk"],
+        )
     else:
         flat = _flat_stages(stages)
         native = "stages" in {f.name for f in fields(TrainConfig)}
         if flat is None and not native:
-            raise ValueError(f"this trainer runs one first-order stage then one quasi-Newton stage; got stages {stages!r}")
+            raise ValueError(
+                f"this trainer runs one first-order stage then one quasi-Newton stage; got stages {stages!r}"
+            )
         kw.update(flat or {})  # the flat fields agree with the stages, so summary.json reads the same either way
         if native:
             kw["stages"] = tuple(stages)
@@ -192,11 +222,15 @@ def _split_options(problem: Union[str, "Problem"], options: Dict[str, Any]) -> T
         allowed = sorted(getattr(cls, "PARAMETERS", {})) if cls is not None else None
         bad = sorted(set(rest) - set(allowed)) if allowed is not None else []
         if bad:
-            raise ValueError(f"solve() got unknown keyword(s) {bad}: neither an option of solve (options: {own}) "
-                             f"nor a parameter of {problem!r} (parameters: {allowed})")
+            raise ValueError(
+                f"solve() got unknown keyword(s) {bad}: neither an option of solve (options: {own}) "
+                f"nor a parameter of {problem!r} (parameters: {allowed})"
+            )
     elif rest:
-        raise ValueError(f"solve() got unknown keyword(s) {sorted(rest)} with a Problem instance (options: {own}; "
-                         "problem parameters go to the Problem's constructor)")
+        raise ValueError(
+            f"solve() got unknown keyword(s) {sorted(rest)} with a Problem instance (options: {own}; "
+            "problem parameters go to the Problem's constructor)"
+        )
     return flat, rest
 
 
@@ -286,10 +320,21 @@ def solve(
     check_int("track_every", cfg["track_every"], 0)
     run_stages = presets.stages_of(cfg)
     config = _train_config(problem, cfg, progress)
-    sampler = Sampler(problem, cfg["n_domain"], cfg["n_boundary"], cfg["n_initial"], cfg["sampling"],
-                      cfg["resample_every"], seed, adaptive=cfg["adaptive"], pool_factor=cfg["pool_factor"])
+    sampler = Sampler(
+        problem,
+        cfg["n_domain"],
+        cfg["n_boundary"],
+        cfg["n_initial"],
+        cfg["sampling"],
+        cfg["resample_every"],
+        seed,
+        adaptive=cfg["adaptive"],
+        pool_factor=cfg["pool_factor"],
+    )
     net = cfg["net"]
-    net_spec: Dict[str, Any] = {"kind": "custom", "repr": repr(net)} if isinstance(net, nn.Module) else {**DEFAULT_NET, **dict(net)}
+    net_spec: Dict[str, Any] = (
+        {"kind": "custom", "repr": repr(net)} if isinstance(net, nn.Module) else {**DEFAULT_NET, **dict(net)}
+    )
     model = net if isinstance(net, nn.Module) else build_net(net_spec, problem, seed)
     hard_constraints: List[str] = list(cfg["hard_constraints"] or ())
     if hard_constraints:
@@ -319,10 +364,15 @@ def solve(
         "net": net_spec,
         "hard_constraints": hard_constraints,
         "n_parameters": sum(p.numel() for p in trainer.model.parameters()),
-        "sampler": {"n_domain": sampler.n_domain, "n_boundary": sampler.n_boundary, "n_initial": sampler.n_initial,
-                    "method": sampler.method, "resample_every": sampler.resample_every,
-                    "adaptive": sampler.strategy.as_dict() if sampler.strategy is not None else None,
-                    "pool_factor": sampler.pool_factor},
+        "sampler": {
+            "n_domain": sampler.n_domain,
+            "n_boundary": sampler.n_boundary,
+            "n_initial": sampler.n_initial,
+            "method": sampler.method,
+            "resample_every": sampler.resample_every,
+            "adaptive": sampler.strategy.as_dict() if sampler.strategy is not None else None,
+            "pool_factor": sampler.pool_factor,
+        },
         "stages": [s.as_dict() for s in run_stages],
         "train": _train_record(config),
         "seed": seed,

@@ -132,19 +132,29 @@ class BFGS(torch.optim.Optimizer):
     The state (``H``, the current gradient and loss, ``n_iter``) lives in ``state_dict()``.
     """
 
-    def __init__(self, params: Union[Iterable[Tensor], Iterable[dict[str, Any]]], max_iter: int = 20, scaling: str = "self", c1: float = 1e-4, c2: float = 0.9,
-                 max_evals_per_iter: int = 25) -> None:
+    def __init__(
+        self,
+        params: Union[Iterable[Tensor], Iterable[dict[str, Any]]],
+        max_iter: int = 20,
+        scaling: str = "self",
+        c1: float = 1e-4,
+        c2: float = 0.9,
+        max_evals_per_iter: int = 25,
+    ) -> None:
         if scaling not in SCALINGS:
             raise ValueError(f"scaling must be one of {SCALINGS}, got {scaling!r}")
-        super().__init__(params, dict(max_iter=max_iter, scaling=scaling, c1=c1, c2=c2,
-                                      max_evals_per_iter=max_evals_per_iter))
+        super().__init__(
+            params, dict(max_iter=max_iter, scaling=scaling, c1=c1, c2=c2, max_evals_per_iter=max_evals_per_iter)
+        )
         if len(self.param_groups) != 1:
             raise ValueError("BFGS takes one parameter group")
         self._params = self.param_groups[0]["params"]
         n = sum(p.numel() for p in self._params)
         if n > MAX_DENSE_PARAMETERS:
-            raise ValueError(f"BFGS stores a dense {n}×{n} matrix; the number of parameters must be "
-                             f"<= {MAX_DENSE_PARAMETERS} (use L-BFGS for larger nets)")
+            raise ValueError(
+                f"BFGS stores a dense {n}×{n} matrix; the number of parameters must be "
+                f"<= {MAX_DENSE_PARAMETERS} (use L-BFGS for larger nets)"
+            )
         self.n_params = n
 
     # flat views ---------------------------------------------------------
@@ -159,7 +169,7 @@ class BFGS(torch.optim.Optimizer):
         with torch.no_grad():
             for p in self._params:
                 k = p.numel()
-                p.copy_(x[i:i + k].view_as(p))
+                p.copy_(x[i : i + k].view_as(p))
                 i += k
 
     @torch.no_grad()
@@ -190,7 +200,9 @@ class BFGS(torch.optim.Optimizer):
                 cache["g"] = grad
                 return value, float(grad @ p)
 
-            alpha, f_new, evals = strong_wolfe(phi, f, d0, alpha0, group["c1"], group["c2"], group["max_evals_per_iter"])
+            alpha, f_new, evals = strong_wolfe(
+                phi, f, d0, alpha0, group["c1"], group["c2"], group["max_evals_per_iter"]
+            )
             state["n_evals"] += evals
             if alpha == 0.0:  # no decrease along p: restore x; stop this call
                 self._set_params(x)
@@ -212,7 +224,7 @@ class BFGS(torch.optim.Optimizer):
                     tau = min(1.0, 1.0 / b) if b > 0 else 1.0
                 # H − Hy Hyᵀ/yHy + v vᵀ = H + (yHy/sy²) s sᵀ − (s Hyᵀ + Hy sᵀ)/sy: rank-one updates in place,
                 # no n×n temporaries (each pass over H costs as much as the matrix–vector products)
-                H.addr_(s, s, alpha=yHy / sy ** 2)
+                H.addr_(s, s, alpha=yHy / sy**2)
                 H.addr_(s, Hy, alpha=-1.0 / sy)
                 H.addr_(Hy, s, alpha=-1.0 / sy)
                 if tau != 1.0:

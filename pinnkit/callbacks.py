@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from typing import Dict
+from typing import TYPE_CHECKING, Dict
 
 import numpy as np
-
 import torch
 
 from .metrics import fix_gauge, relative_l2
@@ -25,8 +22,9 @@ class ErrorTracker:
         self.every = every
         self.points = np.asarray(points, dtype=float)
         self.problem = problem
-        self.truth = fix_gauge(problem, problem.reference(torch.as_tensor(self.points, dtype=torch.float64)).numpy(),
-                               self.points)
+        self.truth = fix_gauge(
+            problem, problem.reference(torch.as_tensor(self.points, dtype=torch.float64)).numpy(), self.points
+        )
 
     def __call__(self, trainer) -> Dict[str, float]:
         from .result import predict

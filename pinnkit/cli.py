@@ -46,8 +46,10 @@ def _problem_params(args, extra: List[str]) -> dict:
         key, _, val = tok[2:].partition("=")
         key = key.replace("-", "_")
         if key not in allowed:
-            raise ValueError(f"unknown option --{key.replace('_', '-')} for {args.name!r}; "
-                             f"problem parameters: {['--' + k.replace('_', '-') for k in allowed]}")
+            raise ValueError(
+                f"unknown option --{key.replace('_', '-')} for {args.name!r}; "
+                f"problem parameters: {['--' + k.replace('_', '-') for k in allowed]}"
+            )
         if not val:
             val = next(it, None)
             if val is None:
@@ -58,12 +60,38 @@ def _problem_params(args, extra: List[str]) -> dict:
 
 #: options of ``pinnkit solve`` passed to :func:`pinnkit.solve` under their own name when given; left out, they
 #: take the problem's preset (:mod:`pinnkit.presets`)
-SOLVE_OPTIONS = ("steps", "lbfgs_steps", "lr", "lr_decay", "decay_every", "optimizer", "quasi_newton", "n_domain",
-                 "n_boundary", "n_initial", "sampling", "resample_every", "adaptive", "condition_weight",
-                 "grad_penalty", "gpinn_penalty", "balance", "method", "dtype", "compile", "device")
+SOLVE_OPTIONS = (
+    "steps",
+    "lbfgs_steps",
+    "lr",
+    "lr_decay",
+    "decay_every",
+    "optimizer",
+    "quasi_newton",
+    "n_domain",
+    "n_boundary",
+    "n_initial",
+    "sampling",
+    "resample_every",
+    "adaptive",
+    "condition_weight",
+    "grad_penalty",
+    "gpinn_penalty",
+    "balance",
+    "method",
+    "dtype",
+    "compile",
+    "device",
+)
 #: net options of ``pinnkit solve`` and their key in the net spec (merged onto the preset's net)
-NET_OPTIONS = {"net": "kind", "width": "width", "depth": "depth", "activation": "activation",
-               "fourier_features": "fourier_features", "fourier_sigma": "fourier_sigma"}
+NET_OPTIONS = {
+    "net": "kind",
+    "width": "width",
+    "depth": "depth",
+    "activation": "activation",
+    "fourier_features": "fourier_features",
+    "fourier_sigma": "fourier_sigma",
+}
 
 
 def solve_options(args: argparse.Namespace) -> dict:
@@ -83,10 +111,19 @@ def _cmd_solve(args, extra: List[str]) -> int:
     params = _problem_params(args, extra)
     if args.threads:
         torch.set_num_threads(args.threads)
-    out = args.out or os.path.join("runs", f"{args.name}-" + "-".join(f"{k}{v}" for k, v in params.items()) + f"-s{args.seed}")
-    result = pinnkit.solve(args.name, **solve_options(args), seed=args.seed, track_every=args.track_every,
-                           checkpoint_dir=os.path.join(out, "checkpoints"), resume=args.resume,
-                           progress=not args.quiet, **params)
+    out = args.out or os.path.join(
+        "runs", f"{args.name}-" + "-".join(f"{k}{v}" for k, v in params.items()) + f"-s{args.seed}"
+    )
+    result = pinnkit.solve(
+        args.name,
+        **solve_options(args),
+        seed=args.seed,
+        track_every=args.track_every,
+        checkpoint_dir=os.path.join(out, "checkpoints"),
+        resume=args.resume,
+        progress=not args.quiet,
+        **params,
+    )
     paths = result.save(out)
     print(result.problem.describe())
     for k, v in result.errors.items():
@@ -107,8 +144,16 @@ def _cmd_study(args) -> int:
     from pinnkit.studies.blowup import StudyConfig, run_study
 
     cfg = StudyConfig(
-        dim=args.dim, deltas=args.deltas, widths=args.widths, grad_penalties=args.grad_penalties, seeds=args.seeds,
-        protocol=args.protocol, steps=args.steps, lbfgs_steps=args.lbfgs_steps, n_theory_samples=args.theory_samples, workers=args.workers,
+        dim=args.dim,
+        deltas=args.deltas,
+        widths=args.widths,
+        grad_penalties=args.grad_penalties,
+        seeds=args.seeds,
+        protocol=args.protocol,
+        steps=args.steps,
+        lbfgs_steps=args.lbfgs_steps,
+        n_theory_samples=args.theory_samples,
+        workers=args.workers,
         out=args.out or f"runs/blowup-{args.dim}d-{args.protocol}",
     )
     if args.paper:
@@ -116,34 +161,56 @@ def _cmd_study(args) -> int:
     out = run_study(cfg, progress=not args.quiet)
     rows = out["records"]
     print(f"blow-up study, ({cfg.dim}+1)-D, protocol {cfg.protocol}: {len(rows)} runs -> {cfg.out}")
-    print(f"{'delta':>8} {'width':>5} {'λ_g':>7} {'rel L2':>9} {'true L2':>9} {'tight est':>9} {'ratio':>6} "
-          f"{'Th1 logL':>9} {'Th1 logR':>9}")
+    print(
+        f"{'delta':>8} {'width':>5} {'λ_g':>7} {'rel L2':>9} {'true L2':>9} {'tight est':>9} {'ratio':>6} "
+        f"{'Th1 logL':>9} {'Th1 logR':>9}"
+    )
     for r in rows:
         a = r["analysis"]
-        print(f"{r['delta']:8.4f} {r['width']:5d} {r['grad_penalty']:7.0e} {r['relative_l2']:9.2e} "
-              f"{a['tight/true'] ** 0.5:9.2e} {a['tight/estimate'] ** 0.5:9.2e} {a['tight/ratio_l2']:6.2f} "
-              f"{a['theorem1/log_lhs']:9.2f} {a['theorem1/log_rhs']:9.2f}")
+        print(
+            f"{r['delta']:8.4f} {r['width']:5d} {r['grad_penalty']:7.0e} {r['relative_l2']:9.2e} "
+            f"{a['tight/true'] ** 0.5:9.2e} {a['tight/estimate'] ** 0.5:9.2e} {a['tight/ratio_l2']:6.2f} "
+            f"{a['theorem1/log_lhs']:9.2f} {a['theorem1/log_rhs']:9.2f}"
+        )
     for key, g in out["summary"].items():
-        th = "  ".join(f"{k}: pearson {g[k]['pearson']:.2f}, spearman {g[k]['spearman']:.2f}"
-                       for k in ("theorem1", "theorem2", "tight") if k in g)
-        print(f"{key}: {th}; tight estimate/true in [{g['tight_ratio_min']:.2f}, "
-              f"{g['tight_ratio_max']:.2f}] (L² norms), valid on every δ: {g['tight_always_valid']}")
+        th = "  ".join(
+            f"{k}: pearson {g[k]['pearson']:.2f}, spearman {g[k]['spearman']:.2f}"
+            for k in ("theorem1", "theorem2", "tight")
+            if k in g
+        )
+        print(
+            f"{key}: {th}; tight estimate/true in [{g['tight_ratio_min']:.2f}, "
+            f"{g['tight_ratio_max']:.2f}] (L² norms), valid on every δ: {g['tight_always_valid']}"
+        )
     return 0
 
 
 def _cmd_deeponet_size(args) -> int:
     from pinnkit.studies.deeponet_size import SizeStudyConfig, format_table, run_size_study
 
-    cfg = SizeStudyConfig(qs=args.qs, n_functions=args.n_functions, points=args.points, noise=args.noise,
-                          steps=args.steps, seed=args.seed, threads=args.threads, out=args.out,
-                          resume=args.resume).validate()  # bad settings fail before anything is printed or trained
-    print(f"DeepONet size study: q in {cfg.qs}, n_f in {cfg.n_functions} x {cfg.points} points, noise σ = "
-          f"{cfg.noise:g}, {cfg.steps} steps per cell -> {cfg.out}", flush=True)
+    cfg = SizeStudyConfig(
+        qs=args.qs,
+        n_functions=args.n_functions,
+        points=args.points,
+        noise=args.noise,
+        steps=args.steps,
+        seed=args.seed,
+        threads=args.threads,
+        out=args.out,
+        resume=args.resume,
+    ).validate()  # bad settings fail before anything is printed or trained
+    print(
+        f"DeepONet size study: q in {cfg.qs}, n_f in {cfg.n_functions} x {cfg.points} points, noise σ = "
+        f"{cfg.noise:g}, {cfg.steps} steps per cell -> {cfg.out}",
+        flush=True,
+    )
     summary = run_size_study(cfg, progress=not args.quiet)
     print(format_table(summary))
     n_cells = len(summary["cells"])
-    print(f"trained {len(summary['trained_cells'])} of {n_cells} cells ({n_cells - len(summary['trained_cells'])} "
-          f"reused) in {summary['seconds']:.1f} s; wrote {', '.join(summary['files'])}")
+    print(
+        f"trained {len(summary['trained_cells'])} of {n_cells} cells ({n_cells - len(summary['trained_cells'])} "
+        f"reused) in {summary['seconds']:.1f} s; wrote {', '.join(summary['files'])}"
+    )
     return 0
 
 
@@ -151,13 +218,27 @@ def _cmd_deeponet(args) -> int:
     from pinnkit.operator_run import OperatorRunConfig, run
 
     cfg = OperatorRunConfig(
-        pde=args.pde, mode=args.mode, grf=args.grf, steps=args.steps, minutes=args.minutes, n_train=args.n_train,
-        n_test=args.n_test, m_sensors=args.m_sensors, nx=args.nx, nt=args.nt, hard_initial=args.hard_initial,
-        seed=args.seed, threads=args.threads, out=args.out or os.path.join("runs", f"deeponet-{args.pde}"),
-        resume=args.resume, progress=not args.quiet,
+        pde=args.pde,
+        mode=args.mode,
+        grf=args.grf,
+        steps=args.steps,
+        minutes=args.minutes,
+        n_train=args.n_train,
+        n_test=args.n_test,
+        m_sensors=args.m_sensors,
+        nx=args.nx,
+        nt=args.nt,
+        hard_initial=args.hard_initial,
+        seed=args.seed,
+        threads=args.threads,
+        out=args.out or os.path.join("runs", f"deeponet-{args.pde}"),
+        resume=args.resume,
+        progress=not args.quiet,
     ).validate()  # bad settings fail here, before anything is printed, generated or trained
-    print(f"DeepONet on {args.pde}, mode {args.mode}, inputs {args.grf}: {args.n_train} training / {args.n_test} "
-          f"test functions -> {cfg.out}")
+    print(
+        f"DeepONet on {args.pde}, mode {args.mode}, inputs {args.grf}: {args.n_train} training / {args.n_test} "
+        f"test functions -> {cfg.out}"
+    )
     summary = run(cfg, log=lambda line: print("  " + line, flush=True))
     for mode, r in summary["runs"].items():
         if r["resumed_from_step"] is not None:
@@ -175,46 +256,86 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the equations and their parameters")
     # allow_abbrev=False: problem parameters (--re, --a, --d, ...) must never be taken for a prefix of an option
-    s = sub.add_parser("solve", help="train a PINN on a named problem; problem parameters as --name value",
-                       allow_abbrev=False)
+    s = sub.add_parser(
+        "solve", help="train a PINN on a named problem; problem parameters as --name value", allow_abbrev=False
+    )
     s.add_argument("name")
     d = DEFAULT
-    s.epilog = ("Options left out take the problem's preset (pinnkit.presets); per-problem presets: "
-                + presets.describe())
+    s.epilog = (
+        "Options left out take the problem's preset (pinnkit.presets); per-problem presets: " + presets.describe()
+    )
     s.add_argument("--net", default=None, choices=["mlp", "resmlp", "meanfield"], help=f"default {d['net']['kind']}")
     s.add_argument("--width", type=int, default=None, help=f"default {d['net']['width']}")
     s.add_argument("--depth", type=int, default=None, help=f"hidden layers (default {d['net']['depth']})")
     s.add_argument("--activation", default=None, help=f"default {d['net']['activation']}")
-    s.add_argument("--fourier-features", type=int, default=None, help="Fourier feature embedding size (default 0: none)")
+    s.add_argument(
+        "--fourier-features", type=int, default=None, help="Fourier feature embedding size (default 0: none)"
+    )
     s.add_argument("--fourier-sigma", type=float, default=None, help="Fourier feature scale (default 1.0)")
     s.add_argument("--steps", type=int, default=None, help=f"Adam steps (default {d['steps']})")
     s.add_argument("--lr", type=float, default=None, help=f"Adam learning rate (default {d['lr']})")
     s.add_argument("--lr-decay", type=float, default=None, help=f"learning-rate factor (default {d['lr_decay']})")
-    s.add_argument("--decay-every", type=int, default=None, help=f"... every so many steps (default {d['decay_every']})")
+    s.add_argument(
+        "--decay-every", type=int, default=None, help=f"... every so many steps (default {d['decay_every']})"
+    )
     s.add_argument("--optimizer", default=None, choices=["adam", "sgd"], help=f"first stage (default {d['optimizer']})")
-    s.add_argument("--lbfgs-steps", type=int, default=None, help=f"quasi-Newton iterations (default {d['lbfgs_steps']})")
-    s.add_argument("--quasi-newton", default=None, choices=["lbfgs", "bfgs", "ssbfgs"],
-                   help="second stage (default lbfgs, ssbfgs for the Navier–Stokes problems; bfgs/ssbfgs: dense, "
-                        "nets <= 20k parameters)")
+    s.add_argument(
+        "--lbfgs-steps", type=int, default=None, help=f"quasi-Newton iterations (default {d['lbfgs_steps']})"
+    )
+    s.add_argument(
+        "--quasi-newton",
+        default=None,
+        choices=["lbfgs", "bfgs", "ssbfgs"],
+        help="second stage (default lbfgs, ssbfgs for the Navier–Stokes problems; bfgs/ssbfgs: dense, "
+        "nets <= 20k parameters)",
+    )
     s.add_argument("--n-domain", type=int, default=None, help=f"default {d['n_domain']}")
-    s.add_argument("--n-boundary", type=int, default=None, help=f"points per boundary condition (default {d['n_boundary']})")
+    s.add_argument(
+        "--n-boundary", type=int, default=None, help=f"points per boundary condition (default {d['n_boundary']})"
+    )
     s.add_argument("--n-initial", type=int, default=None, help=f"default {d['n_initial']}")
     s.add_argument("--sampling", default=None, choices=["sobol", "lhs", "uniform"], help=f"default {d['sampling']}")
-    s.add_argument("--resample-every", type=int, default=None, help="redraw the points every k steps (default 0: never)")
-    s.add_argument("--adaptive", default=None, choices=["rad"],
-                   help="residual-based adaptive resampling every --resample-every steps (default off)")
-    s.add_argument("--condition-weight", type=float, default=None,
-                   help=f"weight of every initial/boundary term (default {d['condition_weight']})")
+    s.add_argument(
+        "--resample-every", type=int, default=None, help="redraw the points every k steps (default 0: never)"
+    )
+    s.add_argument(
+        "--adaptive",
+        default=None,
+        choices=["rad"],
+        help="residual-based adaptive resampling every --resample-every steps (default off)",
+    )
+    s.add_argument(
+        "--condition-weight",
+        type=float,
+        default=None,
+        help=f"weight of every initial/boundary term (default {d['condition_weight']})",
+    )
     s.add_argument("--grad-penalty", type=float, default=None, help="λ of λ mean |∇_x u|² (default 0)")
     s.add_argument("--gpinn-penalty", type=float, default=None, help="λ of the gPINN term λ mean |∇R|² (default 0)")
-    s.add_argument("--balance", default=None, choices=["max-mean", "norm"],
-                   help="condition weights from gradient statistics (default off)")
-    s.add_argument("--method", default=None, choices=["autograd", "forward", "taylor"],
-                   help="derivative engine (default autograd; taylor, compiled, for the Navier–Stokes problems)")
-    s.add_argument("--dtype", default=None, choices=["float32", "float64"],
-                   help="default float32 (float64 for the Navier–Stokes problems)")
-    s.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
-                   help="torch.compile the taylor objective (default off; on for the Navier–Stokes problems)")
+    s.add_argument(
+        "--balance",
+        default=None,
+        choices=["max-mean", "norm"],
+        help="condition weights from gradient statistics (default off)",
+    )
+    s.add_argument(
+        "--method",
+        default=None,
+        choices=["autograd", "forward", "taylor"],
+        help="derivative engine (default autograd; taylor, compiled, for the Navier–Stokes problems)",
+    )
+    s.add_argument(
+        "--dtype",
+        default=None,
+        choices=["float32", "float64"],
+        help="default float32 (float64 for the Navier–Stokes problems)",
+    )
+    s.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="torch.compile the taylor objective (default off; on for the Navier–Stokes problems)",
+    )
     s.add_argument("--device", default=None, help=f"default {d['device']}")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
@@ -223,8 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/checkpoint.pt")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    st = sub.add_parser("study", help="studies: 'blowup' (PINN error vs bounds approaching Burgers blow-up), "
-                                      "'deeponet-size' (DeepONet training risk vs q and n, Mukherjee-Roy estimate)")
+    st = sub.add_parser(
+        "study",
+        help="studies: 'blowup' (PINN error vs bounds approaching Burgers blow-up), "
+        "'deeponet-size' (DeepONet training risk vs q and n, Mukherjee-Roy estimate)",
+    )
     kinds = st.add_subparsers(dest="kind", required=True, metavar="KIND")
     sb = kinds.add_parser("blowup", help="PINN error vs Theorems 1/2 and the tight estimate approaching blow-up")
     sb.add_argument("--dim", type=int, default=1, choices=[1, 2])
@@ -244,27 +368,48 @@ def build_parser() -> argparse.ArgumentParser:
     from pinnkit.studies.deeponet_size import SizeStudyConfig
 
     sd = SizeStudyConfig()
-    sz = kinds.add_parser("deeponet-size", allow_abbrev=False,
-                          help="DeepONet training risk vs q for several n on noisy heat data, beside the "
-                               "Mukherjee-Roy size ESTIMATE q ~ C n^(1/4) (not a bound)")
+    sz = kinds.add_parser(
+        "deeponet-size",
+        allow_abbrev=False,
+        help="DeepONet training risk vs q for several n on noisy heat data, beside the "
+        "Mukherjee-Roy size ESTIMATE q ~ C n^(1/4) (not a bound)",
+    )
     sz.add_argument("--qs", type=int, nargs="+", default=sd.qs, help=f"common dimensions q (default {sd.qs})")
-    sz.add_argument("--n-functions", type=int, nargs="+", default=sd.n_functions,
-                    help=f"numbers of training functions; n = n_f * points (default {sd.n_functions})")
+    sz.add_argument(
+        "--n-functions",
+        type=int,
+        nargs="+",
+        default=sd.n_functions,
+        help=f"numbers of training functions; n = n_f * points (default {sd.n_functions})",
+    )
     sz.add_argument("--points", type=int, default=sd.points, help=f"fixed points per function (default {sd.points})")
     sz.add_argument("--noise", type=float, default=sd.noise, help=f"label noise std σ; level σ²/2 (default {sd.noise})")
     sz.add_argument("--steps", type=int, default=sd.steps, help=f"full-batch Adam steps per cell (default {sd.steps})")
     sz.add_argument("--seed", type=int, default=sd.seed, help="nets, point choice and noise (default 0)")
-    sz.add_argument("--threads", type=int, default=sd.threads, help=f"torch threads (0: torch's default; default {sd.threads})")
+    sz.add_argument(
+        "--threads", type=int, default=sd.threads, help=f"torch threads (0: torch's default; default {sd.threads})"
+    )
     sz.add_argument("--out", default=sd.out, help=f"output directory (default {sd.out})")
-    sz.add_argument("--resume", action=argparse.BooleanOptionalAction, default=sd.resume,
-                    help="reuse finished (n, q) cells found in OUT (default on)")
+    sz.add_argument(
+        "--resume",
+        action=argparse.BooleanOptionalAction,
+        default=sd.resume,
+        help="reuse finished (n, q) cells found in OUT (default on)",
+    )
     sz.add_argument("--quiet", action="store_true", help="no per-n progress lines")
 
-    dn = sub.add_parser("deeponet", allow_abbrev=False,
-                        help="operator learning: a DeepONet maps GRF initial conditions to Burgers/heat solutions")
+    dn = sub.add_parser(
+        "deeponet",
+        allow_abbrev=False,
+        help="operator learning: a DeepONet maps GRF initial conditions to Burgers/heat solutions",
+    )
     dn.add_argument("pde", choices=PDES)
-    dn.add_argument("--mode", choices=RUN_MODES, default="both",
-                    help="data (solution data), physics (PDE only, PI-DeepONet), hybrid, both (data then physics)")
+    dn.add_argument(
+        "--mode",
+        choices=RUN_MODES,
+        default="both",
+        help="data (solution data), physics (PDE only, PI-DeepONet), hybrid, both (data then physics)",
+    )
     dn.add_argument("--grf", choices=tuple(GRFS), default="wang2021", help="input-function distribution")
     default_steps = ", ".join(f"{k} {v}" for k, v in DEFAULT_STEPS.items())
     dn.add_argument("--steps", type=int, default=None, help=f"Adam steps per mode (default: {default_steps})")
@@ -274,8 +419,12 @@ def build_parser() -> argparse.ArgumentParser:
     dn.add_argument("--m-sensors", type=int, default=101, help="sensors per input function")
     dn.add_argument("--nx", type=int, default=101, help="output grid points in x")
     dn.add_argument("--nt", type=int, default=101, help="output grid points in t")
-    dn.add_argument("--hard-initial", action=argparse.BooleanOptionalAction, default=True,
-                    help="physics/hybrid: impose u(x, 0) = u0(x) exactly (default on)")
+    dn.add_argument(
+        "--hard-initial",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="physics/hybrid: impose u(x, 0) = u0(x) exactly (default on)",
+    )
     dn.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     dn.add_argument("--seed", type=int, default=0, help="net initialisation and mini-batches")
     dn.add_argument("--out", default=None, help="output directory (default runs/deeponet-PDE)")
@@ -289,8 +438,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args, extra = parser.parse_known_args(argv)
     try:
         if args.command == "study" and extra:
-            parser.error(f"unrecognized arguments for 'study {args.kind}': {' '.join(extra)} "
-                         f"(see pinnkit study {args.kind} --help)")
+            parser.error(
+                f"unrecognized arguments for 'study {args.kind}': {' '.join(extra)} "
+                f"(see pinnkit study {args.kind} --help)"
+            )
         if args.command in ("list", "deeponet") and extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         if args.command == "list":

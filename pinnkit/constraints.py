@@ -49,7 +49,9 @@ class HardConstraints(nn.Module):
                 raise ValueError(f"hard_constraints 'initial' needs a time-dependent problem; {problem.name} is steady")
             ic = [c for c in conds if c.location(problem) == "initial"]
             if len(ic) != 1 or getattr(ic[0], "components", None) is not None:
-                raise ValueError(f"hard_constraints 'initial' needs one initial condition on all outputs in {problem.name}")
+                raise ValueError(
+                    f"hard_constraints 'initial' needs one initial condition on all outputs in {problem.name}"
+                )
             self._initial = ic[0].target
             t0, T = problem.time_interval
             self.t0, self.span = float(t0), float(T - t0)

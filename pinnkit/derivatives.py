@@ -102,8 +102,14 @@ class Fields(FieldOperators):
         method: ``"autograd"`` (default) or ``"forward"``.
     """
 
-    def __init__(self, fn: Fn, x: Tensor, spatial_dim: Optional[int] = None, method: str = "autograd",
-                 plan: Optional[frozenset] = None) -> None:
+    def __init__(
+        self,
+        fn: Fn,
+        x: Tensor,
+        spatial_dim: Optional[int] = None,
+        method: str = "autograd",
+        plan: Optional[frozenset] = None,
+    ) -> None:
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         if x.dim() != 2:
@@ -113,9 +119,7 @@ class Fields(FieldOperators):
         self.D = x.shape[1]
         self.spatial_dim = self.D if spatial_dim is None else int(spatial_dim)
         if not (self.D - 1 <= self.spatial_dim <= self.D):
-            raise ValueError(
-                f"spatial_dim must be D or D-1 for inputs with D={self.D} columns, got {self.spatial_dim}"
-            )
+            raise ValueError(f"spatial_dim must be D or D-1 for inputs with D={self.D} columns, got {self.spatial_dim}")
         self.has_time = self.spatial_dim == self.D - 1
         self.requests: set = set()  # ("d", k) and ("d2", j, k) asked for, j <= k
         self._jet = None

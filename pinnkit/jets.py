@@ -69,9 +69,9 @@ def activation_derivatives(name: str, z: Tensor) -> Tuple[Tensor, Tensor, Tensor
 def _activate(name: str, Z: List[Tensor], n_first: int, pairs: List[Tuple[int, int]]) -> List[Tensor]:
     """Apply σ to a jet ``[z, z_k…, z_jk…]`` (each ``(N, W)``), returning ``[a, a_k…, a_jk…]``."""
     a, s1, s2 = activation_derivatives(name, Z[0])
-    first = Z[1:1 + n_first]
+    first = Z[1 : 1 + n_first]
     out = [a] + [s1 * f for f in first]
-    out += [s2 * first[j] * first[k] + s1 * z2 for (j, k), z2 in zip(pairs, Z[1 + n_first:])]
+    out += [s2 * first[j] * first[k] + s1 * z2 for (j, k), z2 in zip(pairs, Z[1 + n_first :])]
     return out
 
 
@@ -175,10 +175,12 @@ def mlp_jet_tangents(
     if model.fourier is not None:
         Z = [t @ model.fourier.B.to(T[0]).T for t in T]
         c, s = torch.cos(Z[0]), torch.sin(Z[0])
-        first = Z[1:1 + n_first]
+        first = Z[1 : 1 + n_first]
         T = [torch.cat([c, s], dim=-1)] + [torch.cat([-s * f, c * f], dim=-1) for f in first]
-        T += [torch.cat([-c * first[j] * first[k] - s * z2, -s * first[j] * first[k] + c * z2], dim=-1)
-              for (j, k), z2 in zip(pairs, Z[1 + n_first:])]
+        T += [
+            torch.cat([-c * first[j] * first[k] - s * z2, -s * first[j] * first[k] + c * z2], dim=-1)
+            for (j, k), z2 in zip(pairs, Z[1 + n_first :])
+        ]
     name = model.activation_name
     for layer in model.hidden:
         T = _activate(name, _linear(T, layer.weight, layer.bias), n_first, pairs)

@@ -13,10 +13,7 @@ Conditions that the model imposes exactly (its ``enforced_conditions``) are left
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from typing import Callable, Dict, Iterable, Mapping, Optional
-
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Mapping, Optional
 
 import torch
 from torch import Tensor
@@ -66,6 +63,7 @@ def loss_terms(
             f = Fields(model, x, spatial_dim=problem.spatial_dim, method=method, plan=plan)
             created.setdefault(term, []).append(f)
             return f
+
         return fields
 
     x = batch.domain

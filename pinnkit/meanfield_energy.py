@@ -31,10 +31,7 @@ arbitrary ``θ`` (not particles) by differentiating ``E(f_μ + Σ_j ε_j φ_{θ_
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from typing import Callable, Dict, List, Mapping, Optional, Tuple
-
+from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -46,8 +43,15 @@ from .sampling import Batch, Sampler
 if TYPE_CHECKING:
     from pinnkit.equations import Problem
 
-__all__ = ["RegressionEnergy", "PINNEnergy", "Energy", "Terms", "particle_potentials", "potential_at",
-           "perturbed_energy"]
+__all__ = [
+    "RegressionEnergy",
+    "PINNEnergy",
+    "Energy",
+    "Terms",
+    "particle_potentials",
+    "potential_at",
+    "perturbed_energy",
+]
 
 Terms = Dict[str, Tensor]
 
@@ -73,8 +77,15 @@ class PINNEnergy:
     weight 1 unless ``weights`` names ``"pde"``; conditions ``condition_weight`` unless named) on the points of a
     :class:`~pinnkit.sampling.Sampler` (its ``resample_every`` round at each step)."""
 
-    def __init__(self, problem: Problem, sampler: Optional[Sampler] = None, weights: Optional[Mapping[str, float]] = None,
-                 condition_weight: float = 1.0, method: str = "autograd", dtype: torch.dtype = torch.float64):
+    def __init__(
+        self,
+        problem: Problem,
+        sampler: Optional[Sampler] = None,
+        weights: Optional[Mapping[str, float]] = None,
+        condition_weight: float = 1.0,
+        method: str = "autograd",
+        dtype: torch.dtype = torch.float64,
+    ):
         self.problem = problem
         self.sampler = sampler if sampler is not None else Sampler(problem, 256, 64, 64)
         self.weights = {**{c.name: float(condition_weight) for c in problem.conditions()}, **dict(weights or {})}
@@ -97,8 +108,9 @@ Energy = Callable[..., Tuple[Tensor, Terms]]
 
 
 # =========================================================================== potentials
-def particle_potentials(model: MeanFieldTwoLayer, energy: Energy, step: int = 0
-                        ) -> Tuple[Tensor, Tensor, List[Tensor], Terms]:
+def particle_potentials(
+    model: MeanFieldTwoLayer, energy: Energy, step: int = 0
+) -> Tuple[Tensor, Tensor, List[Tensor], Terms]:
     """``(E, V, grads, terms)``: the energy, the potentials ``V_i = V(θ_i) = n ⟨c_i, ∂E/∂c_i⟩`` (shape ``(n,)``),
     the parameter gradients ``[∂E/∂c, ∂E/∂w, ∂E/∂b]`` from one backward pass (see the module docstring) and
     the energy's detached terms."""
@@ -115,7 +127,7 @@ class _Perturbed(nn.Module):
         super().__init__()
         self.model, self.eps = model, eps
         m, d = model.out_dim, model.in_dim
-        self.tc, self.tw, self.tb = theta[:, :m], theta[:, m:m + d], theta[:, m + d]
+        self.tc, self.tw, self.tb = theta[:, :m], theta[:, m : m + d], theta[:, m + d]
 
     def forward(self, x: Tensor) -> Tensor:
         xs = self.model.scaling(x) if self.model.scaling is not None else x

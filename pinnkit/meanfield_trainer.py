@@ -24,19 +24,23 @@ plain gradient descent: ``birth_death_until``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
-
+from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
 
-from .meanfield_energy import (Energy, PINNEnergy, RegressionEnergy, Terms, particle_potentials,
-                               perturbed_energy, potential_at)
+from .meanfield_energy import (
+    Energy,
+    PINNEnergy,
+    RegressionEnergy,
+    Terms,
+    particle_potentials,
+    perturbed_energy,
+    potential_at,
+)
 from .metrics import problem_errors
 from .nets import MeanFieldTwoLayer
 from .sampling import Sampler, evaluation_points
@@ -59,6 +63,7 @@ __all__ = [
     "train_meanfield_pinn",
     "train_meanfield_regression",
 ]
+
 
 # =========================================================================== trainer
 @dataclass(frozen=True)
@@ -148,9 +153,14 @@ class MeanFieldTrainer(TrainingLoop):
 
     checkpoint_name = "meanfield_checkpoint.pt"
 
-    def __init__(self, model: MeanFieldTwoLayer, energy: Energy, config: Optional[MeanFieldConfig] = None,
-                 evaluate: Optional[Callable[[nn.Module], Mapping[str, float]]] = None,
-                 callbacks: Sequence[Callback] = ()):
+    def __init__(
+        self,
+        model: MeanFieldTwoLayer,
+        energy: Energy,
+        config: Optional[MeanFieldConfig] = None,
+        evaluate: Optional[Callable[[nn.Module], Mapping[str, float]]] = None,
+        callbacks: Sequence[Callback] = (),
+    ):
         if not isinstance(model, MeanFieldTwoLayer):
             raise TypeError(f"MeanFieldTrainer trains a MeanFieldTwoLayer, got {type(model).__name__}")
         self.energy = energy
@@ -161,9 +171,18 @@ class MeanFieldTrainer(TrainingLoop):
         self._extra: Dict[str, float] = {}
         self.evaluator = _Evaluate(evaluate, cfg.eval_every) if evaluate is not None else None
         cbs = list(callbacks) + ([self.evaluator] if self.evaluator is not None else [])
-        super().__init__(model, callbacks=cbs, record_every=cfg.record_every, log_every=cfg.record_every,
-                         checkpoint_every=cfg.checkpoint_every, checkpoint_dir=cfg.checkpoint_dir,
-                         time_limit=cfg.time_limit, progress=cfg.progress, desc="mean-field", seed=cfg.seed)
+        super().__init__(
+            model,
+            callbacks=cbs,
+            record_every=cfg.record_every,
+            log_every=cfg.record_every,
+            checkpoint_every=cfg.checkpoint_every,
+            checkpoint_dir=cfg.checkpoint_dir,
+            time_limit=cfg.time_limit,
+            progress=cfg.progress,
+            desc="mean-field",
+            seed=cfg.seed,
+        )
 
     # ------------------------------------------------------------------ what the core asks for
     def stages(self) -> Tuple[ParticleFlow, ...]:
@@ -174,9 +193,13 @@ class MeanFieldTrainer(TrainingLoop):
 
     def _flow_numbers(self, grads: Sequence[Tensor], V: Tensor) -> Dict[str, float]:
         n = self.model.n
-        return {"t": self.step * self.config.dt, "dissipation": float(n * sum(g.pow(2).sum() for g in grads)),
-                "potential_var": float((V - V.mean()).pow(2).mean()), "births": self.births,
-                "reinjected": self.reinjected}
+        return {
+            "t": self.step * self.config.dt,
+            "dissipation": float(n * sum(g.pow(2).sum() for g in grads)),
+            "potential_var": float((V - V.mean()).pow(2).mean()),
+            "births": self.births,
+            "reinjected": self.reinjected,
+        }
 
     def after_backward(self) -> None:
         """The potentials ``V_i = n ⟨c_i, ∂E/∂c_i⟩`` and the record's numbers, from the step's gradients."""
@@ -273,49 +296,102 @@ def _held_out_error(problem, n_eval: int, dtype: torch.dtype) -> Callable[[nn.Mo
     return evaluate
 
 
-def train_meanfield_pinn(problem: Problem, n: int = 256, steps: int = 2000, dt: float = 0.05, alpha: Optional[float] = None,
-                         reinject: float = 0.0, birth_death_until: Optional[int] = None, seed: int = 0,
-                         n_domain: int = 256, n_boundary: int = 64, n_initial: int = 64, resample_every: int = 0,
-                         condition_weight: float = 1.0, activation: str = "tanh", dtype: torch.dtype = torch.float64,
-                         n_eval: int = 4096, eval_every: int = 0, record_every: int = 10,
-                         net_options: Optional[dict] = None, max_wall_s: Optional[float] = None) -> MeanFieldResult:
+def train_meanfield_pinn(
+    problem: Problem,
+    n: int = 256,
+    steps: int = 2000,
+    dt: float = 0.05,
+    alpha: Optional[float] = None,
+    reinject: float = 0.0,
+    birth_death_until: Optional[int] = None,
+    seed: int = 0,
+    n_domain: int = 256,
+    n_boundary: int = 64,
+    n_initial: int = 64,
+    resample_every: int = 0,
+    condition_weight: float = 1.0,
+    activation: str = "tanh",
+    dtype: torch.dtype = torch.float64,
+    n_eval: int = 4096,
+    eval_every: int = 0,
+    record_every: int = 10,
+    net_options: Optional[dict] = None,
+    max_wall_s: Optional[float] = None,
+) -> MeanFieldResult:
     """Mean-field PINN: a :class:`MeanFieldTwoLayer` of ``n`` particles (drawn from the seed, input box mapped to
     ``[-1, 1]^D``) trained by :class:`MeanFieldTrainer` on :class:`PINNEnergy` with Sobol points; the held-out
     relative L2 error on :func:`pinnkit.sampling.evaluation_points` (``n_eval``) when the problem has an exact
     solution."""
     g = torch.Generator().manual_seed(seed)
-    model = MeanFieldTwoLayer(problem.input_dim, n=n, out_dim=problem.n_outputs, activation=activation,
-                              input_bounds=(problem.input_lower, problem.input_upper), generator=g,
-                              **dict(net_options or {})).to(dtype)
+    model = MeanFieldTwoLayer(
+        problem.input_dim,
+        n=n,
+        out_dim=problem.n_outputs,
+        activation=activation,
+        input_bounds=(problem.input_lower, problem.input_upper),
+        generator=g,
+        **dict(net_options or {}),
+    ).to(dtype)
     sampler = Sampler(problem, n_domain, n_boundary, n_initial, resample_every=resample_every, seed=seed)
     energy = PINNEnergy(problem, sampler, condition_weight=condition_weight, dtype=dtype)
     evaluate = _held_out_error(problem, n_eval, dtype) if problem.has_exact else None
-    cfg = MeanFieldConfig(dt=dt, steps=steps, alpha=alpha, reinject=reinject, birth_death_until=birth_death_until,
-                          seed=seed, record_every=record_every, eval_every=eval_every, time_limit=max_wall_s)
+    cfg = MeanFieldConfig(
+        dt=dt,
+        steps=steps,
+        alpha=alpha,
+        reinject=reinject,
+        birth_death_until=birth_death_until,
+        seed=seed,
+        record_every=record_every,
+        eval_every=eval_every,
+        time_limit=max_wall_s,
+    )
     trainer = MeanFieldTrainer(model, energy, cfg, evaluate)
     t0 = time.perf_counter()
     hist = trainer.train()
     wall = time.perf_counter() - t0
     errors = dict(trainer.evaluator.last) if trainer.evaluator is not None else {}
-    config = {"problem": {"name": problem.name, **problem.params}, "n": n, "activation": activation,
-              "sampler": {"n_domain": n_domain, "n_boundary": n_boundary, "n_initial": n_initial,
-                          "resample_every": resample_every},
-              "condition_weight": condition_weight, "dtype": str(dtype), "train": asdict(cfg)}
+    config = {
+        "problem": {"name": problem.name, **problem.params},
+        "n": n,
+        "activation": activation,
+        "sampler": {
+            "n_domain": n_domain,
+            "n_boundary": n_boundary,
+            "n_initial": n_initial,
+            "resample_every": resample_every,
+        },
+        "condition_weight": condition_weight,
+        "dtype": str(dtype),
+        "train": asdict(cfg),
+    }
     return MeanFieldResult(model, hist, hist["loss"][-1], errors, wall, config)
 
 
-def train_meanfield_regression(x: Tensor, y: Tensor, n: int = 256, steps: int = 2000, dt: float = 0.1,
-                               alpha: Optional[float] = None, reinject: float = 0.0,
-                               birth_death_until: Optional[int] = None, seed: int = 0, activation: str = "tanh",
-                               x_test: Optional[Tensor] = None, y_test: Optional[Tensor] = None,
-                               record_every: int = 10, net_options: Optional[dict] = None) -> MeanFieldResult:
+def train_meanfield_regression(
+    x: Tensor,
+    y: Tensor,
+    n: int = 256,
+    steps: int = 2000,
+    dt: float = 0.1,
+    alpha: Optional[float] = None,
+    reinject: float = 0.0,
+    birth_death_until: Optional[int] = None,
+    seed: int = 0,
+    activation: str = "tanh",
+    x_test: Optional[Tensor] = None,
+    y_test: Optional[Tensor] = None,
+    record_every: int = 10,
+    net_options: Optional[dict] = None,
+) -> MeanFieldResult:
     """Mean-field regression ``E = ½ mean |f − y|²`` on ``(x, y)`` (their dtype); ``errors`` holds the relative
     L2 error on ``(x_test, y_test)`` when given."""
     if y.dim() == 1:
         y = y[:, None]
     g = torch.Generator().manual_seed(seed)
-    model = MeanFieldTwoLayer(x.shape[1], n=n, out_dim=y.shape[1], activation=activation, generator=g,
-                              **dict(net_options or {})).to(x.dtype)
+    model = MeanFieldTwoLayer(
+        x.shape[1], n=n, out_dim=y.shape[1], activation=activation, generator=g, **dict(net_options or {})
+    ).to(x.dtype)
     evaluate = None
     if x_test is not None and y_test is not None:
         yt = y_test[:, None] if y_test.dim() == 1 else y_test
@@ -325,8 +401,15 @@ def train_meanfield_regression(x: Tensor, y: Tensor, n: int = 256, steps: int = 
                 r = m(x_test) - yt
             return {"relative_l2": float(r.norm() / yt.norm()), "mse": float(r.pow(2).mean())}
 
-    cfg = MeanFieldConfig(dt=dt, steps=steps, alpha=alpha, reinject=reinject, birth_death_until=birth_death_until,
-                          seed=seed, record_every=record_every)
+    cfg = MeanFieldConfig(
+        dt=dt,
+        steps=steps,
+        alpha=alpha,
+        reinject=reinject,
+        birth_death_until=birth_death_until,
+        seed=seed,
+        record_every=record_every,
+    )
     trainer = MeanFieldTrainer(model, RegressionEnergy(x, y), cfg, evaluate)
     t0 = time.perf_counter()
     hist = trainer.train()

@@ -45,8 +45,9 @@ class SharedFields(FieldOperators):
     time_index = 1
     n_outputs = 1
 
-    def __init__(self, model, u: Tensor, y: Tensor, first: Sequence[int] = DEFAULT_FIRST,
-                 second: Sequence[int] = DEFAULT_SECOND):
+    def __init__(
+        self, model, u: Tensor, y: Tensor, first: Sequence[int] = DEFAULT_FIRST, second: Sequence[int] = DEFAULT_SECOND
+    ):
         if y.dim() != 2 or y.shape[1] != 2:
             raise ValueError(f"points y must have shape (N, 2) with columns (x, t), got {tuple(y.shape)}")
         self.model, self.u_sensors, self.y = model, u, y
@@ -90,8 +91,10 @@ class SharedFields(FieldOperators):
         out = table.get(k)
         if out is None:
             name = {"d": f"d(0, {k})", "d2": f"d2(0, {k})"}[kind]
-            raise ValueError(f"SharedFields: {name} is not in the jet plan (first={self.first}, "
-                             f"second={self.second}); build SharedFields with it, or use shared_points=False")
+            raise ValueError(
+                f"SharedFields: {name} is not in the jet plan (first={self.first}, "
+                f"second={self.second}); build SharedFields with it, or use shared_points=False"
+            )
         return out
 
     # ------------------------------------------------------------ the Fields interface
@@ -129,8 +132,9 @@ class SharedFields(FieldOperators):
         """Only the pure second derivatives are available here (j == k)."""
         if j == k:
             return self.d2(i, k)
-        raise ValueError(f"SharedFields: the mixed derivative d2_mixed(0, {j}, {k}) is not available; "
-                         "use shared_points=False")
+        raise ValueError(
+            f"SharedFields: the mixed derivative d2_mixed(0, {j}, {k}) is not available; use shared_points=False"
+        )
 
     def grid(self, values: Tensor) -> Tensor:
         """Rows ``(B·N, …)`` back to ``(B, N, …)``."""

@@ -28,8 +28,16 @@ from .derivatives import Fields
 from .nets.deeponet import DeepONet
 from .operator_fields import DEFAULT_FIRST, DEFAULT_SECOND, SharedFields
 
-__all__ = ["exactly_periodic", "check_problem_for_model", "input_values", "residual_shared", "residual_independent",
-           "initial_loss", "boundary_loss", "physics_losses"]
+__all__ = [
+    "exactly_periodic",
+    "check_problem_for_model",
+    "input_values",
+    "residual_shared",
+    "residual_independent",
+    "initial_loss",
+    "boundary_loss",
+    "physics_losses",
+]
 
 Uniform = Callable[..., Tensor]
 RandPerm = Callable[[int, int], Tensor]
@@ -48,15 +56,20 @@ def check_problem_for_model(problem, model, physics: bool) -> None:
     if not physics:
         return
     if problem.period is None:
-        raise NotImplementedError(f"{type(problem).__name__} is not periodic in x: boundary conditions of operator "
-                                  "problems are not supported yet (declare the problem periodic)")
+        raise NotImplementedError(
+            f"{type(problem).__name__} is not periodic in x: boundary conditions of operator "
+            "problems are not supported yet (declare the problem periodic)"
+        )
     if model.hard_initial:
         if not problem.initial_is_input:
-            raise ValueError(f"model.hard_initial builds in s(x, 0) = u(x), but {type(problem).__name__} overrides "
-                             "initial(); use a model with hard_initial=False")
+            raise ValueError(
+                f"model.hard_initial builds in s(x, 0) = u(x), but {type(problem).__name__} overrides "
+                "initial(); use a model with hard_initial=False"
+            )
         if abs(problem.period - 1.0) > 1e-12:
-            raise ValueError(f"model.hard_initial interpolates the sensors on [0, 1), but the problem's period is "
-                             f"{problem.period}")
+            raise ValueError(
+                f"model.hard_initial interpolates the sensors on [0, 1), but the problem's period is {problem.period}"
+            )
 
 
 def input_values(problem, u: Tensor, x: Tensor, index: Optional[Tensor] = None) -> Tensor:
@@ -70,8 +83,9 @@ def _scale(problem, dtype) -> Tensor:
     return torch.tensor([problem.length, problem.t_final], dtype=dtype)
 
 
-def residual_shared(problem, model, u: Tensor, y: Tensor, first: Sequence[int] = DEFAULT_FIRST,
-                    second: Sequence[int] = DEFAULT_SECOND) -> Tensor:
+def residual_shared(
+    problem, model, u: Tensor, y: Tensor, first: Sequence[int] = DEFAULT_FIRST, second: Sequence[int] = DEFAULT_SECOND
+) -> Tensor:
     """The problem's residual for every function of u (B, m) at the shared points y (N, 2), shape (B, N) (or
     (B, N, r) for an r-component residual), derivatives by the forward-mode trunk jet."""
     f = SharedFields(model, u, y, first, second)
@@ -120,9 +134,20 @@ def boundary_loss(problem, model, u: Tensor, n_boundary: int, shared_points: boo
     return torch.mean((s[:n] - s[n:]) ** 2) + torch.mean((g[:n, 0] - g[n:, 0]) ** 2)
 
 
-def physics_losses(problem, model, u: Tensor, sensors: Tensor, *, n_collocation: int, n_initial: int,
-                   n_boundary: int, shared_points: bool, terms: Sequence[str], uniform: Uniform,
-                   randperm: RandPerm) -> Dict[str, Tensor]:
+def physics_losses(
+    problem,
+    model,
+    u: Tensor,
+    sensors: Tensor,
+    *,
+    n_collocation: int,
+    n_initial: int,
+    n_boundary: int,
+    shared_points: bool,
+    terms: Sequence[str],
+    uniform: Uniform,
+    randperm: RandPerm,
+) -> Dict[str, Tensor]:
     """``{"pde", "initial", "boundary"}`` (those of ``terms``; "pde" always) for the functions u (B, m).
 
     Draws, in order: the residual points (N_r × 2 shared, or B·N_r × 2), the initial sensors (when

@@ -42,14 +42,37 @@ from .presets import DEEPONET  # noqa: E402
 from .validation import check_choice, check_int, check_positive  # noqa: E402
 from .versions import versions  # noqa: E402
 
-__all__ = ["GRFS", "PDES", "RUN_MODES", "NU", "DEFAULT_STEPS", "OperatorRunConfig", "operator_data", "make_net",
-           "make_config", "plot_predictions", "plot_error_histogram", "format_result", "run"]
+__all__ = [
+    "GRFS",
+    "PDES",
+    "RUN_MODES",
+    "NU",
+    "DEFAULT_STEPS",
+    "OperatorRunConfig",
+    "operator_data",
+    "make_net",
+    "make_config",
+    "plot_predictions",
+    "plot_error_histogram",
+    "format_result",
+    "run",
+]
 
 GRFS = {
-    "wang2021": {"kernel": "matern", "nu": 3.5, "length_scale": round(math.sqrt(7) / 5, 6), "sigma": 1.02271,
-                 "zero_mean": True},
-    "matern32": {"kernel": "matern", "nu": 1.5, "length_scale": round(math.sqrt(3) / 5, 4), "sigma": 1.0,
-                 "zero_mean": True},
+    "wang2021": {
+        "kernel": "matern",
+        "nu": 3.5,
+        "length_scale": round(math.sqrt(7) / 5, 6),
+        "sigma": 1.02271,
+        "zero_mean": True,
+    },
+    "matern32": {
+        "kernel": "matern",
+        "nu": 1.5,
+        "length_scale": round(math.sqrt(3) / 5, 4),
+        "sigma": 1.0,
+        "zero_mean": True,
+    },
 }
 PDES = ("burgers", "heat")
 RUN_MODES = ("data", "physics", "hybrid", "both")  # both: data, then physics
@@ -59,7 +82,9 @@ NU = 0.01
 DEFAULT_STEPS: Dict[str, int] = dict(DEEPONET["steps"])
 #: functions per step when batch_functions is not given (capped at n_train)
 DEFAULT_BATCH_FUNCTIONS: Dict[str, int] = dict(DEEPONET["batch_functions"])
-DEFAULT_BATCH_POINTS: int = DEEPONET["batch_points"]  # grid points per function per step (data, hybrid), capped at nx·nt
+DEFAULT_BATCH_POINTS: int = DEEPONET[
+    "batch_points"
+]  # grid points per function per step (data, hybrid), capped at nx·nt
 _NET = DEEPONET["net"]
 
 
@@ -68,14 +93,25 @@ def _modes(mode: str) -> Tuple[str, ...]:
 
 
 # ---------------------------------------------------------------- data and nets
-def operator_data(pde: str = "burgers", n_train: int = 1000, n_test: int = 100, *, grf: str = "wang2021",
-                  m_sensors: int = 101, nx: int = 101, nt: int = 101, cache_dir: Optional[str] = None,
-                  progress: bool = True) -> Tuple[OperatorDataset, OperatorDataset]:
+def operator_data(
+    pde: str = "burgers",
+    n_train: int = 1000,
+    n_test: int = 100,
+    *,
+    grf: str = "wang2021",
+    m_sensors: int = 101,
+    nx: int = 101,
+    nt: int = 101,
+    cache_dir: Optional[str] = None,
+    progress: bool = True,
+) -> Tuple[OperatorDataset, OperatorDataset]:
     """Training (seed 1) and test (seed 2) data sets for ``pde`` with inputs from the preset ``grf``
     (Burgers: ν = 0.01; heat: the default κ of ``make_dataset``), cached under a content hash."""
     kw = _data_kwargs(pde, grf, m_sensors, nx, nt)
-    return (make_dataset(pde, n_train, seed=1, cache_dir=cache_dir, progress=progress, **kw),
-            make_dataset(pde, n_test, seed=2, cache_dir=cache_dir, progress=progress, **kw))
+    return (
+        make_dataset(pde, n_train, seed=1, cache_dir=cache_dir, progress=progress, **kw),
+        make_dataset(pde, n_test, seed=2, cache_dir=cache_dir, progress=progress, **kw),
+    )
 
 
 def _data_kwargs(pde: str, grf: str, m_sensors: int, nx: int, nt: int) -> dict:
@@ -87,22 +123,51 @@ def _data_kwargs(pde: str, grf: str, m_sensors: int, nx: int, nt: int) -> dict:
     return kw
 
 
-def make_net(m: int = 101, hard_initial: bool = False, *, q: int = _NET["q"], width: int = _NET["width"],
-             depth: int = _NET["depth"], periodic_modes: int = _NET["periodic_modes"],
-             trunk_output_activation: bool = False, seed: int = 0) -> DeepONet:
+def make_net(
+    m: int = 101,
+    hard_initial: bool = False,
+    *,
+    q: int = _NET["q"],
+    width: int = _NET["width"],
+    depth: int = _NET["depth"],
+    periodic_modes: int = _NET["periodic_modes"],
+    trunk_output_activation: bool = False,
+    seed: int = 0,
+) -> DeepONet:
     """Branch and trunk tanh MLPs (``depth`` hidden layers of ``width``), q = 100; the trunk sees x through an
     exactly 1-periodic embedding (``periodic_modes`` harmonics); ``hard_initial``: G(u)(x, t) = g_u(x) +
     t·N(u)(x, t), g_u the trigonometric interpolant of the sensors."""
-    return DeepONet(m, 2, q=q, branch_width=width, branch_depth=depth, trunk_width=width, trunk_depth=depth,
-                    periodic=(1.0, periodic_modes), trunk_output_activation=trunk_output_activation,
-                    hard_initial=hard_initial, seed=seed)
+    return DeepONet(
+        m,
+        2,
+        q=q,
+        branch_width=width,
+        branch_depth=depth,
+        trunk_width=width,
+        trunk_depth=depth,
+        periodic=(1.0, periodic_modes),
+        trunk_output_activation=trunk_output_activation,
+        hard_initial=hard_initial,
+        seed=seed,
+    )
 
 
-def make_config(mode: str, steps: int, minutes: Optional[float], out: str, *, lr: float = DEEPONET["lr"],
-                lr_decay: float = DEEPONET["lr_decay"], decay_every: Optional[int] = None,
-                batch_functions: Optional[int] = None, batch_points: int = DEFAULT_BATCH_POINTS,
-                n_collocation: int = DEEPONET["n_collocation"], initial_weight: float = DEEPONET["initial_weight"],
-                seed: int = 0, progress: bool = True) -> OperatorTrainConfig:
+def make_config(
+    mode: str,
+    steps: int,
+    minutes: Optional[float],
+    out: str,
+    *,
+    lr: float = DEEPONET["lr"],
+    lr_decay: float = DEEPONET["lr_decay"],
+    decay_every: Optional[int] = None,
+    batch_functions: Optional[int] = None,
+    batch_points: int = DEFAULT_BATCH_POINTS,
+    n_collocation: int = DEEPONET["n_collocation"],
+    initial_weight: float = DEEPONET["initial_weight"],
+    seed: int = 0,
+    progress: bool = True,
+) -> OperatorTrainConfig:
     """Training settings of one mode (validated; defaults :data:`pinnkit.presets.DEEPONET`): Adam at ``lr``,
     decayed by ``lr_decay`` every ``decay_every`` steps (default steps/20); ``batch_functions`` functions per step (default 64 data, 32 physics/hybrid) with
     ``batch_points`` grid points each (data, hybrid) or ``n_collocation`` residual points and initial-condition
@@ -110,25 +175,41 @@ def make_config(mode: str, steps: int, minutes: Optional[float], out: str, *, lr
     checkpoint_<mode>; stops after ``steps`` or ``minutes`` (None: no limit), whichever comes first."""
     check_choice("mode", mode, ("data", "physics", "hybrid"))
     check_int("steps", steps, 1)
-    common = dict(steps=steps, time_limit=None if minutes is None else 60.0 * minutes, eval_every=max(steps // 10, 1),
-                  log_every=100, checkpoint_every=max(steps // 10, 1),
-                  checkpoint_dir=os.path.join(out, f"checkpoint_{mode}"), seed=seed, progress=progress, lr=lr,
-                  lr_decay=lr_decay, decay_every=max(steps // DEEPONET["decays"], 1) if decay_every is None else decay_every,
-                  batch_functions=DEFAULT_BATCH_FUNCTIONS[mode] if batch_functions is None else batch_functions)
+    common = dict(
+        steps=steps,
+        time_limit=None if minutes is None else 60.0 * minutes,
+        eval_every=max(steps // 10, 1),
+        log_every=100,
+        checkpoint_every=max(steps // 10, 1),
+        checkpoint_dir=os.path.join(out, f"checkpoint_{mode}"),
+        seed=seed,
+        progress=progress,
+        lr=lr,
+        lr_decay=lr_decay,
+        decay_every=max(steps // DEEPONET["decays"], 1) if decay_every is None else decay_every,
+        batch_functions=DEFAULT_BATCH_FUNCTIONS[mode] if batch_functions is None else batch_functions,
+    )
     if mode == "data":
         cfg = OperatorTrainConfig(mode="data", batch_points=batch_points, **common)
     elif mode == "physics":
-        cfg = OperatorTrainConfig(mode="physics", n_collocation=n_collocation, weights={"initial": initial_weight},
-                                  **common)
+        cfg = OperatorTrainConfig(
+            mode="physics", n_collocation=n_collocation, weights={"initial": initial_weight}, **common
+        )
     else:
-        cfg = OperatorTrainConfig(mode="hybrid", batch_points=batch_points, n_collocation=n_collocation,
-                                  weights={"initial": initial_weight}, **common)
+        cfg = OperatorTrainConfig(
+            mode="hybrid",
+            batch_points=batch_points,
+            n_collocation=n_collocation,
+            weights={"initial": initial_weight},
+            **common,
+        )
     return cfg.validate()
 
 
 # ---------------------------------------------------------------- plots
-def plot_predictions(trainer: DeepONetTrainer, test: OperatorDataset, errors: np.ndarray, path: str,
-                     title: str) -> None:
+def plot_predictions(
+    trainer: DeepONetTrainer, test: OperatorDataset, errors: np.ndarray, path: str, title: str
+) -> None:
     """True, predicted and error fields and three time slices for the best, median and worst test function."""
     nt, nx = test.grid_shape
     order = np.argsort(errors)
@@ -143,8 +224,15 @@ def plot_predictions(trainer: DeepONetTrainer, test: OperatorDataset, errors: np
         lim = np.abs(s).max()
         for col, (field, name) in enumerate(((s, "true"), (p, "DeepONet"), (p - s, "error"))):
             ax = axes[row, col]
-            im = ax.imshow(field, origin="lower", aspect="auto", extent=extent, cmap="RdBu_r",
-                           vmin=-lim if col < 2 else None, vmax=lim if col < 2 else None)
+            im = ax.imshow(
+                field,
+                origin="lower",
+                aspect="auto",
+                extent=extent,
+                cmap="RdBu_r",
+                vmin=-lim if col < 2 else None,
+                vmax=lim if col < 2 else None,
+            )
             ax.set_title(f"test fn {i}: {name}" + (f" (rel L2 {errors[i]:.2%})" if col == 1 else ""))
             ax.set_xlabel("x"), ax.set_ylabel("t")
             fig.colorbar(im, ax=ax)
@@ -248,25 +336,47 @@ class OperatorRunConfig:
         if bf is None:
             bf = min(DEFAULT_BATCH_FUNCTIONS[mode], self.n_train)
         bp = self.batch_points if self.batch_points is not None else min(DEFAULT_BATCH_POINTS, self.nx * self.nt)
-        return make_config(mode, self.mode_steps(mode), self.minutes, self.out or "", lr=self.lr,
-                           lr_decay=self.lr_decay, decay_every=self.decay_every, batch_functions=bf, batch_points=bp,
-                           n_collocation=self.n_collocation, initial_weight=self.initial_weight, seed=self.seed,
-                           progress=self.progress)
+        return make_config(
+            mode,
+            self.mode_steps(mode),
+            self.minutes,
+            self.out or "",
+            lr=self.lr,
+            lr_decay=self.lr_decay,
+            decay_every=self.decay_every,
+            batch_functions=bf,
+            batch_points=bp,
+            n_collocation=self.n_collocation,
+            initial_weight=self.initial_weight,
+            seed=self.seed,
+            progress=self.progress,
+        )
 
     def net(self, mode: str) -> DeepONet:
         """A fresh net for ``mode`` (seeded by ``seed``)."""
-        return make_net(self.m_sensors, hard_initial=self.hard_initial and mode != "data", q=self.q,
-                        width=self.width, depth=self.depth, seed=self.seed)
+        return make_net(
+            self.m_sensors,
+            hard_initial=self.hard_initial and mode != "data",
+            q=self.q,
+            width=self.width,
+            depth=self.depth,
+            seed=self.seed,
+        )
 
 
-_LABELS = {"data": "data-driven DeepONet", "physics": "physics-informed DeepONet (no solution data)",
-           "hybrid": "hybrid DeepONet (data + PDE)"}
+_LABELS = {
+    "data": "data-driven DeepONet",
+    "physics": "physics-informed DeepONet (no solution data)",
+    "hybrid": "hybrid DeepONet (data + PDE)",
+}
 
 
 def format_result(mode: str, r: dict) -> str:
     """One line: test errors, steps and training time of a mode's entry in ``summary["runs"]``."""
-    return (f"{mode}: test rel L2 mean {r['mean_rel_l2']:.3%}, median {r['median_rel_l2']:.3%}, worst "
-            f"{r['max_rel_l2']:.3%}; {r['steps']} steps in {r['train_seconds']:.1f} s ({r['it_per_s']:.0f} it/s)")
+    return (
+        f"{mode}: test rel L2 mean {r['mean_rel_l2']:.3%}, median {r['median_rel_l2']:.3%}, worst "
+        f"{r['max_rel_l2']:.3%}; {r['steps']} steps in {r['train_seconds']:.1f} s ({r['it_per_s']:.0f} it/s)"
+    )
 
 
 def _head(data: OperatorDataset, n: int) -> OperatorDataset:
@@ -274,8 +384,7 @@ def _head(data: OperatorDataset, n: int) -> OperatorDataset:
     return replace(data, inputs=data.inputs[:n], solutions=data.solutions[:n])
 
 
-def run(config: Optional[OperatorRunConfig] = None, log: Optional[Callable[[str], None]] = None,
-        **overrides) -> dict:
+def run(config: Optional[OperatorRunConfig] = None, log: Optional[Callable[[str], None]] = None, **overrides) -> dict:
     """Run the experiment ``config`` (fields replaced by ``overrides``) and return the summary it writes to
     ``out``/summary.json.  Bad settings raise ValueError before any data generation or training.  ``log``
     receives one line per finished mode (:func:`format_result`)."""
@@ -287,14 +396,33 @@ def run(config: Optional[OperatorRunConfig] = None, log: Optional[Callable[[str]
         torch.set_num_threads(cfg.threads)
     try:
         os.makedirs(out, exist_ok=True)
-        train, test = operator_data(cfg.pde, cfg.n_train, cfg.n_test, grf=cfg.grf, m_sensors=cfg.m_sensors,
-                                    nx=cfg.nx, nt=cfg.nt, cache_dir=cfg.cache_dir, progress=cfg.progress)
+        train, test = operator_data(
+            cfg.pde,
+            cfg.n_train,
+            cfg.n_test,
+            grf=cfg.grf,
+            m_sensors=cfg.m_sensors,
+            nx=cfg.nx,
+            nt=cfg.nt,
+            cache_dir=cfg.cache_dir,
+            progress=cfg.progress,
+        )
         coefficient = {"nu": NU} if cfg.pde == "burgers" else {"kappa": float(train.config["kappa"])}
-        summary = {"pde": cfg.pde, **coefficient, "grf_name": cfg.grf, "grf": GRFS[cfg.grf],
-                   "n_train": int(train.inputs.shape[0]), "n_test": int(test.inputs.shape[0]),
-                   "data_seconds": time.perf_counter() - start, "threads": torch.get_num_threads(),
-                   "seed": cfg.seed, "data_seeds": {"train": 1, "test": 2}, "config": asdict(cfg),
-                   "versions": versions(), "runs": {}}
+        summary = {
+            "pde": cfg.pde,
+            **coefficient,
+            "grf_name": cfg.grf,
+            "grf": GRFS[cfg.grf],
+            "n_train": int(train.inputs.shape[0]),
+            "n_test": int(test.inputs.shape[0]),
+            "data_seconds": time.perf_counter() - start,
+            "threads": torch.get_num_threads(),
+            "seed": cfg.seed,
+            "data_seeds": {"train": 1, "test": 2},
+            "config": asdict(cfg),
+            "versions": versions(),
+            "runs": {},
+        }
         files = []
         errors = {}
         for mode in _modes(cfg.mode):
@@ -306,27 +434,42 @@ def run(config: Optional[OperatorRunConfig] = None, log: Optional[Callable[[str]
                 try:
                     trainer.load_checkpoint()
                 except RuntimeError as exc:  # load_state_dict: another net (width, depth, q, m, hard_initial)
-                    raise ValueError(f"checkpoint {trainer.checkpoint_path} does not fit this run's net ({exc}); "
-                                     "remove it or run without resume") from exc
+                    raise ValueError(
+                        f"checkpoint {trainer.checkpoint_path} does not fit this run's net ({exc}); "
+                        "remove it or run without resume"
+                    ) from exc
                 resumed_from = trainer.step
             history = trainer.train()
             r = trainer.evaluate(test)
             errors[mode] = r["rel_l2"]
             train_seconds = history["time"][-1]
             summary["runs"][mode] = {
-                "mean_rel_l2": r["mean_rel_l2"], "median_rel_l2": r["median_rel_l2"], "max_rel_l2": r["max_rel_l2"],
-                "steps": trainer.step, "train_seconds": train_seconds, "it_per_s": trainer.step / train_seconds,
-                "resumed_from_step": resumed_from, "parameters": net.n_parameters(), "net": net.config,
+                "mean_rel_l2": r["mean_rel_l2"],
+                "median_rel_l2": r["median_rel_l2"],
+                "max_rel_l2": r["max_rel_l2"],
+                "steps": trainer.step,
+                "train_seconds": train_seconds,
+                "it_per_s": trainer.step / train_seconds,
+                "resumed_from_step": resumed_from,
+                "parameters": net.n_parameters(),
+                "net": net.config,
                 "train_config": asdict(trainer.config),
                 "train_mean_rel_l2_first100": trainer.evaluate(_head(train, 100))["mean_rel_l2"],
             }
-            paths = {"history": os.path.join(out, f"history_{mode}.json"),
-                     "predictions": os.path.join(out, f"predictions_{mode}.png")}
+            paths = {
+                "history": os.path.join(out, f"history_{mode}.json"),
+                "predictions": os.path.join(out, f"predictions_{mode}.png"),
+            }
             with open(paths["history"], "w") as fh:
                 json.dump(history, fh)
             coef = f"ν={NU}" if cfg.pde == "burgers" else f"κ={coefficient['kappa']:g}"
-            plot_predictions(trainer, test, r["rel_l2"], paths["predictions"],
-                             f"{cfg.pde.capitalize()} {coef}: {_LABELS[mode]}, mean test rel L2 {r['mean_rel_l2']:.2%}")
+            plot_predictions(
+                trainer,
+                test,
+                r["rel_l2"],
+                paths["predictions"],
+                f"{cfg.pde.capitalize()} {coef}: {_LABELS[mode]}, mean test rel L2 {r['mean_rel_l2']:.2%}",
+            )
             summary["runs"][mode]["wall_seconds"] = time.perf_counter() - t_mode
             summary["runs"][mode]["checkpoint"] = trainer.checkpoint_path
             files += [paths["history"], paths["predictions"], trainer.checkpoint_path]

@@ -30,8 +30,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
-from numpy.typing import ArrayLike
 import torch
+from numpy.typing import ArrayLike
 from torch import Tensor
 
 from pinnkit.equations.operator_data import OperatorDataset
@@ -89,8 +89,15 @@ class OperatorTrainConfig:
         check_int("steps", self.steps, 0)
         check_positive("lr", self.lr)
         check_range("lr_decay", self.lr_decay, 0.0, 1.0, low_open=True)
-        for name in ("decay_every", "batch_functions", "batch_points", "n_collocation", "n_boundary", "log_every",
-                     "checkpoint_every"):
+        for name in (
+            "decay_every",
+            "batch_functions",
+            "batch_points",
+            "n_collocation",
+            "n_boundary",
+            "log_every",
+            "checkpoint_every",
+        ):
             check_int(name, getattr(self, name), 1)
         check_int("n_initial", self.n_initial, 0)
         check_int("eval_every", self.eval_every, 0)
@@ -140,15 +147,24 @@ class DeepONetTrainer(TrainingLoop):
 
     checkpoint_name = CHECKPOINT_NAME
 
-    def __init__(self, model: DeepONet, train: OperatorDataset, test: Optional[OperatorDataset] = None, config: Optional[OperatorTrainConfig] = None,
-                 problem: Optional[OperatorProblem] = None, callbacks: Sequence[Callback] = ()):
+    def __init__(
+        self,
+        model: DeepONet,
+        train: OperatorDataset,
+        test: Optional[OperatorDataset] = None,
+        config: Optional[OperatorTrainConfig] = None,
+        problem: Optional[OperatorProblem] = None,
+        callbacks: Sequence[Callback] = (),
+    ):
         self.config = cfg = (config or OperatorTrainConfig()).validate()
         self.dtype = DTYPES[cfg.dtype]
         if not isinstance(model, DeepONet):
             raise ValueError(f"model must be a pinnkit.nets.DeepONet, got {type(model).__name__}")
         if model.n_out != 1 or model.coord_dim != 2:
-            raise ValueError(f"model must have n_out=1 and coord_dim=2 for (x, t) data, got n_out={model.n_out}, "
-                             f"coord_dim={model.coord_dim}")
+            raise ValueError(
+                f"model must have n_out=1 and coord_dim=2 for (x, t) data, got n_out={model.n_out}, "
+                f"coord_dim={model.coord_dim}"
+            )
         m = train.inputs.shape[1]
         if model.m_sensors != m:
             raise ValueError(f"model.m_sensors must equal the dataset's number of sensors {m}, got {model.m_sensors}")
@@ -174,16 +190,27 @@ class DeepONetTrainer(TrainingLoop):
         self.s_train = as_t(train.solutions)
         # an L-periodic embedding makes u(0, t) = u(L, t) and u_x(0, t) = u_x(L, t) hold identically
         self.exact_periodic = operator_losses.exactly_periodic(model, problem)
-        self.terms = [t for t in TERMS[cfg.mode] if not (t == "boundary" and self.exact_periodic)
-                      and not (t == "initial" and model.hard_initial)]  # those hold exactly
+        self.terms = [
+            t
+            for t in TERMS[cfg.mode]
+            if not (t == "boundary" and self.exact_periodic) and not (t == "initial" and model.hard_initial)
+        ]  # those hold exactly
         self.weights = {t: float(cfg.weights.get(t, 1.0)) for t in self.terms}
         cbs = list(callbacks)
         if test is not None and cfg.eval_every:
             cbs.append(_Evaluate(test, cfg.eval_every))
-        super().__init__(model, callbacks=cbs, record_every=cfg.log_every, log_every=cfg.log_every,
-                         checkpoint_every=cfg.checkpoint_every, checkpoint_dir=cfg.checkpoint_dir,
-                         time_limit=cfg.time_limit, progress=cfg.progress, desc=f"DeepONet[{cfg.mode}]",
-                         seed=cfg.seed)
+        super().__init__(
+            model,
+            callbacks=cbs,
+            record_every=cfg.log_every,
+            log_every=cfg.log_every,
+            checkpoint_every=cfg.checkpoint_every,
+            checkpoint_dir=cfg.checkpoint_dir,
+            time_limit=cfg.time_limit,
+            progress=cfg.progress,
+            desc=f"DeepONet[{cfg.mode}]",
+            seed=cfg.seed,
+        )
 
     # ------------------------------------------------------------ what the core asks for
     def stages(self) -> Tuple[Adam]:
@@ -227,9 +254,18 @@ class DeepONetTrainer(TrainingLoop):
         """L_pde, L_initial and (unless exactly periodic) L_boundary for the functions ``idx``."""
         cfg = self.config
         return operator_losses.physics_losses(
-            self.problem, self.model, self.u_train[idx], self.sensors, n_collocation=cfg.n_collocation,
-            n_initial=cfg.n_initial, n_boundary=cfg.n_boundary, shared_points=cfg.shared_points, terms=self.terms,
-            uniform=self._uniform, randperm=self._randperm)
+            self.problem,
+            self.model,
+            self.u_train[idx],
+            self.sensors,
+            n_collocation=cfg.n_collocation,
+            n_initial=cfg.n_initial,
+            n_boundary=cfg.n_boundary,
+            shared_points=cfg.shared_points,
+            terms=self.terms,
+            uniform=self._uniform,
+            randperm=self._randperm,
+        )
 
     def loss_terms(self) -> Dict[str, Tensor]:
         """Unweighted terms on a fresh mini-batch of ``batch_functions`` training functions."""
@@ -247,12 +283,16 @@ class DeepONetTrainer(TrainingLoop):
         """G_θ(u)(y) for inputs (n, m) at coords (P, 2) (default: the training grid), as (n, P) numpy."""
         u = torch.as_tensor(np.asarray(inputs), dtype=self.dtype)
         y = self.coords if coords is None else torch.as_tensor(np.asarray(coords), dtype=self.dtype)
-        out = [self.model(u[i:i + chunk], y) for i in range(0, u.shape[0], chunk)]
+        out = [self.model(u[i : i + chunk], y) for i in range(0, u.shape[0], chunk)]
         return torch.cat(out).double().numpy()
 
     def evaluate(self, dataset: OperatorDataset) -> dict:
         """Relative L2 per function on the dataset's grid, with mean, median and worst (max)."""
         pred = torch.as_tensor(self.predict(dataset.inputs, dataset.coords))
         err = relative_l2_per_function(pred, torch.as_tensor(np.asarray(dataset.solutions, dtype=np.float64)))
-        return {"rel_l2": err.numpy(), "mean_rel_l2": float(err.mean()), "median_rel_l2": float(err.median()),
-                "max_rel_l2": float(err.max())}
+        return {
+            "rel_l2": err.numpy(),
+            "mean_rel_l2": float(err.mean()),
+            "median_rel_l2": float(err.median()),
+            "max_rel_l2": float(err.max()),
+        }

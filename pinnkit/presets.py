@@ -18,8 +18,18 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
-__all__ = ["DEFAULT", "PRESETS", "DEEPONET", "OPTIMISER_KEYS", "OPTIONS", "preset_name", "entry", "resolve",
-           "stages_of", "describe"]
+__all__ = [
+    "DEFAULT",
+    "PRESETS",
+    "DEEPONET",
+    "OPTIMISER_KEYS",
+    "OPTIONS",
+    "preset_name",
+    "entry",
+    "resolve",
+    "stages_of",
+    "describe",
+]
 
 #: every option of :func:`pinnkit.solve` and the value every problem starts from.
 #: Measured with these settings: 2-D heat (``pinnkit solve heat --dim 2``) relative L2 4.7e-4 on the held-out
@@ -29,23 +39,57 @@ DEFAULT: Dict[str, Any] = {
     # the net (pinnkit.api.build_net); a user's net dict is merged onto it key by key
     "net": {"kind": "mlp", "width": 64, "depth": 3, "activation": "tanh"},
     # optimiser stages, flat: first-order stage, then quasi-Newton stage (replaced by a user's ``stages``)
-    "steps": 2000, "lr": 3e-3, "lr_decay": 0.9, "decay_every": 200, "optimizer": "adam",
-    "lbfgs_steps": 3000, "quasi_newton": "lbfgs", "lbfgs_history": 50, "lbfgs_chunk": 20,
+    "steps": 2000,
+    "lr": 3e-3,
+    "lr_decay": 0.9,
+    "decay_every": 200,
+    "optimizer": "adam",
+    "lbfgs_steps": 3000,
+    "quasi_newton": "lbfgs",
+    "lbfgs_history": 50,
+    "lbfgs_chunk": 20,
     # points (pinnkit.sampling.Points)
-    "n_domain": 1000, "n_boundary": 400, "n_initial": 400, "sampling": "sobol", "resample_every": 0,
-    "adaptive": None, "pool_factor": 10,
+    "n_domain": 1000,
+    "n_boundary": 400,
+    "n_initial": 400,
+    "sampling": "sobol",
+    "resample_every": 0,
+    "adaptive": None,
+    "pool_factor": 10,
     # loss (pinnkit.api.Loss)
-    "condition_weight": 10.0, "weights": None, "grad_penalty": 0.0, "gpinn_penalty": 0.0, "hard_constraints": (),
-    "balance": None, "balance_every": 100, "balance_alpha": 0.1,
+    "condition_weight": 10.0,
+    "weights": None,
+    "grad_penalty": 0.0,
+    "gpinn_penalty": 0.0,
+    "hard_constraints": (),
+    "balance": None,
+    "balance_every": 100,
+    "balance_alpha": 0.1,
     # engine (pinnkit.api.Engine)
-    "method": "autograd", "compile": False, "dtype": "float32", "device": "cpu",
+    "method": "autograd",
+    "compile": False,
+    "dtype": "float32",
+    "device": "cpu",
     # evaluation and checkpoints (pinnkit.api.Checkpoint)
-    "n_eval": 20000, "track_every": 0, "checkpoint_dir": None, "checkpoint_every": 500, "resume": False,
+    "n_eval": 20000,
+    "track_every": 0,
+    "checkpoint_dir": None,
+    "checkpoint_every": 500,
+    "resume": False,
 }
 
 #: the flat optimiser options; a user's ``stages`` replaces them all
-OPTIMISER_KEYS = ("steps", "lr", "lr_decay", "decay_every", "optimizer", "lbfgs_steps", "quasi_newton",
-                  "lbfgs_history", "lbfgs_chunk")
+OPTIMISER_KEYS = (
+    "steps",
+    "lr",
+    "lr_decay",
+    "decay_every",
+    "optimizer",
+    "lbfgs_steps",
+    "quasi_newton",
+    "lbfgs_history",
+    "lbfgs_chunk",
+)
 #: every key :func:`resolve` accepts as an override
 OPTIONS = tuple(DEFAULT) + ("stages",)
 
@@ -57,23 +101,32 @@ OPTIONS = tuple(DEFAULT) + ("stages",)
 # "1.1e-6, 2.6e-4 (t = 1), 1.6e-4 and 1.7e-3 in 4–6 minutes each on one core (float64, Adam then
 # self-scaled BFGS, 3–4 × 30 tanh)"). Width 30, not the 50 that benchmarks/ns_accuracy.py's own table held:
 # the self-scaled BFGS stage costs ~0.15 s CPU per iteration at 3×30 and ~1.4 s at 3×50 (commit b32bed1).
-_NS: Dict[str, Any] = {"steps": 1000, "method": "taylor", "compile": True, "dtype": "float64",
-                       "quasi_newton": "ssbfgs"}
+_NS: Dict[str, Any] = {"steps": 1000, "method": "taylor", "compile": True, "dtype": "float64", "quasi_newton": "ssbfgs"}
 
 #: per-problem overrides of :data:`DEFAULT` (the measured result of each in the comment above it)
 PRESETS: Dict[str, Dict[str, Any]] = {
     # velocity rel L2 1.1e-6 in 324 s (Re 20)
-    "kovasznay": {**_NS, "net": {"width": 30, "depth": 3}, "lbfgs_steps": 6000, "n_domain": 2000,
-                  "n_boundary": 400},
+    "kovasznay": {**_NS, "net": {"width": 30, "depth": 3}, "lbfgs_steps": 6000, "n_domain": 2000, "n_boundary": 400},
     # velocity rel L2 2.6e-4 at t = 1 in 344 s (ν = 0.01, T = 1)
-    "taylor-green": {**_NS, "net": {"width": 30, "depth": 4}, "lbfgs_steps": 5000, "n_domain": 2000,
-                     "n_boundary": 400, "n_initial": 1000},
+    "taylor-green": {
+        **_NS,
+        "net": {"width": 30, "depth": 4},
+        "lbfgs_steps": 5000,
+        "n_domain": 2000,
+        "n_boundary": 400,
+        "n_initial": 1000,
+    },
     # velocity rel L2 1.6e-4 in 270 s (a = d = ν = 1, T = 1)
-    "beltrami": {**_NS, "net": {"width": 30, "depth": 4}, "lbfgs_steps": 4000, "n_domain": 2000,
-                 "n_boundary": 1200, "n_initial": 1000},
+    "beltrami": {
+        **_NS,
+        "net": {"width": 30, "depth": 4},
+        "lbfgs_steps": 4000,
+        "n_domain": 2000,
+        "n_boundary": 1200,
+        "n_initial": 1000,
+    },
     # velocity rel L2 1.7e-3 against our finite-difference reference in 256 s (Re 100, regularised lid)
-    "cavity": {**_NS, "net": {"width": 30, "depth": 4}, "lbfgs_steps": 4000, "n_domain": 3000,
-               "n_boundary": 500},
+    "cavity": {**_NS, "net": {"width": 30, "depth": 4}, "lbfgs_steps": 4000, "n_domain": 3000, "n_boundary": 500},
 }
 
 #: The DeepONet experiment of :mod:`pinnkit.operator_run` (``pinnkit deeponet``, ``examples/deeponet_burgers.py``,
@@ -87,10 +140,13 @@ PRESETS: Dict[str, Dict[str, Any]] = {
 DEEPONET: Dict[str, Any] = {
     "steps": {"data": 100_000, "physics": 100_000, "hybrid": 40_000},  # Adam steps per mode
     "minutes": 20.0,  # wall-clock limit per mode
-    "lr": 1e-3, "lr_decay": 0.8, "decays": 20,  # decay_every = steps // decays
+    "lr": 1e-3,
+    "lr_decay": 0.8,
+    "decays": 20,  # decay_every = steps // decays
     "batch_functions": {"data": 64, "physics": 32, "hybrid": 32},  # capped at n_train
     "batch_points": 500,  # grid points per function per step (data, hybrid), capped at nx·nt
-    "n_collocation": 128, "initial_weight": 20.0,  # physics, hybrid
+    "n_collocation": 128,
+    "initial_weight": 20.0,  # physics, hybrid
     "hard_initial": True,  # physics, hybrid
     "net": {"q": 100, "width": 100, "depth": 3, "periodic_modes": 5},
 }
@@ -117,8 +173,9 @@ def entry(problem: Any, preset: Optional[str] = None) -> Dict[str, Any]:
     return cfg
 
 
-def resolve(problem: Any, overrides: Optional[Mapping[str, Any]] = None, *, preset: Optional[str] = None,
-            **more: Any) -> Dict[str, Any]:
+def resolve(
+    problem: Any, overrides: Optional[Mapping[str, Any]] = None, *, preset: Optional[str] = None, **more: Any
+) -> Dict[str, Any]:
     """The full configuration of a run of ``problem`` (a registered name or a Problem, by its ``.name``):
     the table entry (:func:`entry`; ``preset`` names another one) with ``overrides`` (a mapping and/or keywords) on top.
 
@@ -145,8 +202,10 @@ def resolve(problem: Any, overrides: Optional[Mapping[str, Any]] = None, *, pres
 
         bad = [s for s in stages if not isinstance(s, Stage)]
         if bad or not stages:
-            raise ValueError(f"stages must be a non-empty sequence of optimiser stages (pinnkit.training.stages: "
-                             f"Adam, SGD, LBFGS, BFGS, SSBFGS), got {stages!r}")
+            raise ValueError(
+                f"stages must be a non-empty sequence of optimiser stages (pinnkit.training.stages: "
+                f"Adam, SGD, LBFGS, BFGS, SSBFGS), got {stages!r}"
+            )
         for k in OPTIMISER_KEYS:
             cfg.pop(k)
         cfg["stages"] = tuple(s.validate() for s in stages)
@@ -161,8 +220,10 @@ def stages_of(cfg: Mapping[str, Any]) -> Tuple[Any, ...]:
         return tuple(cfg["stages"])
     from .training.stages import first_order, quasi_newton
 
-    return (first_order(cfg["optimizer"], cfg["steps"], cfg["lr"], cfg["lr_decay"], cfg["decay_every"]),
-            quasi_newton(cfg["quasi_newton"], cfg["lbfgs_steps"], cfg["lbfgs_chunk"], cfg["lbfgs_history"]))
+    return (
+        first_order(cfg["optimizer"], cfg["steps"], cfg["lr"], cfg["lr_decay"], cfg["decay_every"]),
+        quasi_newton(cfg["quasi_newton"], cfg["lbfgs_steps"], cfg["lbfgs_chunk"], cfg["lbfgs_history"]),
+    )
 
 
 def describe(name: Union[str, None] = None) -> str:

@@ -68,7 +68,9 @@ def slice_grid(problem: Problem, n: int = 101) -> Tuple[np.ndarray, np.ndarray, 
     return pts, a, b, (names[i], names[j]), title
 
 
-def plot_solution(problem: Problem, predict: Callable[[np.ndarray], np.ndarray], path: str, truth: Optional[Callable] = None) -> str:
+def plot_solution(
+    problem: Problem, predict: Callable[[np.ndarray], np.ndarray], path: str, truth: Optional[Callable] = None
+) -> str:
     """Prediction, ground truth and pointwise absolute error on a 2-D slice, one row per output."""
     if problem.input_dim == 1:
         x = np.linspace(problem.input_lower[0], problem.input_upper[0], 400)[:, None]
@@ -91,8 +93,10 @@ def plot_solution(problem: Problem, predict: Callable[[np.ndarray], np.ndarray],
     for k in range(m):
         panels: List = [(pred[:, k], f"{problem.output_names[k]} predicted", "viridis")]
         if true is not None:
-            panels += [(true[:, k], f"{problem.output_names[k]} exact", "viridis"),
-                       (np.abs(pred[:, k] - true[:, k]), "|error|", "magma")]
+            panels += [
+                (true[:, k], f"{problem.output_names[k]} exact", "viridis"),
+                (np.abs(pred[:, k] - true[:, k]), "|error|", "magma"),
+            ]
         for c, (vals, name, cmap) in enumerate(panels):
             ax = axes[k, c]
             im = ax.pcolormesh(a, b, vals.reshape(len(a), len(b)).T, shading="auto", cmap=cmap)
@@ -110,8 +114,11 @@ def plot_solution(problem: Problem, predict: Callable[[np.ndarray], np.ndarray],
 def is_flow_problem(problem: Problem) -> bool:
     """A velocity–pressure problem: it names its velocity columns and its pressure column
     (:class:`pinnkit.equations.IncompressibleNS` and subclasses such as the lid-driven cavity)."""
-    return (getattr(problem, "velocity_components", None) is not None
-            and getattr(problem, "pressure_index", None) is not None and problem.spatial_dim >= 2)
+    return (
+        getattr(problem, "velocity_components", None) is not None
+        and getattr(problem, "pressure_index", None) is not None
+        and problem.spatial_dim >= 2
+    )
 
 
 def _flow_slice(problem, n: int):
@@ -151,9 +158,14 @@ def _save(fig, path: str) -> str:
     return path
 
 
-def plot_flow(problem: Problem, predict: Callable[[np.ndarray], np.ndarray], directory: str,
-              truth: Optional[Callable[[np.ndarray], np.ndarray]] = None, n: int = 101,
-              streamlines: Optional[bool] = None) -> dict:
+def plot_flow(
+    problem: Problem,
+    predict: Callable[[np.ndarray], np.ndarray],
+    directory: str,
+    truth: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+    n: int = 101,
+    streamlines: Optional[bool] = None,
+) -> dict:
     """Figures of a velocity–pressure solution on its plotting plane (:func:`_flow_slice`):
 
     * ``velocity.png`` — speed ``|u|`` (all components) predicted and reference, with streamlines of the
@@ -199,11 +211,29 @@ def plot_flow(problem: Problem, predict: Callable[[np.ndarray], np.ndarray], dir
     fig = Figure(figsize=(4.6 * cols, 4.0))
     axes = fig.subplots(1, cols, squeeze=False)
     for c, (label, arr) in enumerate(rows):
-        _panel(fig, axes[0, c], a, b, arr[:, jp], f"{names[jp]} − mean, {label}{where}", labels, cmap="RdBu_r",
-               vmin=-lim, vmax=lim)
+        _panel(
+            fig,
+            axes[0, c],
+            a,
+            b,
+            arr[:, jp],
+            f"{names[jp]} − mean, {label}{where}",
+            labels,
+            cmap="RdBu_r",
+            vmin=-lim,
+            vmax=lim,
+        )
     if true is not None:
-        _panel(fig, axes[0, -1], a, b, np.abs(pred[:, jp] - true[:, jp]), f"|p_θ − p| (means removed){where}",
-               labels, cmap="magma")
+        _panel(
+            fig,
+            axes[0, -1],
+            a,
+            b,
+            np.abs(pred[:, jp] - true[:, jp]),
+            f"|p_θ − p| (means removed){where}",
+            labels,
+            cmap="magma",
+        )
     paths["pressure_plot"] = _save(fig, os.path.join(directory, "pressure.png"))
 
     # pointwise error of every output
@@ -213,7 +243,15 @@ def plot_flow(problem: Problem, predict: Callable[[np.ndarray], np.ndarray], dir
         axes = fig.subplots(1, m, squeeze=False)
         for k in range(m):
             extra = " (mean removed)" if k == jp else ""
-            _panel(fig, axes[0, k], a, b, np.abs(pred[:, k] - true[:, k]), f"|{names[k]}_θ − {names[k]}|{extra}{where}",
-                   labels, cmap="magma")
+            _panel(
+                fig,
+                axes[0, k],
+                a,
+                b,
+                np.abs(pred[:, k] - true[:, k]),
+                f"|{names[k]}_θ − {names[k]}|{extra}{where}",
+                labels,
+                cmap="magma",
+            )
         paths["error_plot"] = _save(fig, os.path.join(directory, "errors.png"))
     return paths

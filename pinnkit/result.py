@@ -91,8 +91,11 @@ class Result:
         ``velocity.png``, ``pressure.png``, ``errors.png`` from :func:`pinnkit.report.plot_flow`). Returns the
         written paths."""
         os.makedirs(directory, exist_ok=True)
-        paths = {"summary": os.path.join(directory, "summary.json"), "history": os.path.join(directory, "history.json"),
-                 "model": os.path.join(directory, "model.pt")}
+        paths = {
+            "summary": os.path.join(directory, "summary.json"),
+            "history": os.path.join(directory, "history.json"),
+            "model": os.path.join(directory, "model.pt"),
+        }
         with open(paths["summary"], "w") as fh:
             json.dump(self.summary(), fh, indent=2, default=str)
         with open(paths["history"], "w") as fh:

@@ -18,8 +18,19 @@ from torch import Tensor
 
 from .validation import check_choice, check_int, check_range
 
-__all__ = ["METHODS", "ADAPTIVE", "RAD", "Points", "adaptive_strategy", "unit_cube", "Sampler", "Batch",
-           "evaluation_points", "face_points", "split_counts"]
+__all__ = [
+    "METHODS",
+    "ADAPTIVE",
+    "RAD",
+    "Points",
+    "adaptive_strategy",
+    "unit_cube",
+    "Sampler",
+    "Batch",
+    "evaluation_points",
+    "face_points",
+    "split_counts",
+]
 
 METHODS = ("sobol", "lhs", "uniform")
 
@@ -95,8 +106,9 @@ class RAD:
 
     def validate(self) -> "RAD":
         if not (isinstance(self.every, int) and not isinstance(self.every, bool) and self.every >= 1):
-            raise ValueError(f"adaptive='rad' needs resample_every >= 1 (points are redrawn every round), "
-                             f"got every={self.every!r}")
+            raise ValueError(
+                f"adaptive='rad' needs resample_every >= 1 (points are redrawn every round), got every={self.every!r}"
+            )
         check_int("pool_factor", self.pool_factor, 1)
         check_range("rad_k", self.k, 0.0, math.inf)
         check_range("rad_c", self.c, 0.0, math.inf)
@@ -118,8 +130,9 @@ class RAD:
 ADAPTIVE = {"rad": RAD}
 
 
-def adaptive_strategy(adaptive: Union[None, str, RAD], resample_every: int = 0, pool_factor: int = 10,
-                      k: float = 1.0, c: float = 1.0) -> Optional[RAD]:
+def adaptive_strategy(
+    adaptive: Union[None, str, RAD], resample_every: int = 0, pool_factor: int = 10, k: float = 1.0, c: float = 1.0
+) -> Optional[RAD]:
     """The adaptive-sampling strategy: ``None``, a :class:`RAD`, or the string shortcut ``"rad"`` with
     ``resample_every``, ``pool_factor``, ``k``, ``c``. A strategy given with a nonzero ``resample_every``
     that differs from its ``every`` is an error."""
@@ -157,7 +170,9 @@ class Points:
 
     def sampler(self, problem, seed: int = 0) -> "Sampler":
         """A :class:`Sampler` for ``problem`` (fields left as ``None`` take the Sampler's defaults)."""
-        return Sampler(problem, seed=seed, **{("method" if k == "sampling" else k): v for k, v in self.overrides().items()})
+        return Sampler(
+            problem, seed=seed, **{("method" if k == "sampling" else k): v for k, v in self.overrides().items()}
+        )
 
 
 @dataclass
@@ -221,15 +236,22 @@ class Sampler:
     def _seed(self, round_: int, stream: int) -> int:
         return int(np.random.SeedSequence([self.seed, round_, stream]).generate_state(1)[0])
 
-    def draw(self, round_: int = 0, dtype: torch.dtype = torch.float32, device: Union[str, torch.device] = "cpu",
-             residual: Optional[Callable[[Tensor], Tensor]] = None) -> Batch:
+    def draw(
+        self,
+        round_: int = 0,
+        dtype: torch.dtype = torch.float32,
+        device: Union[str, torch.device] = "cpu",
+        residual: Optional[Callable[[Tensor], Tensor]] = None,
+    ) -> Batch:
         """The points of resampling round ``round_``; with ``adaptive="rad"`` and a ``residual`` function
         (points ``(N, D)`` → residual ``(N,)`` or ``(N, k)``) the interior points follow the RAD density."""
         p = self.problem
         if self.strategy is not None and residual is not None and round_ > 0:
             dom = self._rad_points(round_, residual, dtype, device)
         else:
-            dom = _scale(unit_cube(self.n_domain, p.input_dim, self.method, self._seed(round_, 0)), p.input_lower, p.input_upper)
+            dom = _scale(
+                unit_cube(self.n_domain, p.input_dim, self.method, self._seed(round_, 0)), p.input_lower, p.input_upper
+            )
         conds = {}
         for j, c in enumerate(p.conditions(), start=1):
             loc = c.location(p)
@@ -246,11 +268,14 @@ class Sampler:
 
     def _rad_points(self, round_: int, residual: Callable[[Tensor], Tensor], dtype, device) -> np.ndarray:
         p = self.problem
-        pool = _scale(unit_cube(self.n_domain * self.pool_factor, p.input_dim, self.method, self._seed(round_, 100)),
-                      p.input_lower, p.input_upper)
+        pool = _scale(
+            unit_cube(self.n_domain * self.pool_factor, p.input_dim, self.method, self._seed(round_, 100)),
+            p.input_lower,
+            p.input_upper,
+        )
         chunks = []
         for start in range(0, len(pool), 8192):
-            x = torch.as_tensor(pool[start:start + 8192], dtype=dtype, device=device)
+            x = torch.as_tensor(pool[start : start + 8192], dtype=dtype, device=device)
             r = residual(x).detach()
             r = r.reshape(len(x), -1).norm(dim=1)
             chunks.append(r.double().cpu().numpy())

@@ -10,13 +10,10 @@ through :func:`pinnkit.losses.loss_terms`, the sampler the points.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import math
 import warnings
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
-
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor, nn
@@ -108,8 +105,10 @@ class TrainConfig:
                 raise ValueError(f"weights[{k!r}] must be a finite number >= 0, got {w!r}")
         if self.stages is not None:
             if isinstance(self.stages, Stage) or not all(isinstance(s, Stage) for s in self.stages) or not self.stages:
-                raise ValueError("stages must be a non-empty sequence of pinnkit.training stages (Adam(...), "
-                                 f"LBFGS(...), SSBFGS(...), ...), got {self.stages!r}")
+                raise ValueError(
+                    "stages must be a non-empty sequence of pinnkit.training stages (Adam(...), "
+                    f"LBFGS(...), SSBFGS(...), ...), got {self.stages!r}"
+                )
             self.stages = tuple(s.validate() for s in self.stages)
         if self.device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError("device 'cuda' requested but no CUDA device is available; use device='cpu'")
@@ -119,8 +118,10 @@ class TrainConfig:
         """The run's stages: ``stages`` if given, else the ones the shortcut fields describe."""
         if self.stages is not None:
             return tuple(self.stages)
-        return (first_order(self.optimizer, self.adam_steps, self.lr, self.lr_decay, self.decay_every),
-                quasi_newton(self.quasi_newton, self.lbfgs_steps, self.lbfgs_chunk, self.lbfgs_history))
+        return (
+            first_order(self.optimizer, self.adam_steps, self.lr, self.lr_decay, self.decay_every),
+            quasi_newton(self.quasi_newton, self.lbfgs_steps, self.lbfgs_chunk, self.lbfgs_history),
+        )
 
     def as_dict(self) -> Dict[str, Any]:
         """A JSON-ready dict of every setting, the resolved stages included."""
@@ -165,13 +166,24 @@ class PINNTrainer(TrainingLoop):
         self._compiled = None  # the compiled objective; False once compilation failed or when it cannot help
         if cfg.compile and not (cfg.method == "taylor" and getattr(model, "supports_jet", False)):
             # nested autograd (double backward) cannot be compiled: tracing it would only add minutes
-            warnings.warn("compile=True needs method='taylor' and a net with a Taylor-mode rule (pinnkit.nets.MLP "
-                          "with tanh/sin/sigmoid/softplus/silu, no output transform); training runs eagerly", stacklevel=2)
+            warnings.warn(
+                "compile=True needs method='taylor' and a net with a Taylor-mode rule (pinnkit.nets.MLP "
+                "with tanh/sin/sigmoid/softplus/silu, no output transform); training runs eagerly",
+                stacklevel=2,
+            )
             self._compiled = False
         self.balance_weights: Dict[str, float] = {}  # condition weights set by gradient balancing
-        super().__init__(model, callbacks=callbacks, record_every=1, log_every=cfg.log_every,
-                         checkpoint_every=cfg.checkpoint_every, checkpoint_dir=cfg.checkpoint_dir,
-                         time_limit=cfg.time_limit, progress=cfg.progress, desc=f"{problem.name}")
+        super().__init__(
+            model,
+            callbacks=callbacks,
+            record_every=1,
+            log_every=cfg.log_every,
+            checkpoint_every=cfg.checkpoint_every,
+            checkpoint_dir=cfg.checkpoint_dir,
+            time_limit=cfg.time_limit,
+            progress=cfg.progress,
+            desc=f"{problem.name}",
+        )
 
     # ------------------------------------------------------------- what the core asks for
     def stages(self) -> Tuple[Stage, ...]:
@@ -207,15 +219,28 @@ class PINNTrainer(TrainingLoop):
         return {k: w for k, w in (("grad_u", cfg.grad_penalty), ("gpinn", cfg.gpinn_penalty)) if w > 0}
 
     def loss_terms(self, batch: Optional[Batch] = None) -> Dict[str, Tensor]:
-        return loss_terms(self.problem, self.model, batch or self.current_batch(), self.config.method,
-                          penalties=tuple(self.penalty_weights), plans=self._plans)
+        return loss_terms(
+            self.problem,
+            self.model,
+            batch or self.current_batch(),
+            self.config.method,
+            penalties=tuple(self.penalty_weights),
+            plans=self._plans,
+        )
 
     def loss(self, terms: Mapping[str, Tensor]) -> Tensor:
         return total_loss(terms, {**self.config.weights, **self.balance_weights, **self.penalty_weights})
 
     def _eager_terms(self, batch: Batch, update_plans: bool = True) -> Dict[str, Tensor]:
-        return loss_terms(self.problem, self.model, batch, self.config.method,
-                          penalties=tuple(self.penalty_weights), plans=self._plans, update_plans=update_plans)
+        return loss_terms(
+            self.problem,
+            self.model,
+            batch,
+            self.config.method,
+            penalties=tuple(self.penalty_weights),
+            plans=self._plans,
+            update_plans=update_plans,
+        )
 
     def objective(self, batch: Optional[Batch] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
         """``(weighted loss, unweighted terms)`` on ``batch`` (default: the current one). With
@@ -223,7 +248,9 @@ class PINNTrainer(TrainingLoop):
         the taylor plans); the weighting stays outside it, so changing weights never recompiles. If
         compilation fails (no C++ compiler, unsupported op) the trainer warns once and stays eager."""
         batch = batch if batch is not None else self.current_batch()
-        eager = not self.config.compile or self._compiled is False or (self.config.method == "taylor" and not self._plans)
+        eager = (
+            not self.config.compile or self._compiled is False or (self.config.method == "taylor" and not self._plans)
+        )
         if eager:
             terms = self._eager_terms(batch)
         else:
@@ -232,7 +259,9 @@ class PINNTrainer(TrainingLoop):
             try:
                 terms = self._compiled(batch)
             except Exception as exc:  # pragma: no cover - depends on the toolchain
-                warnings.warn(f"torch.compile failed ({type(exc).__name__}: {exc}); training continues without it", stacklevel=2)
+                warnings.warn(
+                    f"torch.compile failed ({type(exc).__name__}: {exc}); training continues without it", stacklevel=2
+                )
                 self._compiled = False
                 terms = self._eager_terms(batch)
         return self.loss(terms), terms
@@ -247,17 +276,20 @@ class PINNTrainer(TrainingLoop):
         bal = self.balance
         if bal is None or self.step % bal.every:
             return loss
-        self.balance_weights = bal.update(terms, self.model.parameters(), self.balance_weights, self.config.weights,
-                                          skip=self.penalty_weights)
+        self.balance_weights = bal.update(
+            terms, self.model.parameters(), self.balance_weights, self.config.weights, skip=self.penalty_weights
+        )
         for name, w in self.balance_weights.items():
             self.history["diagnostics"].setdefault(f"weight/{name}", []).append([self.step, w])
         return self.loss(terms)
 
     # ------------------------------------------------------------ checkpoint contents
     def extra_state(self) -> dict:
-        return {"plans": {k: sorted(v) for k, v in self._plans.items()},
-                "balance_weights": dict(self.balance_weights),
-                "batch": self._batch_state()}
+        return {
+            "plans": {k: sorted(v) for k, v in self._plans.items()},
+            "balance_weights": dict(self.balance_weights),
+            "batch": self._batch_state(),
+        }
 
     def load_extra_state(self, state: Mapping[str, Any]) -> None:
         self._plans = {k: frozenset(tuple(r) for r in v) for k, v in state.get("plans", {}).items()}
@@ -265,15 +297,20 @@ class PINNTrainer(TrainingLoop):
         self._round = None
         saved = state.get("batch")
         if saved:  # adaptive points depend on the model at the start of their round: restore them as they were
-            self.batch = Batch(saved["domain"].to(self.device, self.dtype),
-                               {k: v.to(self.device, self.dtype) for k, v in saved["conditions"].items()})
+            self.batch = Batch(
+                saved["domain"].to(self.device, self.dtype),
+                {k: v.to(self.device, self.dtype) for k, v in saved["conditions"].items()},
+            )
             self._round = saved["round"]
 
     def _batch_state(self) -> Optional[dict]:
         if not getattr(self.sampler, "adaptive", None) or self.batch is None:
             return None
-        return {"round": self._round, "domain": self.batch.domain.clone(),
-                "conditions": {k: v.clone() for k, v in self.batch.conditions.items()}}
+        return {
+            "round": self._round,
+            "domain": self.batch.domain.clone(),
+            "conditions": {k: v.clone() for k, v in self.batch.conditions.items()},
+        }
 
     def config_dict(self) -> dict:
         return self.config.as_dict()

@@ -12,8 +12,16 @@ import math
 import numbers
 from typing import Any, Optional
 
-__all__ = ["check_positive", "check_nonnegative", "check_real", "check_range", "check_int", "check_min_int",
-           "check_choice", "check_points"]
+__all__ = [
+    "check_positive",
+    "check_nonnegative",
+    "check_real",
+    "check_range",
+    "check_int",
+    "check_min_int",
+    "check_choice",
+    "check_points",
+]
 
 
 def _is_real(value: Any) -> bool:
@@ -58,16 +66,21 @@ def check_nonnegative(name: str, value: Any) -> float:
     return float(value)
 
 
-def check_real(name: str, value: Any, low: float, high: float = math.inf, low_open: bool = True,
-               high_open: bool = False) -> float:
+def check_real(
+    name: str, value: Any, low: float, high: float = math.inf, low_open: bool = True, high_open: bool = False
+) -> float:
     """``value`` must be a finite real in ``(low, high]`` (``[low, …`` when ``low_open`` is False, ``…, high)``
     when ``high_open``; ``high = inf`` means no upper limit). The message reads "must be a finite number in …"."""
     if not _in_interval(value, low, high, low_open, high_open):
-        raise ValueError(f"{name} must be a finite number in {_interval(low, high, low_open, high_open)}, got {value!r}")
+        raise ValueError(
+            f"{name} must be a finite number in {_interval(low, high, low_open, high_open)}, got {value!r}"
+        )
     return float(value)
 
 
-def check_range(name: str, value: Any, low: float, high: float, low_open: bool = False, high_open: bool = False) -> float:
+def check_range(
+    name: str, value: Any, low: float, high: float, low_open: bool = False, high_open: bool = False
+) -> float:
     """``value`` must lie in the interval from ``low`` to ``high`` (closed at each end unless told otherwise)."""
     if not _in_interval(value, low, high, low_open, high_open):
         raise ValueError(f"{name} must be in {_interval(low, high, low_open, high_open)}, got {value!r}")

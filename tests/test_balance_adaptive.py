@@ -47,8 +47,9 @@ def test_resume_with_adaptive_points_is_identical(tmp_path):
     def trainer(d):
         torch.manual_seed(0)
         net = pinnkit.build_net({"width": 8, "depth": 2}, p, 0)
-        cfg = TrainConfig(adam_steps=30, lbfgs_steps=0, checkpoint_every=15, checkpoint_dir=str(d),
-                          progress=False, dtype="float64")
+        cfg = TrainConfig(
+            adam_steps=30, lbfgs_steps=0, checkpoint_every=15, checkpoint_dir=str(d), progress=False, dtype="float64"
+        )
         s = Sampler(p, n_domain=64, n_boundary=16, n_initial=16, resample_every=10, adaptive="rad", seed=0)
         return PINNTrainer(p, net, s, cfg)
 
@@ -67,11 +68,13 @@ def test_balancing_follows_the_gradient_statistics(rule):
     p = Heat(dim=1)
     torch.manual_seed(0)
     net = pinnkit.build_net({"width": 8, "depth": 2}, p, 0)
-    cfg = TrainConfig(adam_steps=1, lbfgs_steps=0, balance=rule, balance_every=1, balance_alpha=1.0,
-                      progress=False, dtype="float64")
+    cfg = TrainConfig(
+        adam_steps=1, lbfgs_steps=0, balance=rule, balance_every=1, balance_alpha=1.0, progress=False, dtype="float64"
+    )
     tr = PINNTrainer(p, net, Sampler(p, n_domain=64, n_boundary=16, n_initial=16, seed=0), cfg)
     terms = tr.loss_terms()
     params = list(net.parameters())
+
     def flat(v):
         gs = torch.autograd.grad(v, params, retain_graph=True, allow_unused=True)
         return torch.cat([(g if g is not None else torch.zeros_like(q)).reshape(-1) for g, q in zip(gs, params)])

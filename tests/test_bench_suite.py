@@ -25,8 +25,25 @@ def restore_threads():
 
 def test_quick_suite_writes_json_and_markdown(tmp_path, restore_threads):
     out = tmp_path / "bench"
-    main(["--quick", "--problems", "burgers-3x20", "--adam", "12", "--lbfgs", "20", "--threads", "1",
-          "--track-every", "5", "--n-eval", "400", "--out", str(out)])
+    main(
+        [
+            "--quick",
+            "--problems",
+            "burgers-3x20",
+            "--adam",
+            "12",
+            "--lbfgs",
+            "20",
+            "--threads",
+            "1",
+            "--track-every",
+            "5",
+            "--n-eval",
+            "400",
+            "--out",
+            str(out),
+        ]
+    )
     report = json.loads((out / "bench.json").read_text())
     assert {"config", "versions", "seed", "machine", "results", "peak_matmul_gflops"} <= set(report)
     assert report["machine"]["torch_threads"] == 1 and report["machine"]["cpu_count"] == os.cpu_count()

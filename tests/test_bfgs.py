@@ -98,8 +98,15 @@ def test_trainer_dense_quasi_newton_beats_lbfgs_on_heat(qn, one_thread):
     def run(name):
         torch.manual_seed(0)
         net = pinnkit.build_net({"width": 16, "depth": 2}, p, 0)
-        cfg = TrainConfig(adam_steps=200, lbfgs_steps=400, lr=3e-3, quasi_newton=name, progress=False,
-                          dtype="float64", weights={c.name: 10.0 for c in p.conditions()})
+        cfg = TrainConfig(
+            adam_steps=200,
+            lbfgs_steps=400,
+            lr=3e-3,
+            quasi_newton=name,
+            progress=False,
+            dtype="float64",
+            weights={c.name: 10.0 for c in p.conditions()},
+        )
         tr = PINNTrainer(p, net, Sampler(p, n_domain=400, n_boundary=64, n_initial=64, seed=0), cfg)
         h = tr.train()
         return h, tr

@@ -12,12 +12,23 @@ from pinnkit.studies.blowup import PAPER_DELTAS, StudyConfig, run_study
 def test_paper_grids():
     assert PAPER_DELTAS[1][0] == 0.95 and PAPER_DELTAS[1][-1] == 0.998 and len(PAPER_DELTAS[1]) == 13
     assert len(PAPER_DELTAS[2]) == 30
-    assert PAPER_DELTAS[2][0] == pytest.approx(0.107, abs=1e-3) and PAPER_DELTAS[2][-1] == pytest.approx(0.687, abs=1e-3)
+    assert PAPER_DELTAS[2][0] == pytest.approx(0.107, abs=1e-3) and PAPER_DELTAS[2][-1] == pytest.approx(
+        0.687, abs=1e-3
+    )
 
 
 def test_tiny_sweep_end_to_end_and_resume(tmp_path):
-    cfg = StudyConfig(dim=1, deltas=[0.9, 0.95, 0.98], widths=[8], grad_penalties=[0.0], steps=150, lbfgs_steps=20,
-                      n_theory_samples=2048, workers=1, out=str(tmp_path))
+    cfg = StudyConfig(
+        dim=1,
+        deltas=[0.9, 0.95, 0.98],
+        widths=[8],
+        grad_penalties=[0.0],
+        steps=150,
+        lbfgs_steps=20,
+        n_theory_samples=2048,
+        workers=1,
+        out=str(tmp_path),
+    )
     out = run_study(cfg, progress=False)
     assert len(out["records"]) == 3
     for r in out["records"]:
@@ -27,7 +38,13 @@ def test_tiny_sweep_end_to_end_and_resume(tmp_path):
         assert a["theorem2/log_rhs"] >= a["theorem2/log_lhs"]
     g = out["summary"]["width=8, grad_penalty=0"]
     assert g["tight_always_valid"] and g["theorem1"]["n"] == 3 and -1 <= g["theorem1"]["spearman"] <= 1
-    for f in ("table.csv", "table.json", "summary.json", "log_rhs_vs_log_lhs.png", "error_and_estimate_vs_distance.png"):
+    for f in (
+        "table.csv",
+        "table.json",
+        "summary.json",
+        "log_rhs_vs_log_lhs.png",
+        "error_and_estimate_vs_distance.png",
+    ):
         assert os.path.getsize(tmp_path / f) > 0, f
     rows = json.load(open(tmp_path / "table.json"))
     assert {"delta", "relative_l2", "tight/estimate", "theorem1/log_rhs"} <= set(rows[0])

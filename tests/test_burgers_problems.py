@@ -102,8 +102,15 @@ def test_viscous_conditions_vanish(viscous):
 
 @pytest.mark.parametrize(
     "kwargs, name",
-    [({"nu": 0.0}, "nu"), ({"nu": -0.01}, "nu"), ({"nu": float("nan")}, "nu"), ({"nu": float("inf")}, "nu"),
-     ({"nu": "0.01"}, "nu"), ({"n_nodes": 0}, "n_nodes"), ({"n_nodes": 2.5}, "n_nodes")],
+    [
+        ({"nu": 0.0}, "nu"),
+        ({"nu": -0.01}, "nu"),
+        ({"nu": float("nan")}, "nu"),
+        ({"nu": float("inf")}, "nu"),
+        ({"nu": "0.01"}, "nu"),
+        ({"n_nodes": 0}, "n_nodes"),
+        ({"n_nodes": 2.5}, "n_nodes"),
+    ],
 )
 def test_viscous_bad_parameters_name_the_parameter(kwargs, name):
     with pytest.raises(ValueError, match=rf"^{name} must"):
@@ -138,7 +145,14 @@ def _random_family(d=3, seed=0):
 
 
 BLOWUP_CASES = [
-    ("1d", 0.5), ("1d", 0.95), ("1d", 0.998), ("2d", 0.107), ("2d", 0.5), ("2d", 0.687), ("3d", 0), ("3d", 1),
+    ("1d", 0.5),
+    ("1d", 0.95),
+    ("1d", 0.998),
+    ("2d", 0.107),
+    ("2d", 0.5),
+    ("2d", 0.687),
+    ("3d", 0),
+    ("3d", 1),
 ]
 
 
@@ -238,8 +252,15 @@ def test_general_window_reaching_blowup_is_rejected_first():
 
 @pytest.mark.parametrize(
     "kwargs, name",
-    [({"dim": 3}, "dim"), ({"dim": 0}, "dim"), ({"dim": 1.5}, "dim"), ({"delta": float("nan")}, "delta"),
-     ({"delta": float("inf")}, "delta"), ({"delta": "0.5"}, "delta"), ({"delta": True}, "delta")],
+    [
+        ({"dim": 3}, "dim"),
+        ({"dim": 0}, "dim"),
+        ({"dim": 1.5}, "dim"),
+        ({"delta": float("nan")}, "delta"),
+        ({"delta": float("inf")}, "delta"),
+        ({"delta": "0.5"}, "delta"),
+        ({"delta": True}, "delta"),
+    ],
 )
 def test_blowup_bad_parameters_name_the_parameter(kwargs, name):
     with pytest.raises(ValueError, match=rf"^{name} must"):

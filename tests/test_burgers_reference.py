@@ -1,4 +1,5 @@
 """Ground truths for Burgers: Cole–Hopf (viscous, Raissi benchmark) and the inviscid blow-up family."""
+
 from __future__ import annotations
 
 import time
@@ -93,8 +94,9 @@ def test_initial_condition_symmetry_and_boundary():
 def test_basdevant_maximum_slope():
     """Basdevant et al. (1986), Table 3, as quoted by several independent course codes found with the search
     tool: max |∂u/∂x| = 152.00516, attained at x = 0, t = 1.6037/π (≈ 0.5105) for ν = 0.01/π."""
-    res = minimize_scalar(lambda t: float(ch.cole_hopf_u_x(0.0, t)), bounds=(0.45, 0.55), method="bounded",
-                          options={"xatol": 1e-9})
+    res = minimize_scalar(
+        lambda t: float(ch.cole_hopf_u_x(0.0, t)), bounds=(0.45, 0.55), method="bounded", options={"xatol": 1e-9}
+    )
     assert abs(-res.fun - 152.00516) < 5e-6
     assert abs(res.x * np.pi - 1.6037) < 5e-4
     # x = 0 is where the slope is steepest at that time
@@ -199,7 +201,9 @@ def test_presets_match_the_paper_formulas():
     u2 = (x[:, 0] - x[:, 1] - 2 * x[:, 1] * t) / den
     assert np.allclose(be.velocity(p2.A0, x, t), np.stack([u1, u2], 1), rtol=1e-13, atol=1e-15)
     J = be.jacobian(p2.A0, x, t)
-    J_ref = np.stack([[1 - 2 * t, np.ones_like(t)], [np.ones_like(t), -1 - 2 * t]]).transpose(2, 0, 1) / den[:, None, None]
+    J_ref = (
+        np.stack([[1 - 2 * t, np.ones_like(t)], [np.ones_like(t), -1 - 2 * t]]).transpose(2, 0, 1) / den[:, None, None]
+    )
     assert np.allclose(J, J_ref, rtol=1e-13, atol=1e-15)
     assert np.array_equal(be.A_of_t(p2.A0, 0.0), [[1, 1], [1, -1]])
     assert p2.blowup_time == pytest.approx(1 / np.sqrt(2), abs=1e-15)
@@ -251,7 +255,9 @@ def test_closed_forms_1d(delta):
     p = be.burgers_1d_blowup(delta)
     exact = 2 / (3 * (delta - 1) * (delta - 2))
     for method in ("closed", "quadrature"):
-        assert be.energy_time_integral(p.A0, p.t0, p.T, p.lower, p.upper, method=method) == pytest.approx(exact, rel=1e-12)
+        assert be.energy_time_integral(p.A0, p.t0, p.T, p.lower, p.upper, method=method) == pytest.approx(
+            exact, rel=1e-12
+        )
     for norm in ("spectral", "max_column_sum"):
         assert be.grad_sup_norm(p.A0, p.t0, p.T, norm=norm) == pytest.approx(1 / (1 - delta), rel=1e-13)
     t = np.linspace(p.t0, p.T, 7)

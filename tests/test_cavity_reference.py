@@ -252,8 +252,9 @@ def test_interpolation_is_cubic():
         x = np.linspace(0.0, 1.0, n)
         X, Y = np.meshgrid(x, x, indexing="ij")
         f = np.sin(3 * X) * np.cos(2 * Y)
-        sol = cavity.CavitySolution(x=x, y=x, u=f, v=f, p=f, psi=f, omega=f, re=1.0, n=n, lid="uniform",
-                                    iterations=0, residual=0.0)
+        sol = cavity.CavitySolution(
+            x=x, y=x, u=f, v=f, p=f, psi=f, omega=f, re=1.0, n=n, lid="uniform", iterations=0, residual=0.0
+        )
         xs, ys = np.random.default_rng(1).uniform(0.0, 1.0, (2, 500))
         errs.append(np.abs(sol.velocity(xs, ys)[0] - np.sin(3 * xs) * np.cos(2 * ys)).max())
     assert np.log2(errs[0] / errs[1]) > 3.0

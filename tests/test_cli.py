@@ -16,8 +16,29 @@ def test_list_shows_heat_and_parameters(capsys):
 
 def test_solve_writes_outputs(tmp_path, capsys):
     out = tmp_path / "run"
-    rc = main(["solve", "heat", "--dim", "2", "--steps", "20", "--lbfgs-steps", "10", "--width", "8", "--depth", "1",
-               "--n-domain", "64", "--out", str(out), "--quiet", "--track-every", "10"])
+    rc = main(
+        [
+            "solve",
+            "heat",
+            "--dim",
+            "2",
+            "--steps",
+            "20",
+            "--lbfgs-steps",
+            "10",
+            "--width",
+            "8",
+            "--depth",
+            "1",
+            "--n-domain",
+            "64",
+            "--out",
+            str(out),
+            "--quiet",
+            "--track-every",
+            "10",
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     assert "relative_l2" in text
@@ -26,8 +47,28 @@ def test_solve_writes_outputs(tmp_path, capsys):
     for f in ("solution.png", "loss_history.png", "history.json", "checkpoints/checkpoint.pt"):
         assert os.path.exists(out / f), f
     # resume: nothing left to do, same history length
-    rc = main(["solve", "heat", "--dim", "2", "--steps", "20", "--lbfgs-steps", "10", "--width", "8", "--depth", "1",
-               "--n-domain", "64", "--out", str(out), "--quiet", "--resume"])
+    rc = main(
+        [
+            "solve",
+            "heat",
+            "--dim",
+            "2",
+            "--steps",
+            "20",
+            "--lbfgs-steps",
+            "10",
+            "--width",
+            "8",
+            "--depth",
+            "1",
+            "--n-domain",
+            "64",
+            "--out",
+            str(out),
+            "--quiet",
+            "--resume",
+        ]
+    )
     assert rc == 0
     assert len(json.load(open(out / "history.json"))["step"]) == summary["steps"]
 
@@ -48,9 +89,35 @@ def test_solve_options_left_out_take_the_preset_and_given_ones_reach_solve(tmp_p
     from pinnkit import presets
 
     out = tmp_path / "run"
-    rc = main(["solve", "heat", "--dim", "1", "--steps", "6", "--lbfgs-steps", "0", "--width", "8", "--n-domain", "32",
-               "--lr-decay", "0.5", "--adaptive", "rad", "--resample-every", "3", "--grad-penalty", "0.01",
-               "--out", str(out), "--quiet", "--track-every", "0"])
+    rc = main(
+        [
+            "solve",
+            "heat",
+            "--dim",
+            "1",
+            "--steps",
+            "6",
+            "--lbfgs-steps",
+            "0",
+            "--width",
+            "8",
+            "--n-domain",
+            "32",
+            "--lr-decay",
+            "0.5",
+            "--adaptive",
+            "rad",
+            "--resample-every",
+            "3",
+            "--grad-penalty",
+            "0.01",
+            "--out",
+            str(out),
+            "--quiet",
+            "--track-every",
+            "0",
+        ]
+    )
     assert rc == 0
     cfg = json.load(open(out / "summary.json"))["config"]
     d = presets.DEFAULT

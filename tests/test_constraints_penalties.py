@@ -1,6 +1,5 @@
 """Hard constraints (output transform) and gradient penalties (surrogate gradient, gPINN)."""
 
-
 import pytest
 import torch
 from torch import nn
@@ -80,8 +79,16 @@ def test_penalty_terms_match_closed_forms():
 
 def test_gradient_penalty_lowers_the_surrogate_gradient():
     p = BurgersBlowup(dim=1, delta=0.9)
-    common = dict(net={"width": 16, "depth": 2}, steps=200, lbfgs_steps=0, n_domain=256, n_boundary=64, n_initial=64,
-                  progress=False, seed=0)
+    common = dict(
+        net={"width": 16, "depth": 2},
+        steps=200,
+        lbfgs_steps=0,
+        n_domain=256,
+        n_boundary=64,
+        n_initial=64,
+        progress=False,
+        seed=0,
+    )
     plain = pinnkit.solve(p, **common)
     penal = pinnkit.solve(p, grad_penalty=10.0, **common)
     batch = Sampler(p, n_domain=512).draw(0)

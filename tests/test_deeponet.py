@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from pinnkit.equations.operator_problems import OperatorHeat
 from pinnkit.equations.operator_data import make_dataset
+from pinnkit.equations.operator_problems import OperatorHeat
 from pinnkit.equations.reference import grf
 from pinnkit.nets import DeepONet
 from pinnkit.operator_trainer import DeepONetTrainer, OperatorTrainConfig
-from pinnkit.theory import (calibrate_constant, data_needed_for_q, deeponet_parameter_count,
-                            deeponet_size_estimate)
+from pinnkit.theory import calibrate_constant, data_needed_for_q, deeponet_parameter_count, deeponet_size_estimate
 from pinnkit.trainer import TrainingDiverged
 
 KAPPA = 0.01
@@ -62,8 +61,9 @@ class ExactHeatDeepONet(DeepONet):
     (a linear map), trunk = [e^{−κ(2πk)²t} cos 2πkx, e^{−κ(2πk)²t} sin 2πkx]."""
 
     def __init__(self, n_modes: int, kappa: float):
-        super().__init__(2 * n_modes + 1, 2, q=2 * n_modes + 1, branch_width=2, branch_depth=1, trunk_width=2,
-                         trunk_depth=1)
+        super().__init__(
+            2 * n_modes + 1, 2, q=2 * n_modes + 1, branch_width=2, branch_depth=1, trunk_width=2, trunk_depth=1
+        )
         self.k = 2 * math.pi * torch.arange(n_modes + 1, dtype=torch.float64)
         self.kappa, self.K = kappa, n_modes
 
@@ -82,11 +82,21 @@ class ExactHeatDeepONet(DeepONet):
 @pytest.mark.parametrize("shared", [True, False], ids=["shared-points", "per-function-points"])
 def test_physics_losses_vanish_on_exact_heat_operator(tmp_path, shared, one_thread) -> None:
     K = 7
-    data = make_dataset("heat", 8, m_sensors=2 * K + 1, nx=17, nt=5, grf={"length_scale": 0.3}, kappa=KAPPA,
-                        cache_dir=tmp_path, progress=False)
+    data = make_dataset(
+        "heat",
+        8,
+        m_sensors=2 * K + 1,
+        nx=17,
+        nt=5,
+        grf={"length_scale": 0.3},
+        kappa=KAPPA,
+        cache_dir=tmp_path,
+        progress=False,
+    )
     net = ExactHeatDeepONet(K, KAPPA)
-    cfg = OperatorTrainConfig(mode="physics", dtype="float64", batch_functions=8, n_collocation=64,
-                              shared_points=shared, progress=False)
+    cfg = OperatorTrainConfig(
+        mode="physics", dtype="float64", batch_functions=8, n_collocation=64, shared_points=shared, progress=False
+    )
     trainer = DeepONetTrainer(net, data, config=cfg)
     terms = trainer.physics_losses(torch.arange(8))
     scale = float((trainer.u_train**2).mean())
@@ -116,10 +126,19 @@ def test_grf_zero_mean_option() -> None:
 # ---------------------------------------------------------------- learning
 def test_small_deeponet_learns_heat_operator(heat_data, one_thread) -> None:
     train, test = heat_data
-    net = DeepONet(32, 2, q=20, branch_width=40, branch_depth=2, trunk_width=40, trunk_depth=2, periodic=(1.0, 4),
-                   seed=0)
-    cfg = OperatorTrainConfig(mode="data", steps=4000, lr=2e-3, decay_every=500, batch_functions=50,
-                              batch_points=200, eval_every=2000, progress=False)
+    net = DeepONet(
+        32, 2, q=20, branch_width=40, branch_depth=2, trunk_width=40, trunk_depth=2, periodic=(1.0, 4), seed=0
+    )
+    cfg = OperatorTrainConfig(
+        mode="data",
+        steps=4000,
+        lr=2e-3,
+        decay_every=500,
+        batch_functions=50,
+        batch_points=200,
+        eval_every=2000,
+        progress=False,
+    )
     trainer = DeepONetTrainer(net, train, test, cfg)
     history = trainer.train()
     result = trainer.evaluate(test)
@@ -131,9 +150,18 @@ def test_small_deeponet_learns_heat_operator(heat_data, one_thread) -> None:
 
 def _small_trainer(data, mode: str, steps: int, checkpoint_dir=None) -> DeepONetTrainer:
     net = DeepONet(32, 2, q=8, branch_width=16, branch_depth=1, trunk_width=16, trunk_depth=1, seed=0)
-    cfg = OperatorTrainConfig(mode=mode, steps=steps, batch_functions=8, batch_points=32, n_collocation=16,
-                              n_boundary=4, log_every=1, checkpoint_every=5, checkpoint_dir=checkpoint_dir,
-                              progress=False)
+    cfg = OperatorTrainConfig(
+        mode=mode,
+        steps=steps,
+        batch_functions=8,
+        batch_points=32,
+        n_collocation=16,
+        n_boundary=4,
+        log_every=1,
+        checkpoint_every=5,
+        checkpoint_dir=checkpoint_dir,
+        progress=False,
+    )
     return DeepONetTrainer(net, data, config=cfg)
 
 
@@ -184,10 +212,10 @@ def test_validation_names_parameter(heat_data) -> None:
 
 # ---------------------------------------------------------------- size estimate (Mukherjee & Roy 2024)
 def test_size_estimate_hand_values() -> None:
-    assert deeponet_size_estimate(16).q_min == 2            # 16^{1/4} = 2
-    assert deeponet_size_estimate(10_000).q_min == 10        # 10^4^{1/4} = 10
+    assert deeponet_size_estimate(16).q_min == 2  # 16^{1/4} = 2
+    assert deeponet_size_estimate(10_000).q_min == 10  # 10^4^{1/4} = 10
     assert deeponet_size_estimate(81, constant=2.0).q_min == 6
-    assert deeponet_size_estimate(17).q_min == 3             # ceil(2.0305)
+    assert deeponet_size_estimate(17).q_min == 3  # ceil(2.0305)
     e = deeponet_size_estimate(256, level=0.01, noise_variance=0.04, constant=0.5)
     assert e.applies and e.q_min == 2 and e.q_min_real == pytest.approx(2.0)
     assert not e.is_bound and e.estimated
@@ -213,8 +241,18 @@ def test_hard_initial_condition_exact_and_residual_paths_agree(heat_data, one_th
     train, _ = heat_data
     torch.set_default_dtype(torch.float64)
     try:
-        net = DeepONet(32, 2, q=6, branch_width=8, branch_depth=1, trunk_width=8, trunk_depth=2, periodic=(1.0, 2),
-                       hard_initial=True, seed=0)
+        net = DeepONet(
+            32,
+            2,
+            q=6,
+            branch_width=8,
+            branch_depth=1,
+            trunk_width=8,
+            trunk_depth=2,
+            periodic=(1.0, 2),
+            hard_initial=True,
+            seed=0,
+        )
         cfg = OperatorTrainConfig(mode="physics", dtype="float64", batch_functions=4, progress=False)
         trainer = DeepONetTrainer(net, train, config=cfg)
     finally:
@@ -223,20 +261,34 @@ def test_hard_initial_condition_exact_and_residual_paths_agree(heat_data, one_th
     y0 = torch.stack([trainer.sensors, torch.zeros_like(trainer.sensors)], 1)
     assert torch.allclose(net(u, y0), u, atol=1e-12)  # u(x_i, 0) = u0(x_i) exactly
     y = torch.rand(5, 2, dtype=torch.float64)
-    shared = trainer.residual_shared(u, y)                        # forward-mode trunk + analytic interpolant
+    shared = trainer.residual_shared(u, y)  # forward-mode trunk + analytic interpolant
     index = torch.arange(4).repeat_interleave(5)
     paired = trainer.residual(u, y.repeat(4, 1), index).reshape(4, 5)  # reverse-mode autograd of the full net
     assert torch.allclose(shared, paired, atol=1e-10)
 
 
-@pytest.mark.parametrize("periodic,fourier,out_act,act", [
-    ((1.0, 5), 0, False, "tanh"), (None, 0, True, "tanh"), ((1.0, 3), 8, True, "sin"), (None, 6, False, "silu")])
+@pytest.mark.parametrize(
+    "periodic,fourier,out_act,act",
+    [((1.0, 5), 0, False, "tanh"), (None, 0, True, "tanh"), ((1.0, 3), 8, True, "sin"), (None, 6, False, "silu")],
+)
 def test_taylor_trunk_jet_matches_forward_mode_autodiff(periodic, fourier, out_act, act) -> None:
     """The one-pass Taylor trunk jet (analytic periodic embedding, per-point tangents through the MLP) equals
     nested torch.func.jvp in value, ∂_x, ∂_t, ∂_xx, ∂_tt and in the parameter gradient of a loss built on them."""
-    net = DeepONet(7, 2, q=5, n_out=2, branch_width=8, branch_depth=2, trunk_width=9, trunk_depth=3,
-                   periodic=periodic, fourier_features=fourier, trunk_output_activation=out_act, activation=act,
-                   seed=0).double()
+    net = DeepONet(
+        7,
+        2,
+        q=5,
+        n_out=2,
+        branch_width=8,
+        branch_depth=2,
+        trunk_width=9,
+        trunk_depth=3,
+        periodic=periodic,
+        fourier_features=fourier,
+        trunk_output_activation=out_act,
+        activation=act,
+        seed=0,
+    ).double()
     assert net.trunk.supports_jet
     y = torch.rand(11, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     fast = net.trunk_jet(y, first=(0, 1), second=(0, 1))
@@ -248,7 +300,7 @@ def test_taylor_trunk_jet_matches_forward_mode_autodiff(periodic, fourier, out_a
         assert torch.allclose(fast[2][i], slow[2][i], atol=1e-13 * scale, rtol=0)
 
     def grads(jet):
-        loss = sum((t ** 2).sum() for t in [jet[0], *jet[1].values(), *jet[2].values()])
+        loss = sum((t**2).sum() for t in [jet[0], *jet[1].values(), *jet[2].values()])
         return torch.autograd.grad(loss, [p for p in net.trunk.parameters()])
 
     for gf, gs in zip(grads(net.trunk_jet(y, (0, 1), (0, 1))), grads(net._trunk_jvp(y, (0, 1), (0, 1)))):

@@ -109,20 +109,23 @@ def test_interrupted_study_resumes_without_retraining(tmp_path, count_trainings)
     assert calls == [(4, 1)]
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("qs", [0, 2], r"qs must be an integer in \[1, 4096\], got 0"),
-    ("qs", [], "qs must be a non-empty list"),
-    ("qs", [2, 2], "qs must not repeat"),
-    ("n_functions", [4, 0], r"n_functions must be an integer in \[1, 100000\], got 0"),
-    ("points", 0, r"points must be an integer in \[1, 693\]"),
-    ("points", 694, r"points must be an integer in \[1, 693\]"),
-    ("noise", 0.0, "noise must be a finite number > 0"),
-    ("noise", float("nan"), "noise must be a finite number > 0"),
-    ("steps", 0, r"steps must be an integer in \[1, ∞\]"),
-    ("seed", -1, r"seed must be an integer in \[0, 4294967295\]"),
-    ("threads", -1, r"threads must be an integer in \[0, 1024\]"),
-    ("resume", "yes", "resume must be True or False"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("qs", [0, 2], r"qs must be an integer in \[1, 4096\], got 0"),
+        ("qs", [], "qs must be a non-empty list"),
+        ("qs", [2, 2], "qs must not repeat"),
+        ("n_functions", [4, 0], r"n_functions must be an integer in \[1, 100000\], got 0"),
+        ("points", 0, r"points must be an integer in \[1, 693\]"),
+        ("points", 694, r"points must be an integer in \[1, 693\]"),
+        ("noise", 0.0, "noise must be a finite number > 0"),
+        ("noise", float("nan"), "noise must be a finite number > 0"),
+        ("steps", 0, r"steps must be an integer in \[1, ∞\]"),
+        ("seed", -1, r"seed must be an integer in \[0, 4294967295\]"),
+        ("threads", -1, r"threads must be an integer in \[0, 1024\]"),
+        ("resume", "yes", "resume must be True or False"),
+    ],
+)
 def test_bad_settings_fail_before_any_work(tmp_path, monkeypatch, field, value, message):
     def no_work(*args, **kwargs):
         raise AssertionError("data generation or training started")
@@ -137,15 +140,31 @@ def test_bad_settings_fail_before_any_work(tmp_path, monkeypatch, field, value, 
 
 def test_cli_deeponet_size_prints_table(tmp_path, capsys):
     out = tmp_path / "cli"
-    rc = main(["study", "deeponet-size", "--qs", "4", "2", "1", "--n-functions", "4", "16", "--steps", "300",
-               "--out", str(out), "--quiet"])
+    rc = main(
+        [
+            "study",
+            "deeponet-size",
+            "--qs",
+            "4",
+            "2",
+            "1",
+            "--n-functions",
+            "4",
+            "16",
+            "--steps",
+            "300",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     lines = text.splitlines()
     head = next(i for i, line in enumerate(lines) if line.split()[:3] == ["n_f", "n", "q_min"])
     assert "q_min EST" in lines[head] and "risk q=1" in lines[head] and "risk q=4" in lines[head]
     summary = json.load(open(out / "summary.json"))
-    for row, n_f in zip(lines[head + 1:head + 3], ("4", "16")):
+    for row, n_f in zip(lines[head + 1 : head + 3], ("4", "16")):
         cols = row.split()
         assert cols[:2] == [n_f, str(summary["n"][n_f])]
         meas = summary["measured_q_min"][n_f]
@@ -154,15 +173,36 @@ def test_cli_deeponet_size_prints_table(tmp_path, capsys):
         assert [float(x) for x in cols[5:]] == pytest.approx(summary["risks"][n_f], rel=1e-3)
     assert "ESTIMATE (not a bound)" in text and "trained 6 of 6 cells" in text
     # a re-run reuses every cell
-    assert main(["study", "deeponet-size", "--qs", "1", "2", "4", "--n-functions", "4", "16", "--steps", "300",
-                 "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "study",
+                "deeponet-size",
+                "--qs",
+                "1",
+                "2",
+                "4",
+                "--n-functions",
+                "4",
+                "16",
+                "--steps",
+                "300",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert "trained 0 of 6 cells (6 reused)" in capsys.readouterr().out
 
 
 def test_cli_options_of_one_kind_are_rejected_for_the_other(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["study", "deeponet-size", "--dim", "2", "--out", str(tmp_path / "a")])
-    assert exc.value.code == 2 and "unrecognized arguments for 'study deeponet-size': --dim 2" in capsys.readouterr().err
+    assert (
+        exc.value.code == 2 and "unrecognized arguments for 'study deeponet-size': --dim 2" in capsys.readouterr().err
+    )
     with pytest.raises(SystemExit) as exc:
         main(["study", "blowup", "--qs", "1", "2", "--out", str(tmp_path / "b")])
     assert exc.value.code == 2 and "unrecognized arguments for 'study blowup': --qs 1 2" in capsys.readouterr().err
@@ -170,8 +210,32 @@ def test_cli_options_of_one_kind_are_rejected_for_the_other(tmp_path, capsys):
     assert main(["study", "deeponet-size", "--noise", "-0.1", "--out", str(tmp_path / "c")]) == 2
     assert "noise must be a finite number > 0" in capsys.readouterr().err and not (tmp_path / "c").exists()
     # blowup's options parse as before the second kind existed
-    args = build_parser().parse_args(["study", "blowup", "--dim", "2", "--widths", "8", "--steps", "10",
-                                      "--lbfgs-steps", "5", "--workers", "1", "--quiet"])
-    assert (args.kind, args.dim, args.widths, args.steps, args.lbfgs_steps, args.workers, args.quiet,
-            args.protocol, args.deltas, args.grad_penalties) == ("blowup", 2, [8], 10, 5, 1, True, "fast", None,
-                                                                 [0.0, 1e-3])
+    args = build_parser().parse_args(
+        [
+            "study",
+            "blowup",
+            "--dim",
+            "2",
+            "--widths",
+            "8",
+            "--steps",
+            "10",
+            "--lbfgs-steps",
+            "5",
+            "--workers",
+            "1",
+            "--quiet",
+        ]
+    )
+    assert (
+        args.kind,
+        args.dim,
+        args.widths,
+        args.steps,
+        args.lbfgs_steps,
+        args.workers,
+        args.quiet,
+        args.protocol,
+        args.deltas,
+        args.grad_penalties,
+    ) == ("blowup", 2, [8], 10, 5, 1, True, "fast", None, [0.0, 1e-3])

@@ -1,6 +1,5 @@
 """Derivative engines against closed-form derivatives (float64 round-off) and against each other."""
 
-
 import pytest
 import torch
 
@@ -23,14 +22,28 @@ def analytic(x):
     a, b, t = x[:, 0], x[:, 1], x[:, 2]
     jac = torch.stack(
         [
-            torch.stack([torch.cos(a) * torch.exp(b) * t**2, torch.sin(a) * torch.exp(b) * t**2, 2 * t * torch.sin(a) * torch.exp(b)], 1),
+            torch.stack(
+                [
+                    torch.cos(a) * torch.exp(b) * t**2,
+                    torch.sin(a) * torch.exp(b) * t**2,
+                    2 * t * torch.sin(a) * torch.exp(b),
+                ],
+                1,
+            ),
             torch.stack([3 * a**2 * torch.cos(2 * b) + t * b, -2 * a**3 * torch.sin(2 * b) + t * a, a * b], 1),
         ],
         1,
     )
     hess_diag = torch.stack(
         [
-            torch.stack([-torch.sin(a) * torch.exp(b) * t**2, torch.sin(a) * torch.exp(b) * t**2, 2 * torch.sin(a) * torch.exp(b)], 1),
+            torch.stack(
+                [
+                    -torch.sin(a) * torch.exp(b) * t**2,
+                    torch.sin(a) * torch.exp(b) * t**2,
+                    2 * torch.sin(a) * torch.exp(b),
+                ],
+                1,
+            ),
             torch.stack([6 * a * torch.cos(2 * b), -4 * a**3 * torch.cos(2 * b), torch.zeros_like(a)], 1),
         ],
         1,

@@ -51,8 +51,17 @@ def test_single_mode_values():
 
 @pytest.mark.parametrize(
     "kwargs, name",
-    [({"kappa": 0.0}, "kappa"), ({"kappa": -1.0}, "kappa"), ({"kappa": float("nan")}, "kappa"), ({"dim": 0}, "dim"),
-     ({"dim": 11}, "dim"), ({"dim": 1.5}, "dim"), ({"T": 0.0}, "T"), ({"T": -2.0}, "T"), ({"solution": "gauss"}, "solution")],
+    [
+        ({"kappa": 0.0}, "kappa"),
+        ({"kappa": -1.0}, "kappa"),
+        ({"kappa": float("nan")}, "kappa"),
+        ({"dim": 0}, "dim"),
+        ({"dim": 11}, "dim"),
+        ({"dim": 1.5}, "dim"),
+        ({"T": 0.0}, "T"),
+        ({"T": -2.0}, "T"),
+        ({"solution": "gauss"}, "solution"),
+    ],
 )
 def test_bad_parameters_name_the_parameter(kwargs, name):
     with pytest.raises(ValueError, match=rf"^{name} must"):
@@ -68,7 +77,9 @@ def test_registry_rejects_unknown_problem_and_parameter():
 
 def test_heat_1d_reaches_1e_3():
     torch.set_num_threads(2)
-    r = pinnkit.solve("heat", dim=1, net={"width": 32, "depth": 3}, steps=1000, lbfgs_steps=1000, progress=False, seed=0)
+    r = pinnkit.solve(
+        "heat", dim=1, net={"width": 32, "depth": 3}, steps=1000, lbfgs_steps=1000, progress=False, seed=0
+    )
     assert r.errors["relative_l2"] <= 1e-3, r.errors
 
 
@@ -83,6 +94,15 @@ def test_heat_5d_reaches_1e_2():
     # soft constraints plateau near 4e-2 here (7000 steps); imposing the initial and wall data exactly
     # leaves only the residual to learn: 1.8e-3 in 3000 steps (~6 min on one core)
     torch.set_num_threads(2)
-    r = pinnkit.solve("heat", dim=5, hard_constraints=("initial", "boundary"), steps=2000, lbfgs_steps=1000,
-                      resample_every=50, n_domain=2000, progress=False, seed=0)
+    r = pinnkit.solve(
+        "heat",
+        dim=5,
+        hard_constraints=("initial", "boundary"),
+        steps=2000,
+        lbfgs_steps=1000,
+        resample_every=50,
+        n_domain=2000,
+        progress=False,
+        seed=0,
+    )
     assert r.errors["relative_l2"] <= 1e-2, r.errors

@@ -20,8 +20,15 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("pinnkit", "pinnkit.equations", "pinnkit.theory")
 TRAINERS = ("pinnkit.trainer", "pinnkit.operator_trainer", "pinnkit.meanfield_trainer", "pinnkit.training")
 # what ``from pinnkit import ...`` would bring in from a trainer module
-TRAINER_NAMES = {"trainer", "operator_trainer", "meanfield_trainer", "training", "PINNTrainer", "TrainConfig",
-                 "TrainingDiverged"}
+TRAINER_NAMES = {
+    "trainer",
+    "operator_trainer",
+    "meanfield_trainer",
+    "training",
+    "PINNTrainer",
+    "TrainConfig",
+    "TrainingDiverged",
+}
 # the folder of each top-level wing and the package name it is installed as (pyproject's package-dir)
 WINGS = {"pinnkit": ROOT / "pinnkit", "pinnkit.equations": ROOT / "equations", "pinnkit.theory": ROOT / "theory"}
 
@@ -49,8 +56,7 @@ print(json.dumps({"before": before, "after": after, "modules": names,
 
 
 def _run(code: str, *args: str) -> str:
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=600)
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return proc.stdout.strip().splitlines()[-1]
 
@@ -64,9 +70,18 @@ def test_importing_every_module_changes_no_global_state(dtype: str) -> None:
     assert not out["deepxde"], "a module imports deepxde at import time"
     assert not out["pyplot"], "a module imports matplotlib.pyplot at import time"
     # the walk reached every wing, its subpackages and the plotting modules
-    for name in ("pinnkit.cli", "pinnkit.nets", "pinnkit.studies", "pinnkit.studies.plots", "pinnkit.report",
-                 "pinnkit.operator_run", "pinnkit.equations.reference", "pinnkit.equations.reference.grf",
-                 "pinnkit.theory.burgers_blowup", "pinnkit.validation"):
+    for name in (
+        "pinnkit.cli",
+        "pinnkit.nets",
+        "pinnkit.studies",
+        "pinnkit.studies.plots",
+        "pinnkit.report",
+        "pinnkit.operator_run",
+        "pinnkit.equations.reference",
+        "pinnkit.equations.reference.grf",
+        "pinnkit.theory.burgers_blowup",
+        "pinnkit.validation",
+    ):
         assert name in out["modules"]
 
 
@@ -193,8 +208,12 @@ def test_theory_imports_no_private_name_of_another_module() -> None:
         # ``import pinnkit.x as m`` / ``from pinnkit import x as m`` followed by ``m._name``
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
-                    and _is_private(node.attr)):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and _is_private(node.attr)
+            ):
                 bad.append(f"{path.relative_to(ROOT)}:{node.lineno} uses {aliases[node.value.id]}.{node.attr}")
     assert not bad, "\n".join(bad)
 

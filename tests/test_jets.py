@@ -94,8 +94,9 @@ def test_compiled_objective_matches_eager(one_thread):
     def run(compile):
         torch.manual_seed(0)
         net = pinnkit.build_net({"width": 8, "depth": 2}, p, 0)
-        cfg = TrainConfig(adam_steps=15, lbfgs_steps=5, method="taylor", compile=compile, progress=False,
-                          dtype="float64")
+        cfg = TrainConfig(
+            adam_steps=15, lbfgs_steps=5, method="taylor", compile=compile, progress=False, dtype="float64"
+        )
         return PINNTrainer(p, net, Sampler(p, n_domain=64, n_boundary=16, n_initial=16, seed=0), cfg).train()
 
     eager, compiled = run(False), run(True)

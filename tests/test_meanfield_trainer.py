@@ -9,9 +9,16 @@ import torch
 
 from pinnkit.derivatives import Fields
 from pinnkit.equations import Heat, ViscousBurgers
-from pinnkit.meanfield_trainer import (MeanFieldConfig, MeanFieldTrainer, PINNEnergy, RegressionEnergy,
-                                       particle_potentials, perturbed_energy, potential_at,
-                                       train_meanfield_regression)
+from pinnkit.meanfield_trainer import (
+    MeanFieldConfig,
+    MeanFieldTrainer,
+    PINNEnergy,
+    RegressionEnergy,
+    particle_potentials,
+    perturbed_energy,
+    potential_at,
+    train_meanfield_regression,
+)
 from pinnkit.nets import MeanFieldTwoLayer
 from pinnkit.sampling import Sampler
 from pinnkit.theory import energy_decay, meanfield_state, particle_moments
@@ -21,8 +28,9 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 def _net(problem, n, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return MeanFieldTwoLayer(problem.input_dim, n=n, input_bounds=(problem.input_lower, problem.input_upper),
-                             generator=g).double()
+    return MeanFieldTwoLayer(
+        problem.input_dim, n=n, input_bounds=(problem.input_lower, problem.input_upper), generator=g
+    ).double()
 
 
 def _pinn(problem, n=12, seed=0, cw=3.0):
@@ -32,7 +40,9 @@ def _pinn(problem, n=12, seed=0, cw=3.0):
 
 def _regression(n=16, seed=0):
     x = torch.linspace(-1, 1, 50, dtype=torch.float64)[:, None]
-    return RegressionEnergy(x, torch.sin(3 * x)), MeanFieldTwoLayer(1, n=n, generator=torch.Generator().manual_seed(seed)).double()
+    return RegressionEnergy(x, torch.sin(3 * x)), MeanFieldTwoLayer(
+        1, n=n, generator=torch.Generator().manual_seed(seed)
+    ).double()
 
 
 @pytest.mark.parametrize("kind", ["regression", "heat", "burgers"])
@@ -57,11 +67,12 @@ def test_potential_matches_finite_difference_of_the_risk(kind):
 
 def _phi(model, theta):
     m, d = model.out_dim, model.in_dim
-    c, w, b = theta[:m], theta[m:m + d], theta[m + d]
+    c, w, b = theta[:m], theta[m : m + d], theta[m + d]
 
     def phi(x):
         xs = model.scaling(x) if model.scaling is not None else x
         return model.act(xs @ w + b)[:, None] * c
+
     return phi
 
 
@@ -79,8 +90,11 @@ def test_pinn_potential_equals_the_derived_first_variation_for_burgers():
         g = Fields(_phi(model, theta[j]), batch.domain, spatial_dim=1)
         lin = g.dt(0) + f.u[:, 0] * g.d(0, 0) + g.u[:, 0] * f.d(0, 0) - p.nu * g.d2(0, 0)
         ph = _phi(model, theta[j])
-        v = (2 * (R * lin).mean() + 2 * energy.weights["initial"] * ((model(xi) - p.initial(xi)) * ph(xi)).mean()
-             + 2 * energy.weights["boundary"] * (model(xb) * ph(xb)).mean())
+        v = (
+            2 * (R * lin).mean()
+            + 2 * energy.weights["initial"] * ((model(xi) - p.initial(xi)) * ph(xi)).mean()
+            + 2 * energy.weights["boundary"] * (model(xb) * ph(xb)).mean()
+        )
         assert float(V[j]) == pytest.approx(v.item(), rel=1e-10)
 
 
@@ -158,11 +172,13 @@ def test_diagnostics_moments_state_and_decay():
     mom = particle_moments(model)
     np.testing.assert_allclose(mom.mean, th.mean(0))
     np.testing.assert_allclose(mom.covariance, np.cov(th.T, bias=True), atol=1e-14)
-    assert mom.var_w == pytest.approx(th[:, 1].var()) and mom.second_moment == pytest.approx((th ** 2).sum(1).mean())
+    assert mom.var_w == pytest.approx(th[:, 1].var()) and mom.second_moment == pytest.approx((th**2).sum(1).mean())
     tr = MeanFieldTrainer(model, energy, MeanFieldConfig(dt=0.05, steps=1))
     st = meanfield_state(model, energy)
     tr.train(1)
-    assert st.energy == pytest.approx(tr.history["loss"][0]) and st.dissipation == pytest.approx(tr.history["extra"]["dissipation"][0])
+    assert st.energy == pytest.approx(tr.history["loss"][0]) and st.dissipation == pytest.approx(
+        tr.history["extra"]["dissipation"][0]
+    )
     t = np.linspace(0, 5, 30)
     dec = energy_decay(t, 2 * np.exp(-1.5 * t))
     assert dec.rate == pytest.approx(1.5) and dec.r2 == pytest.approx(1.0)

@@ -99,13 +99,21 @@ def test_beltrami_time_factor_needs_nu():
     u_note = -a * (e(a * X) * torch.sin(a * Y + d * Z) + e(a * Z) * torch.cos(a * X + d * Y)) * e(-d * d * t)
     v_note = -a * (e(a * Y) * torch.sin(a * Z + d * X) + e(a * X) * torch.cos(a * Y + d * Z)) * e(-d * d * t)
     w_note = -a * (e(a * Z) * torch.sin(a * X + d * Y) + e(a * Y) * torch.cos(a * Z + d * X)) * e(-d * d * t)
-    p_note = -(a * a / 2) * (
-        e(2 * a * X) + e(2 * a * Y) + e(2 * a * Z)
-        + 2 * torch.sin(a * X + d * Y) * torch.cos(a * Z + d * X) * e(a * (Y + Z))
-        + 2 * torch.sin(a * Y + d * Z) * torch.cos(a * X + d * Y) * e(a * (Z + X))
-        + 2 * torch.sin(a * Z + d * X) * torch.cos(a * Y + d * Z) * e(a * (X + Y))
-    ) * e(-2 * d * d * t)
-    torch.testing.assert_close(ref.exact(x), torch.stack([u_note, v_note, w_note, p_note], dim=1), rtol=1e-14, atol=1e-14)
+    p_note = (
+        -(a * a / 2)
+        * (
+            e(2 * a * X)
+            + e(2 * a * Y)
+            + e(2 * a * Z)
+            + 2 * torch.sin(a * X + d * Y) * torch.cos(a * Z + d * X) * e(a * (Y + Z))
+            + 2 * torch.sin(a * Y + d * Z) * torch.cos(a * X + d * Y) * e(a * (Z + X))
+            + 2 * torch.sin(a * Z + d * X) * torch.cos(a * Y + d * Z) * e(a * (X + Y))
+        )
+        * e(-2 * d * d * t)
+    )
+    torch.testing.assert_close(
+        ref.exact(x), torch.stack([u_note, v_note, w_note, p_note], dim=1), rtol=1e-14, atol=1e-14
+    )
 
 
 def test_beltrami_pressure_is_bernoulli():
@@ -121,10 +129,15 @@ def test_kovasznay_lambda_and_formula():
     assert p.lam**2 - 20 * p.lam - 4 * math.pi**2 == pytest.approx(0.0, abs=1e-12)
     x = torch.tensor([[0.0, 0.0], [0.5, 0.25], [-0.5, 1.5]], dtype=F64)
     lam = p.lam
-    expected = [[0.0, 0.0, 0.0],
-                [1.0 - math.exp(lam / 2) * math.cos(math.pi / 2), lam / (2 * math.pi) * math.exp(lam / 2),
-                 0.5 * (1 - math.exp(lam))],
-                [1.0 - math.exp(-lam / 2) * math.cos(3 * math.pi), 0.0, 0.5 * (1 - math.exp(-lam))]]
+    expected = [
+        [0.0, 0.0, 0.0],
+        [
+            1.0 - math.exp(lam / 2) * math.cos(math.pi / 2),
+            lam / (2 * math.pi) * math.exp(lam / 2),
+            0.5 * (1 - math.exp(lam)),
+        ],
+        [1.0 - math.exp(-lam / 2) * math.cos(3 * math.pi), 0.0, 0.5 * (1 - math.exp(-lam))],
+    ]
     torch.testing.assert_close(p.exact(x), torch.tensor(expected, dtype=F64), rtol=1e-14, atol=1e-14)
 
 
@@ -209,11 +222,22 @@ def test_remove_pressure_mean():
 
 @pytest.mark.parametrize(
     "cls, kwargs, name",
-    [(Kovasznay, {"re": 0.0}, "re"), (Kovasznay, {"re": -20.0}, "re"), (Kovasznay, {"re": float("nan")}, "re"),
-     (Kovasznay, {"re": "20"}, "re"), (TaylorGreen, {"nu": 0.0}, "nu"), (TaylorGreen, {"nu": float("inf")}, "nu"),
-     (TaylorGreen, {"T": -1.0}, "T"), (TaylorGreen, {"T": True}, "T"), (Beltrami, {"a": 0.0}, "a"),
-     (Beltrami, {"a": float("nan")}, "a"), (Beltrami, {"d": float("inf")}, "d"), (Beltrami, {"d": "1"}, "d"),
-     (Beltrami, {"nu": -1.0}, "nu"), (Beltrami, {"T": 0.0}, "T")],
+    [
+        (Kovasznay, {"re": 0.0}, "re"),
+        (Kovasznay, {"re": -20.0}, "re"),
+        (Kovasznay, {"re": float("nan")}, "re"),
+        (Kovasznay, {"re": "20"}, "re"),
+        (TaylorGreen, {"nu": 0.0}, "nu"),
+        (TaylorGreen, {"nu": float("inf")}, "nu"),
+        (TaylorGreen, {"T": -1.0}, "T"),
+        (TaylorGreen, {"T": True}, "T"),
+        (Beltrami, {"a": 0.0}, "a"),
+        (Beltrami, {"a": float("nan")}, "a"),
+        (Beltrami, {"d": float("inf")}, "d"),
+        (Beltrami, {"d": "1"}, "d"),
+        (Beltrami, {"nu": -1.0}, "nu"),
+        (Beltrami, {"T": 0.0}, "T"),
+    ],
 )
 def test_bad_parameters_name_the_parameter(cls, kwargs, name):
     with pytest.raises(ValueError, match=rf"^{name} must"):

@@ -37,7 +37,9 @@ def test_mlp_shapes_and_input_scaling():
     net = MLP(3, 2, width=10, depth=2, input_bounds=((0, -1, 0), (2, 1, 5)))
     assert net(torch.rand(7, 3)).shape == (7, 2)
     s = InputScaling((0, -1), (2, 1))
-    torch.testing.assert_close(s(torch.tensor([[0.0, -1.0], [2.0, 1.0], [1.0, 0.0]])), torch.tensor([[-1.0, -1.0], [1.0, 1.0], [0.0, 0.0]]))
+    torch.testing.assert_close(
+        s(torch.tensor([[0.0, -1.0], [2.0, 1.0], [1.0, 0.0]])), torch.tensor([[-1.0, -1.0], [1.0, 1.0], [0.0, 0.0]])
+    )
     with pytest.raises(ValueError, match="upper must exceed lower"):
         InputScaling((0, 1), (1, 1))
 

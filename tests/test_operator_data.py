@@ -242,18 +242,32 @@ def test_corrupt_cache_file_is_regenerated(tmp_path) -> None:
 def test_every_parameter_changes_the_hash() -> None:
     base = dict(pde="burgers", n_functions=10, m_sensors=32, nx=17, nt=5, nu=0.05, seed=0)
     variants = [
-        {}, {"n_functions": 11}, {"m_sensors": 33}, {"nx": 18}, {"nt": 6}, {"nu": 0.04}, {"seed": 1},
-        {"t_final": 0.5}, {"n_solve": 256}, {"dt": 1e-3},
-        {"grf": {"length_scale": 0.2}}, {"grf": {"sigma": 0.5}}, {"grf": {"kernel": "matern"}},
+        {},
+        {"n_functions": 11},
+        {"m_sensors": 33},
+        {"nx": 18},
+        {"nt": 6},
+        {"nu": 0.04},
+        {"seed": 1},
+        {"t_final": 0.5},
+        {"n_solve": 256},
+        {"dt": 1e-3},
+        {"grf": {"length_scale": 0.2}},
+        {"grf": {"sigma": 0.5}},
+        {"grf": {"kernel": "matern"}},
         {"grf": {"kernel": "matern", "nu": 1.5}},
-        {"pde": "heat", "nu": None}, {"pde": "heat", "nu": None, "kappa": 0.02},
+        {"pde": "heat", "nu": None},
+        {"pde": "heat", "nu": None, "kappa": 0.02},
     ]
     hashes = [od.config_hash(od.dataset_config(**{**base, **v})) for v in variants]
     assert len(set(hashes)) == len(hashes)
     # same data, same hash: explicit defaults, int vs float, GRFParams vs dict, Matérn ν ignored for SE
     same = [
-        {"t_final": 1}, {"grf": grf.GRFParams()}, {"grf": {"kernel": "se", "nu": 0.7}},
-        {"nu": 0.05, "n_solve": 128}, {"grf": {"length_scale": 0.1, "sigma": 1}},
+        {"t_final": 1},
+        {"grf": grf.GRFParams()},
+        {"grf": {"kernel": "se", "nu": 0.7}},
+        {"nu": 0.05, "n_solve": 128},
+        {"grf": {"length_scale": 0.1, "sigma": 1}},
     ]
     for v in same:
         assert od.config_hash(od.dataset_config(**{**base, **v})) == hashes[0], v

@@ -18,8 +18,21 @@ from pinnkit.operator_run import GRFS, OperatorRunConfig, make_config, operator_
 from pinnkit.operator_trainer import DeepONetTrainer
 
 # tiny heat problem: 40 training / 8 test functions, 32 sensors, 33 × 21 (x, t) grid, one thread
-TINY_ARGS = ["--n-train", "40", "--n-test", "8", "--m-sensors", "32", "--nx", "33", "--nt", "21", "--threads", "1",
-             "--quiet"]
+TINY_ARGS = [
+    "--n-train",
+    "40",
+    "--n-test",
+    "8",
+    "--m-sensors",
+    "32",
+    "--nx",
+    "33",
+    "--nt",
+    "21",
+    "--threads",
+    "1",
+    "--quiet",
+]
 TINY = dict(pde="heat", n_train=40, n_test=8, m_sensors=32, nx=33, nt=21, threads=1, progress=False)
 
 
@@ -47,9 +60,16 @@ def test_cli_heat_both_writes_outputs_and_learns(tmp_path, capsys) -> None:
     assert rc == 0
     text = capsys.readouterr().out
     summary = json.load(open(out / "summary.json"))
-    for f in ("summary.json", "error_histogram.png", "history_data.json", "history_physics.json",
-              "predictions_data.png", "predictions_physics.png", "checkpoint_data/deeponet_checkpoint.pt",
-              "checkpoint_physics/deeponet_checkpoint.pt"):
+    for f in (
+        "summary.json",
+        "error_histogram.png",
+        "history_data.json",
+        "history_physics.json",
+        "predictions_data.png",
+        "predictions_physics.png",
+        "checkpoint_data/deeponet_checkpoint.pt",
+        "checkpoint_physics/deeponet_checkpoint.pt",
+    ):
         assert (out / f).is_file() and (out / f).stat().st_size > 1000, f
         assert str(out / f) in text  # reported as written
     assert sorted(summary["files"]) == sorted(str(p) for p in out.rglob("*") if p.is_file())
@@ -70,7 +90,9 @@ def test_cli_heat_both_writes_outputs_and_learns(tmp_path, capsys) -> None:
         assert f"{mode}: test rel L2 mean {r['mean_rel_l2']:.3%}, median {r['median_rel_l2']:.3%}" in text
         assert f"400 steps in {r['train_seconds']:.1f} s" in text
         history = json.load(open(out / f"history_{mode}.json"))
-        assert history["step"][-1] == 399 and history["diagnostics"]["mean_rel_l2"][-1][1] == pytest.approx(r["mean_rel_l2"])
+        assert history["step"][-1] == 399 and history["diagnostics"]["mean_rel_l2"][-1][1] == pytest.approx(
+            r["mean_rel_l2"]
+        )
     assert summary["runs"]["physics"]["net"]["hard_initial"] and not summary["runs"]["data"]["net"]["hard_initial"]
 
 
@@ -121,17 +143,20 @@ def test_cli_resume_after_interruption(tmp_path, monkeypatch, capsys) -> None:
     assert cut["max_rel_l2"] == pytest.approx(full["max_rel_l2"], rel=1e-9, abs=0.0)
 
 
-@pytest.mark.parametrize("bad,message", [
-    ({"pde": "wave"}, r"pde must be one of \('burgers', 'heat'\), got 'wave'"),
-    ({"mode": "pinn"}, r"mode must be one of \('data', 'physics', 'hybrid', 'both'\), got 'pinn'"),
-    ({"grf": "se"}, r"grf must be one of \('wang2021', 'matern32'\), got 'se'"),
-    ({"steps": 0}, r"steps must be an integer in \[1, ∞\], got 0"),
-    ({"steps": -5}, r"steps must be an integer in \[1, ∞\], got -5"),
-    ({"minutes": 0.0}, r"minutes must be a finite number > 0, got 0.0"),
-    ({"minutes": -1}, r"minutes must be a finite number > 0, got -1"),
-    ({"n_test": 0}, r"n_test must be an integer in \[1, ∞\], got 0"),
-    ({"batch_functions": 41}, r"batch_functions must be an integer in \[1, 40\], got 41"),
-])
+@pytest.mark.parametrize(
+    "bad,message",
+    [
+        ({"pde": "wave"}, r"pde must be one of \('burgers', 'heat'\), got 'wave'"),
+        ({"mode": "pinn"}, r"mode must be one of \('data', 'physics', 'hybrid', 'both'\), got 'pinn'"),
+        ({"grf": "se"}, r"grf must be one of \('wang2021', 'matern32'\), got 'se'"),
+        ({"steps": 0}, r"steps must be an integer in \[1, ∞\], got 0"),
+        ({"steps": -5}, r"steps must be an integer in \[1, ∞\], got -5"),
+        ({"minutes": 0.0}, r"minutes must be a finite number > 0, got 0.0"),
+        ({"minutes": -1}, r"minutes must be a finite number > 0, got -1"),
+        ({"n_test": 0}, r"n_test must be an integer in \[1, ∞\], got 0"),
+        ({"batch_functions": 41}, r"batch_functions must be an integer in \[1, 40\], got 41"),
+    ],
+)
 def test_bad_input_names_parameter_before_any_work(tmp_path, monkeypatch, bad, message) -> None:
     def no_data(*a, **k):
         raise AssertionError("data generated before validation")
@@ -151,10 +176,12 @@ def test_cli_bad_input_exit_code_2(tmp_path, monkeypatch, capsys) -> None:
     assert "pinnkit: error: steps must be an integer in [1, ∞], got 0" in captured.err and captured.out == ""
     assert main(["deeponet", "heat", "--minutes", "-1", *TINY_ARGS, "--out", out]) == 2
     assert "pinnkit: error: minutes must be a finite number > 0, got -1.0" in capsys.readouterr().err
-    for argv, text in ((["deeponet", "wave"], "invalid choice: 'wave'"),
-                       (["deeponet", "heat", "--grf", "se"], "invalid choice: 'se'"),
-                       (["deeponet", "heat", "--mode", "pinn"], "invalid choice: 'pinn'"),
-                       (["deeponet", "heat", "--ste", "3"], "unrecognized arguments: --ste 3")):  # no abbreviations
+    for argv, text in (
+        (["deeponet", "wave"], "invalid choice: 'wave'"),
+        (["deeponet", "heat", "--grf", "se"], "invalid choice: 'se'"),
+        (["deeponet", "heat", "--mode", "pinn"], "invalid choice: 'pinn'"),
+        (["deeponet", "heat", "--ste", "3"], "unrecognized arguments: --ste 3"),
+    ):  # no abbreviations
         with pytest.raises(SystemExit) as exc:
             main(argv + ["--out", out, "--quiet"])
         assert exc.value.code == 2 and text in capsys.readouterr().err, argv
@@ -179,8 +206,13 @@ def test_defaults_are_the_example_settings() -> None:
     net = cfg.net("physics")
     assert net.hard_initial and not cfg.net("data").hard_initial
     assert (net.q, net.m_sensors, net.n_parameters()) == (100, 101, operator_run.make_net().n_parameters())
-    assert GRFS["wang2021"] == {"kernel": "matern", "nu": 3.5, "length_scale": round(math.sqrt(7) / 5, 6),
-                                "sigma": 1.02271, "zero_mean": True}
+    assert GRFS["wang2021"] == {
+        "kernel": "matern",
+        "nu": 3.5,
+        "length_scale": round(math.sqrt(7) / 5, 6),
+        "sigma": 1.02271,
+        "zero_mean": True,
+    }
     assert GRFS["matern32"]["length_scale"] == round(math.sqrt(3) / 5, 4) and GRFS["matern32"]["nu"] == 1.5
     # the data builder asks for exactly the example's Burgers data (same cache entry)
     expect = dataset_config("burgers", 1000, 101, 101, 101, grf=GRFS["wang2021"], nu=0.01, seed=1)

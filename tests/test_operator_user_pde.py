@@ -137,26 +137,40 @@ def test_hard_initial_net_rejected_when_the_initial_state_is_not_the_input() -> 
     data = exact_dataset(PROBLEM, 2, seed=0)
     net = DeepONet(M, 2, q=4, branch_width=4, branch_depth=1, trunk_width=4, trunk_depth=1, hard_initial=True, seed=0)
     with pytest.raises(ValueError, match="overrides initial"):
-        DeepONetTrainer(net, data, config=OperatorTrainConfig(mode="physics", batch_functions=2),
-                        problem=SourceDiffusion(0.1))
+        DeepONetTrainer(
+            net, data, config=OperatorTrainConfig(mode="physics", batch_functions=2), problem=SourceDiffusion(0.1)
+        )
 
 
 # ---------------------------------------------------------------- the two derivative paths agree
-@pytest.mark.parametrize("problem,hard,periodic", [
-    (PROBLEM, False, None), (PROBLEM, True, (1.0, 3)), (SourceDiffusion(0.1), False, (1.0, 3))],
-    ids=["advection-soft", "advection-hard-initial", "source-uses-inputs"])
+@pytest.mark.parametrize(
+    "problem,hard,periodic",
+    [(PROBLEM, False, None), (PROBLEM, True, (1.0, 3)), (SourceDiffusion(0.1), False, (1.0, 3))],
+    ids=["advection-soft", "advection-hard-initial", "source-uses-inputs"],
+)
 def test_shared_and_independent_point_residuals_agree(problem, hard, periodic, one_thread) -> None:
     """Forward-mode trunk jet at shared points (SharedFields) = reverse-mode autograd of the full net at the same
     points per function (Fields), in float64."""
     data = exact_dataset(PROBLEM, 4, seed=0)
     torch.set_default_dtype(torch.float64)
     try:
-        net = DeepONet(M, 2, q=6, branch_width=8, branch_depth=2, trunk_width=8, trunk_depth=2, periodic=periodic,
-                       hard_initial=hard, seed=0)
+        net = DeepONet(
+            M,
+            2,
+            q=6,
+            branch_width=8,
+            branch_depth=2,
+            trunk_width=8,
+            trunk_depth=2,
+            periodic=periodic,
+            hard_initial=hard,
+            seed=0,
+        )
     finally:
         torch.set_default_dtype(torch.float32)
-    trainer = DeepONetTrainer(net, data, config=OperatorTrainConfig(mode="physics", dtype="float64",
-                                                                    batch_functions=4), problem=problem)
+    trainer = DeepONetTrainer(
+        net, data, config=OperatorTrainConfig(mode="physics", dtype="float64", batch_functions=4), problem=problem
+    )
     u = trainer.u_train
     y = torch.rand(7, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     shared = trainer.residual_shared(u, y)
@@ -181,10 +195,29 @@ def test_physics_informed_deeponet_learns_user_pde_operator(one_thread) -> None:
     train, test = exact_dataset(PROBLEM, 100, seed=1), exact_dataset(PROBLEM, 20, seed=2)
     persistence = np.repeat(test.solutions_grid()[:, :1], NT, axis=1).reshape(20, -1)
     assert mean_rel_l2(persistence, test.solutions) > 1.0
-    net = DeepONet(M, 2, q=48, branch_width=64, branch_depth=2, trunk_width=64, trunk_depth=2, periodic=(1.0, 4),
-                   hard_initial=True, seed=0)
-    cfg = OperatorTrainConfig(mode="physics", steps=4000, lr=5e-3, lr_decay=0.8, decay_every=400, batch_functions=20,
-                              n_collocation=128, log_every=500, progress=False)
+    net = DeepONet(
+        M,
+        2,
+        q=48,
+        branch_width=64,
+        branch_depth=2,
+        trunk_width=64,
+        trunk_depth=2,
+        periodic=(1.0, 4),
+        hard_initial=True,
+        seed=0,
+    )
+    cfg = OperatorTrainConfig(
+        mode="physics",
+        steps=4000,
+        lr=5e-3,
+        lr_decay=0.8,
+        decay_every=400,
+        batch_functions=20,
+        n_collocation=128,
+        log_every=500,
+        progress=False,
+    )
     trainer = DeepONetTrainer(net, train, test, cfg, problem=PROBLEM)
     assert trainer.terms == ["pde"]
     assert trainer.evaluate(test)["mean_rel_l2"] > 0.5  # the untrained net does not know the operator

@@ -24,8 +24,20 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 # tiny budgets so both run in seconds; compile off (the preset's torch.compile alone takes ~15 s per run)
 TINY = {"steps": 2, "lbfgs_steps": 2, "n_domain": 64, "n_boundary": 16, "track_every": 0, "compile": False}
-TINY_CLI = ["--steps", "2", "--lbfgs-steps", "2", "--n-domain", "64", "--n-boundary", "16", "--track-every", "0",
-            "--no-compile", "--quiet"]
+TINY_CLI = [
+    "--steps",
+    "2",
+    "--lbfgs-steps",
+    "2",
+    "--n-domain",
+    "64",
+    "--n-boundary",
+    "16",
+    "--track-every",
+    "0",
+    "--no-compile",
+    "--quiet",
+]
 
 
 def _without_checkpoint_dir(config: dict) -> dict:
@@ -71,8 +83,22 @@ def test_benchmarks_read_the_same_table() -> None:
     for name in ns_accuracy.CASES:
         cfg = presets.resolve(name, ns_accuracy.solve_overrides(args))
         entry = presets.resolve(name)
-        for key in ("net", "steps", "lbfgs_steps", "quasi_newton", "n_domain", "n_boundary", "n_initial", "dtype",
-                    "method", "compile", "lr", "lr_decay", "decay_every", "condition_weight"):
+        for key in (
+            "net",
+            "steps",
+            "lbfgs_steps",
+            "quasi_newton",
+            "n_domain",
+            "n_boundary",
+            "n_initial",
+            "dtype",
+            "method",
+            "compile",
+            "lr",
+            "lr_decay",
+            "decay_every",
+            "condition_weight",
+        ):
             assert cfg[key] == entry[key], (name, key)
         assert cfg["net"]["width"] == 30  # the width the README's Navier–Stokes numbers were measured with
     wide = presets.resolve("cavity", ns_accuracy.solve_overrides(ns_accuracy.parse_args(["--width", "50"])))
@@ -92,13 +118,32 @@ def test_deeponet_run_reads_the_table() -> None:
 def test_typed_pieces_and_their_shortcuts_resolve_alike(tmp_path) -> None:
     """stages=/points= and the flat names give the same run; a clash or an unknown keyword is a clear error."""
     common = {"net": {"width": 8, "depth": 1}, "n_eval": 400, "progress": False, "dim": 1}
-    typed = pinnkit.solve("heat", stages=(Adam(steps=4, lr=3e-3, decay=0.9, every=200), SSBFGS(steps=2)),
-                          points=Points(n_domain=32, n_boundary=8, n_initial=8, resample_every=2, adaptive=RAD(every=2)),
-                          **common)
-    flat = pinnkit.solve("heat", steps=4, lbfgs_steps=2, quasi_newton="ssbfgs", n_domain=32, n_boundary=8, n_initial=8,
-                         resample_every=2, adaptive="rad", **common)
-    assert typed.config["stages"] == flat.config["stages"] == [
-        {"stage": "adam", "steps": 4, "lr": 3e-3, "decay": 0.9, "every": 200}, {"stage": "ssbfgs", "steps": 2, "chunk": 20}]
+    typed = pinnkit.solve(
+        "heat",
+        stages=(Adam(steps=4, lr=3e-3, decay=0.9, every=200), SSBFGS(steps=2)),
+        points=Points(n_domain=32, n_boundary=8, n_initial=8, resample_every=2, adaptive=RAD(every=2)),
+        **common,
+    )
+    flat = pinnkit.solve(
+        "heat",
+        steps=4,
+        lbfgs_steps=2,
+        quasi_newton="ssbfgs",
+        n_domain=32,
+        n_boundary=8,
+        n_initial=8,
+        resample_every=2,
+        adaptive="rad",
+        **common,
+    )
+    assert (
+        typed.config["stages"]
+        == flat.config["stages"]
+        == [
+            {"stage": "adam", "steps": 4, "lr": 3e-3, "decay": 0.9, "every": 200},
+            {"stage": "ssbfgs", "steps": 2, "chunk": 20},
+        ]
+    )
     assert typed.config["sampler"] == flat.config["sampler"]
     assert typed.history["loss"] == flat.history["loss"]
     json.dumps(typed.config)

@@ -37,7 +37,9 @@ def test_sobol_is_more_uniform_than_uniform():
     # star-discrepancy proxy: error of the mean of a smooth function
     f = lambda u: np.prod(np.sin(np.pi * u), axis=1)
     exact = (2 / np.pi) ** 3
-    errs = {m: np.mean([abs(f(unit_cube(1024, 3, m, s)).mean() - exact) for s in range(8)]) for m in ("sobol", "uniform")}
+    errs = {
+        m: np.mean([abs(f(unit_cube(1024, 3, m, s)).mean() - exact) for s in range(8)]) for m in ("sobol", "uniform")
+    }
     assert errs["sobol"] < errs["uniform"] / 5
 
 

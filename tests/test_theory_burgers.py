@@ -16,8 +16,14 @@ from torch import nn
 
 import pinnkit
 from pinnkit.equations import BurgersBlowup, InviscidBurgersBlowup
-from pinnkit.theory.burgers_blowup import (box_rule, graded_time_grid, theorem1, theorem2, theorem2_consistent,
-                                           tight_estimate)
+from pinnkit.theory.burgers_blowup import (
+    box_rule,
+    graded_time_grid,
+    theorem1,
+    theorem2,
+    theorem2_consistent,
+    tight_estimate,
+)
 from pinnkit.theory.gradients import gradient_diagnostics, residual_gradient
 from pinnkit.theory.tracking import TheoryTracker
 
@@ -51,7 +57,7 @@ class Surrogate(nn.Module):
         if self.kind == "scale":
             return u * (1 + self.eps * (1 + s))
         if self.kind == "bump":
-            phi = torch.exp(-4.0 * ((xs - 0.3) ** 2).sum(1, keepdim=True)) * (0.5 + s ** 2)
+            phi = torch.exp(-4.0 * ((xs - 0.3) ** 2).sum(1, keepdim=True)) * (0.5 + s**2)
             return u + self.eps * phi
         raise ValueError(self.kind)
 
@@ -103,7 +109,7 @@ def test_tight_estimate_true_error_matches_closed_form():
     te = tight_estimate(Surrogate(p, eps, "scale"), p, n_slices=32)
     t0, T = p.time_interval
     s = (te.times - t0) / (T - t0)
-    expected = eps ** 2 * (1 + s) ** 2 * (2.0 / 3.0) / (te.times - 1.0) ** 2
+    expected = eps**2 * (1 + s) ** 2 * (2.0 / 3.0) / (te.times - 1.0) ** 2
     np.testing.assert_allclose(te.true_sq, expected, rtol=1e-10)
 
 
@@ -143,8 +149,12 @@ def test_theorem1_rhs_above_lhs(dim, delta):
     assert math.isfinite(t1.log_lhs) and t1.log_lhs < t1.log_rhs and t1.holds
     d2 = dim * dim
     assert t1.C1 == pytest.approx(d2 * t1.grad_surrogate_sup + 1 + d2 * t1.grad_exact_sup)
-    assert t1.C2 == pytest.approx(t1.initial_residual_sq + t1.pde_residual_sq + d2 * t1.grad_surrogate_sup
-                                  * t1.surrogate_sq + d2 * t1.grad_exact_sup * t1.exact_sq)
+    assert t1.C2 == pytest.approx(
+        t1.initial_residual_sq
+        + t1.pde_residual_sq
+        + d2 * t1.grad_surrogate_sup * t1.surrogate_sq
+        + d2 * t1.grad_exact_sup * t1.exact_sq
+    )
     assert t1.log_rhs == pytest.approx(math.log(t1.C1 * t1.C2 / 4) + t1.C1 * (p.time_interval[1] - p.time_interval[0]))
     assert t1.exact_sq == pytest.approx(p.energy())
 
@@ -193,19 +203,20 @@ def test_monte_carlo_terms_converge_to_analytic_values():
     exact = p.energy()
     errs = {}
     for n in (1000, 100000):
-        errs[n] = np.mean([abs(theorem1(m, p, n_samples=n, seed=s).exact_sq_quadrature - exact) / exact
-                           for s in range(3)])
+        errs[n] = np.mean(
+            [abs(theorem1(m, p, n_samples=n, seed=s).exact_sq_quadrature - exact) / exact for s in range(3)]
+        )
     assert errs[100000] < errs[1000] / 3 and errs[100000] < 0.03
     # the MC true error converges to the Gauss–Legendre one; the MC standard error is honest
-    ref = theorem1(m, p, n_samples=200 ** 2, method="gauss").error_sq
+    ref = theorem1(m, p, n_samples=200**2, method="gauss").error_sq
     mc = theorem1(m, p, n_samples=100000, seed=7)
     assert abs(mc.error_sq - ref) < 5 * mc.error_sq_stderr
     # Gauss–Legendre rule: ∫_Ω ‖u‖² to high accuracy
-    g = theorem1(m, p, n_samples=64 ** 2, method="gauss")
+    g = theorem1(m, p, n_samples=64**2, method="gauss")
     assert g.exact_sq_quadrature == pytest.approx(exact, rel=1e-6)
     # 2-D, Sobol points
     p2 = BurgersBlowup(dim=2, delta=0.5)
-    q = theorem1(Surrogate(p2, 1e-2), p2, n_samples=2 ** 14, method="sobol")
+    q = theorem1(Surrogate(p2, 1e-2), p2, n_samples=2**14, method="sobol")
     assert q.exact_sq_quadrature == pytest.approx(p2.energy(), rel=1e-2)
 
 
@@ -255,10 +266,24 @@ def test_tracker_keys_and_values():
     tr = TheoryTracker(p, every=10, n_samples=1024, tight_slices=16)
     assert tr.every == 10 and tr.what == ("theorem1", "theorem2", "tight", "gradients")
     out = tr.compute(Surrogate(p, 1e-2))
-    expected = {"true_l2_sq", "theorem1/log_lhs", "theorem1/log_rhs", "theorem1/C1", "theorem1/C2",
-                "theorem2/log_lhs", "theorem2/log_rhs", "theorem2_consistent/log_lhs",
-                "theorem2_consistent/log_rhs", "tight/estimate", "tight/true", "tight/ratio", "tight/ratio_l2",
-                "gradients/grad_sup", "gradients/share_C1", "gradients/share_C2"}
+    expected = {
+        "true_l2_sq",
+        "theorem1/log_lhs",
+        "theorem1/log_rhs",
+        "theorem1/C1",
+        "theorem1/C2",
+        "theorem2/log_lhs",
+        "theorem2/log_rhs",
+        "theorem2_consistent/log_lhs",
+        "theorem2_consistent/log_rhs",
+        "tight/estimate",
+        "tight/true",
+        "tight/ratio",
+        "tight/ratio_l2",
+        "gradients/grad_sup",
+        "gradients/share_C1",
+        "gradients/share_C2",
+    }
     assert expected <= set(out)
     assert all(isinstance(v, float) and math.isfinite(v) for v in out.values())
     assert out["tight/estimate"] >= out["tight/true"] == out["true_l2_sq"]
@@ -278,8 +303,18 @@ def test_tracker_keys_and_values():
 def test_briefly_trained_pinn_tight_estimate_and_tracker():
     p = BurgersBlowup(dim=1, delta=0.9)
     tr = TheoryTracker(p, every=100, n_samples=1024, tight_slices=16)
-    res = pinnkit.solve(p, net={"width": 20, "depth": 2}, steps=200, lbfgs_steps=0, progress=False,
-                        n_domain=400, n_boundary=100, n_initial=100, seed=0, callbacks=[tr])
+    res = pinnkit.solve(
+        p,
+        net={"width": 20, "depth": 2},
+        steps=200,
+        lbfgs_steps=0,
+        progress=False,
+        n_domain=400,
+        n_boundary=100,
+        n_initial=100,
+        seed=0,
+        callbacks=[tr],
+    )
     diag = res.history["diagnostics"]
     assert [s for s, _ in diag["tight/estimate"]] == [100, 200]
     for k in ("tight/estimate", "theorem1/log_rhs", "theorem2_consistent/log_rhs", "gradients/grad_sup"):

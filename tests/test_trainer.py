@@ -18,9 +18,19 @@ def _trainer(tmp=None, adam=60, lbfgs=40, every=20, model=None, seed=0, **cfg):
     p = Heat(dim=1)
     torch.manual_seed(seed)
     net = model or pinnkit.build_net({"width": 12, "depth": 2}, p, seed)
-    config = TrainConfig(adam_steps=adam, lbfgs_steps=lbfgs, lbfgs_chunk=10, checkpoint_every=every,
-                         checkpoint_dir=tmp, progress=False, dtype="float64", **cfg)
-    return PINNTrainer(p, net, Sampler(p, n_domain=128, n_boundary=32, n_initial=32, resample_every=25, seed=seed), config)
+    config = TrainConfig(
+        adam_steps=adam,
+        lbfgs_steps=lbfgs,
+        lbfgs_chunk=10,
+        checkpoint_every=every,
+        checkpoint_dir=tmp,
+        progress=False,
+        dtype="float64",
+        **cfg,
+    )
+    return PINNTrainer(
+        p, net, Sampler(p, n_domain=128, n_boundary=32, n_initial=32, resample_every=25, seed=seed), config
+    )
 
 
 def test_same_seed_same_history():
@@ -94,9 +104,15 @@ def test_divergence_stops_cleanly_and_keeps_last_good_checkpoint(tmp_path):
 
 
 def test_config_validation_names_the_parameter():
-    for kwargs, name in [({"lr": 0.0}, "lr"), ({"adam_steps": -1}, "adam_steps"), ({"dtype": "float16"}, "dtype"),
-                         ({"optimizer": "rmsprop"}, "optimizer"), ({"method": "magic"}, "method"),
-                         ({"lr_decay": 1.5}, "lr_decay"), ({"weights": {"pde": -1.0}}, "weights")]:
+    for kwargs, name in [
+        ({"lr": 0.0}, "lr"),
+        ({"adam_steps": -1}, "adam_steps"),
+        ({"dtype": "float16"}, "dtype"),
+        ({"optimizer": "rmsprop"}, "optimizer"),
+        ({"method": "magic"}, "method"),
+        ({"lr_decay": 1.5}, "lr_decay"),
+        ({"weights": {"pde": -1.0}}, "weights"),
+    ]:
         with pytest.raises(ValueError, match=name):
             TrainConfig(**kwargs).validate()
     with pytest.raises(ValueError, match="weights has unknown term"):
@@ -127,8 +143,16 @@ def test_result_predict_validates_points_and_matches_truth_shape():
 def test_save_writes_summary_and_plots(tmp_path):
     import json
 
-    r = pinnkit.solve("heat", dim=2, net={"width": 8, "depth": 1}, steps=10, lbfgs_steps=10, n_domain=64, progress=False,
-                      track_every=5)
+    r = pinnkit.solve(
+        "heat",
+        dim=2,
+        net={"width": 8, "depth": 1},
+        steps=10,
+        lbfgs_steps=10,
+        n_domain=64,
+        progress=False,
+        track_every=5,
+    )
     paths = r.save(str(tmp_path))
     summary = json.load(open(paths["summary"]))
     assert summary["config"]["seed"] == 0 and "torch" in summary["versions"]

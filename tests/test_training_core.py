@@ -48,8 +48,17 @@ class Count:
 def _meanfield(tmp=None, steps=30, **kw):
     x = torch.linspace(-1, 1, 64, dtype=torch.float64)[:, None]
     model = MeanFieldTwoLayer(1, n=24, generator=torch.Generator().manual_seed(0)).double()
-    cfg = MeanFieldConfig(dt=0.2, steps=steps, alpha=5.0, reinject=0.5, seed=4, record_every=1, checkpoint_every=10,
-                          checkpoint_dir=tmp, **kw)
+    cfg = MeanFieldConfig(
+        dt=0.2,
+        steps=steps,
+        alpha=5.0,
+        reinject=0.5,
+        seed=4,
+        record_every=1,
+        checkpoint_every=10,
+        checkpoint_dir=tmp,
+        **kw,
+    )
     return MeanFieldTrainer(model, RegressionEnergy(x, torch.sin(3 * x)), cfg)
 
 
@@ -134,8 +143,19 @@ def _deeponet(data, tmp=None, steps=30, **kw):
     from pinnkit.operator_trainer import DeepONetTrainer, OperatorTrainConfig
 
     net = DeepONet(9, 2, q=6, branch_width=12, branch_depth=1, trunk_width=12, trunk_depth=1, seed=0)
-    cfg = OperatorTrainConfig(mode="hybrid", steps=steps, batch_functions=4, batch_points=16, n_collocation=8,
-                              n_boundary=4, log_every=1, checkpoint_every=10, checkpoint_dir=tmp, progress=False, **kw)
+    cfg = OperatorTrainConfig(
+        mode="hybrid",
+        steps=steps,
+        batch_functions=4,
+        batch_points=16,
+        n_collocation=8,
+        n_boundary=4,
+        log_every=1,
+        checkpoint_every=10,
+        checkpoint_dir=tmp,
+        progress=False,
+        **kw,
+    )
     return DeepONetTrainer(net, data, config=cfg)
 
 
@@ -143,8 +163,7 @@ def _deeponet(data, tmp=None, steps=30, **kw):
 def tiny_heat(tmp_path_factory):
     from pinnkit.equations.operator_data import make_dataset
 
-    return make_dataset("heat", 8, m_sensors=9, nx=9, nt=5, cache_dir=tmp_path_factory.mktemp("cache"),
-                        progress=False)
+    return make_dataset("heat", 8, m_sensors=9, nx=9, nt=5, cache_dir=tmp_path_factory.mktemp("cache"), progress=False)
 
 
 def test_deeponet_resumes_bit_identically_and_runs_callbacks(tiny_heat, tmp_path):

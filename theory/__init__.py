@@ -2,16 +2,46 @@
 risk-vs-error bounds, gradient-penalty, mean-field and depth/width diagnostics — each a small dataclass
 with its formula and source in the docstring. No training code and no plotting here."""
 
-from .burgers_blowup import (Theorem1Terms, Theorem2Terms, TightEstimate, theorem1, theorem2, theorem2_consistent,
-                             tight_estimate)
-from .deeponet_bound import (DeepONetSizeEstimate, calibrate_constant, data_needed_for_q,
-                             deeponet_parameter_count, deeponet_size_estimate)
+from .burgers_blowup import (
+    Theorem1Terms,
+    Theorem2Terms,
+    TightEstimate,
+    theorem1,
+    theorem2,
+    theorem2_consistent,
+    tight_estimate,
+)
+from .deeponet_bound import (
+    DeepONetSizeEstimate,
+    calibrate_constant,
+    data_needed_for_q,
+    deeponet_parameter_count,
+    deeponet_size_estimate,
+)
 from .gradients import GradientDiagnostics, gradient_diagnostics
 from .meanfield import EnergyDecay, MeanFieldState, ParticleMoments, energy_decay, meanfield_state, particle_moments
 from .tracking import TheoryTracker
 
-__all__ = ["Theorem1Terms", "Theorem2Terms", "TightEstimate", "theorem1", "theorem2", "theorem2_consistent",
-           "tight_estimate", "GradientDiagnostics", "gradient_diagnostics", "TheoryTracker",
-           "ParticleMoments", "particle_moments", "MeanFieldState", "meanfield_state", "EnergyDecay", "energy_decay",
-           "DeepONetSizeEstimate", "deeponet_size_estimate", "deeponet_parameter_count", "calibrate_constant",
-           "data_needed_for_q"]
+__all__ = [
+    "Theorem1Terms",
+    "Theorem2Terms",
+    "TightEstimate",
+    "theorem1",
+    "theorem2",
+    "theorem2_consistent",
+    "tight_estimate",
+    "GradientDiagnostics",
+    "gradient_diagnostics",
+    "TheoryTracker",
+    "ParticleMoments",
+    "particle_moments",
+    "MeanFieldState",
+    "meanfield_state",
+    "EnergyDecay",
+    "energy_decay",
+    "DeepONetSizeEstimate",
+    "deeponet_size_estimate",
+    "deeponet_parameter_count",
+    "calibrate_constant",
+    "data_needed_for_q",
+]

@@ -60,8 +60,9 @@ _MAX_GAUSS = 512  # nodes per axis (numpy's Golub–Welsch rule costs O(n²) mem
 def check_blowup_problem(problem: Any) -> None:
     """``problem`` must be of the ``u = A(t) x`` family (it has ``A0``, ``A`` and ``exact``), else TypeError."""
     if not (hasattr(problem, "A0") and hasattr(problem, "A") and hasattr(problem, "exact")):
-        raise TypeError("expected a pinnkit.equations.InviscidBurgersBlowup (the u = A(t) x family), "
-                        f"got {type(problem).__name__}")
+        raise TypeError(
+            f"expected a pinnkit.equations.InviscidBurgersBlowup (the u = A(t) x family), got {type(problem).__name__}"
+        )
 
 
 def model_dtype(model: nn.Module) -> torch.dtype:
@@ -89,8 +90,9 @@ def field_fn(model: nn.Module) -> Callable[[Tensor], Tensor]:
     return f
 
 
-def evaluate(model: nn.Module, problem: InviscidBurgersBlowup, pts: np.ndarray, *, derivatives: bool = True,
-             chunk: int = _CHUNK) -> Dict[str, np.ndarray]:
+def evaluate(
+    model: nn.Module, problem: InviscidBurgersBlowup, pts: np.ndarray, *, derivatives: bool = True, chunk: int = _CHUNK
+) -> Dict[str, np.ndarray]:
     """Surrogate and exact solution at space–time points ``pts`` (``(N, d+1)``, float64 numpy).
 
     The points are rounded to the model's dtype first and the exact solution is evaluated (in float64) at
@@ -103,7 +105,7 @@ def evaluate(model: nn.Module, problem: InviscidBurgersBlowup, pts: np.ndarray, 
     fn = field_fn(model)
     out: Dict[str, list] = {"u": [], "exact": [], "jac": [], "res": []}
     for i in range(0, len(pts), chunk):
-        x = torch.as_tensor(pts[i: i + chunk], dtype=dtype, device=device)
+        x = torch.as_tensor(pts[i : i + chunk], dtype=dtype, device=device)
         with torch.no_grad():
             out["exact"].append(problem.exact(x.detach().to(torch.float64)).cpu().numpy())
         if derivatives:
@@ -144,7 +146,13 @@ def _gauss_box(lower, upper, n: int) -> Tuple[np.ndarray, np.ndarray]:
     return nodes, weights
 
 
-def box_rule(lower: Union[float, Sequence[float], np.ndarray], upper: Union[float, Sequence[float], np.ndarray], n: int, method: str, seed: int) -> Tuple[np.ndarray, np.ndarray]:
+def box_rule(
+    lower: Union[float, Sequence[float], np.ndarray],
+    upper: Union[float, Sequence[float], np.ndarray],
+    n: int,
+    method: str,
+    seed: int,
+) -> Tuple[np.ndarray, np.ndarray]:
     """Nodes and weights (summing to the box volume) of about ``n`` points on ``[lower, upper]``:
     ``uniform`` (Monte Carlo), ``sobol`` (scrambled Sobol, quasi-Monte Carlo) or ``gauss`` (tensor
     Gauss–Legendre, ``round(n^(1/k))`` nodes per axis, between 2 and 512)."""
@@ -244,9 +252,16 @@ class Theorem1Terms(_LogInequality):
     estimated: bool = True
 
 
-def theorem1(model: nn.Module, problem: InviscidBurgersBlowup, n_samples: int = 20000, seed: int = 0, norm: str = "max_column_sum",
-             method: str = "uniform", n_initial: Optional[int] = None,
-             window_length: Optional[float] = None) -> Theorem1Terms:
+def theorem1(
+    model: nn.Module,
+    problem: InviscidBurgersBlowup,
+    n_samples: int = 20000,
+    seed: int = 0,
+    norm: str = "max_column_sum",
+    method: str = "uniform",
+    n_initial: Optional[int] = None,
+    window_length: Optional[float] = None,
+) -> Theorem1Terms:
     """Terms of Theorem 1 (journal Thm 4.1) for ``model`` on an :class:`InviscidBurgersBlowup` problem.
 
     Args:
@@ -266,8 +281,9 @@ def theorem1(model: nn.Module, problem: InviscidBurgersBlowup, n_samples: int = 
     t0, T = problem.time_interval
     L = float(T - t0) if window_length is None else float(window_length)
     if n_initial is None:  # as many points in D as the Ω rule has per time level (Gauss) or min(n, 20000)
-        n_initial = (max(2, int(round(n_samples ** (1.0 / (d + 1))))) ** d if method == "gauss"
-                     else min(n_samples, 20000))
+        n_initial = (
+            max(2, int(round(n_samples ** (1.0 / (d + 1))))) ** d if method == "gauss" else min(n_samples, 20000)
+        )
 
     pts, w = omega_rule(problem, n_samples, method, seed)
     ev = evaluate(model, problem, pts)
@@ -288,11 +304,26 @@ def theorem1(model: nn.Module, problem: InviscidBurgersBlowup, n_samples: int = 
     C1 = d2 * g_theta + 1.0 + d2 * g_exact
     C2 = init_sq + pde_sq + d2 * g_theta * surr_sq + d2 * g_exact * energy
     return Theorem1Terms(
-        d=d, t0=t0, T=T, window_length=L, norm=norm, method=method, n_samples=len(pts),
-        initial_residual_sq=init_sq, pde_residual_sq=pde_sq, grad_surrogate_sup=g_theta, grad_exact_sup=g_exact,
-        surrogate_sq=surr_sq, exact_sq=energy, exact_sq_quadrature=exact_q, C1=C1, C2=C2,
-        error_sq=error_sq, error_sq_stderr=_mc_stderr(err, w, method),
-        log_lhs=_log(error_sq), log_rhs=math.log(C1 * C2 / 4.0) + C1 * L,
+        d=d,
+        t0=t0,
+        T=T,
+        window_length=L,
+        norm=norm,
+        method=method,
+        n_samples=len(pts),
+        initial_residual_sq=init_sq,
+        pde_residual_sq=pde_sq,
+        grad_surrogate_sup=g_theta,
+        grad_exact_sup=g_exact,
+        surrogate_sq=surr_sq,
+        exact_sq=energy,
+        exact_sq_quadrature=exact_q,
+        C1=C1,
+        C2=C2,
+        error_sq=error_sq,
+        error_sq_stderr=_mc_stderr(err, w, method),
+        log_lhs=_log(error_sq),
+        log_rhs=math.log(C1 * C2 / 4.0) + C1 * L,
     )
 
 
@@ -345,19 +376,26 @@ def check_1d_preset(problem: Any) -> float:
     """``problem`` must be the (1+1)-D preset ``u = x/(t−1)`` on ``[−1, 1]`` with a window ending before the
     blow-up at ``t = 1`` (the setting of Theorem 2), else ValueError; returns δ, the end of the window."""
     check_blowup_problem(problem)
-    ok = (problem.spatial_dim == 1 and np.allclose(problem.A0, [[-1.0]])
-          and np.allclose(problem.lower, [-1.0]) and np.allclose(problem.upper, [1.0]))
+    ok = (
+        problem.spatial_dim == 1
+        and np.allclose(problem.A0, [[-1.0]])
+        and np.allclose(problem.lower, [-1.0])
+        and np.allclose(problem.upper, [1.0])
+    )
     if not ok:
-        raise ValueError("Theorem 2 is stated for the (1+1)-D problem u = x/(t-1) on [-1, 1] "
-                         "(BurgersBlowup(dim=1, delta=...)); got a different problem")
+        raise ValueError(
+            "Theorem 2 is stated for the (1+1)-D problem u = x/(t-1) on [-1, 1] "
+            "(BurgersBlowup(dim=1, delta=...)); got a different problem"
+        )
     delta = float(problem.time_interval[1])
     if not delta < 1.0:
         raise ValueError(f"Theorem 2 needs the window to end before the blow-up at t = 1, got delta = {delta}")
     return delta
 
 
-def _theorem2(model: nn.Module, problem, variant: str, n_samples: int, n_time: int, n_space: int,
-              method: str, seed: int) -> Theorem2Terms:
+def _theorem2(
+    model: nn.Module, problem, variant: str, n_samples: int, n_time: int, n_space: int, method: str, seed: int
+) -> Theorem2Terms:
     delta = check_1d_preset(problem)
     t0, T = problem.time_interval
     # interior: ∫∫ R_int² and the true error on Ω
@@ -369,7 +407,7 @@ def _theorem2(model: nn.Module, problem, variant: str, n_samples: int, n_time: i
     xs, wx = _gauss_box([-1.0], [1.0], n_space)
     ev0 = evaluate(model, problem, np.concatenate([xs, np.full_like(xs, t0)], axis=1), derivatives=False)
     rtb = (ev0["u"] - ev0["exact"])[:, 0]
-    tb_int, tb_sq = float(wx @ rtb), float(wx @ rtb ** 2)
+    tb_int, tb_sq = float(wx @ rtb), float(wx @ rtb**2)
     # boundaries: ∫ R_sb² dt at x = -1 and x = 1 by Gauss–Legendre in t (plus the end points for the sup)
     ts, wt = _gauss_box([t0], [T], n_time)
     t_all = np.concatenate([ts[:, 0], [t0, T]])
@@ -392,15 +430,37 @@ def _theorem2(model: nn.Module, problem, variant: str, n_samples: int, n_time: i
         lhs, log_lhs = error_sq, _log(error_sq)
     log_rhs = log_pref + math.log(bracket) if bracket > 0 else (float("-inf") if bracket == 0 else float("nan"))
     return Theorem2Terms(
-        variant=variant, delta=delta, t0=t0, method=method, initial_residual_integral=tb_int,
-        initial_residual_sq=tb_sq, interior_residual_sq=int_sq, boundary_left_sq=left_sq,
-        boundary_right_sq=right_sq, surrogate_right_sup=u_right_sup, C=C, C1b=C1b, C2b=C2b, bracket=bracket,
-        log_prefactor=log_pref, error_sq=error_sq, lhs=lhs, log_lhs=log_lhs, log_rhs=log_rhs,
+        variant=variant,
+        delta=delta,
+        t0=t0,
+        method=method,
+        initial_residual_integral=tb_int,
+        initial_residual_sq=tb_sq,
+        interior_residual_sq=int_sq,
+        boundary_left_sq=left_sq,
+        boundary_right_sq=right_sq,
+        surrogate_right_sup=u_right_sup,
+        C=C,
+        C1b=C1b,
+        C2b=C2b,
+        bracket=bracket,
+        log_prefactor=log_pref,
+        error_sq=error_sq,
+        lhs=lhs,
+        log_lhs=log_lhs,
+        log_rhs=log_rhs,
     )
 
 
-def theorem2(model: nn.Module, problem: InviscidBurgersBlowup, n_samples: int = 16384, n_time: int = 256, n_space: int = 256,
-             method: str = "gauss", seed: int = 0) -> Theorem2Terms:
+def theorem2(
+    model: nn.Module,
+    problem: InviscidBurgersBlowup,
+    n_samples: int = 16384,
+    n_time: int = 256,
+    n_space: int = 256,
+    method: str = "gauss",
+    seed: int = 0,
+) -> Theorem2Terms:
     """Theorem 2 (journal Thm 4.2) AS WRITTEN: ``(∫∫|u−u_θ|²)^{1/2} ≤ (1 + C e^C)[∫R_tb + …]`` with the
     signed, unsquared ``∫R_tb``. See :class:`Theorem2Terms` for every term; :func:`theorem2_consistent` for
     the squared variant.
@@ -414,8 +474,15 @@ def theorem2(model: nn.Module, problem: InviscidBurgersBlowup, n_samples: int = 
     return _theorem2(model, problem, "as_written", n_samples, n_time, n_space, method, seed)
 
 
-def theorem2_consistent(model: nn.Module, problem: InviscidBurgersBlowup, n_samples: int = 16384, n_time: int = 256,
-                        n_space: int = 256, method: str = "gauss", seed: int = 0) -> Theorem2Terms:
+def theorem2_consistent(
+    model: nn.Module,
+    problem: InviscidBurgersBlowup,
+    n_samples: int = 16384,
+    n_time: int = 256,
+    n_space: int = 256,
+    method: str = "gauss",
+    seed: int = 0,
+) -> Theorem2Terms:
     """Theorem 2, CONSISTENT variant: ``∫∫|u−u_θ|² ≤ (1 + C e^C)[∫R_tb² + ∫∫R_int² + …]`` — squared error on
     the left, squared initial residual on the right (the reading under which both sides scale alike).
     Arguments as :func:`theorem2`."""
@@ -471,11 +538,19 @@ class TightEstimate:
         return bool(ok_int and ok_pt)
 
     def summary(self) -> Dict[str, float]:
-        return {"estimate": self.estimate, "true": self.true, "ratio": self.ratio, "ratio_l2": self.ratio_l2,
-                "min_pointwise_ratio": self.min_pointwise_ratio, "initial_sq": self.initial_sq}
+        return {
+            "estimate": self.estimate,
+            "true": self.true,
+            "ratio": self.ratio,
+            "ratio_l2": self.ratio_l2,
+            "min_pointwise_ratio": self.min_pointwise_ratio,
+            "initial_sq": self.initial_sq,
+        }
 
 
-def graded_time_grid(problem: InviscidBurgersBlowup, n_slices: int, grading: bool = True, n_fine: int = 20001) -> np.ndarray:
+def graded_time_grid(
+    problem: InviscidBurgersBlowup, n_slices: int, grading: bool = True, n_fine: int = 20001
+) -> np.ndarray:
     """``n_slices + 1`` times on ``[t0, T]`` with spacing proportional to ``min(dist(t, blow-up), T − t0)``:
     equal steps of ``∫ dt / min(dist, L)`` (logarithmic grading towards every blow-up time of the family,
     uniform far from them), so that ``a(t) ~ 1/dist`` changes by a bounded factor on every slice."""
@@ -517,6 +592,7 @@ def _face_rule(problem, n: int):
 def _slice_ode(z0: float, a: float, r: float, b: float, h: float, n_sub: int) -> np.ndarray:
     """RK4 on ``z' = 2 a z + 2 r √z + 2 b`` over one slice of length ``h`` (``n_sub`` steps), clamped at 0.
     Returns the ``n_sub + 1`` values."""
+
     def F(z: float) -> float:
         return 2.0 * a * z + 2.0 * r * math.sqrt(max(z, 0.0)) + 2.0 * b
 
@@ -533,9 +609,17 @@ def _slice_ode(z0: float, a: float, r: float, b: float, h: float, n_sub: int) ->
     return np.asarray(zs)
 
 
-def tight_estimate(model: nn.Module, problem: InviscidBurgersBlowup, n_slices: int = 64, n_sup: Optional[int] = None,
-                   n_quad: Optional[int] = None, n_time_nodes: int = 2, n_sub: int = 16,
-                   grading: bool = True, use_signed_flux: bool = True) -> TightEstimate:
+def tight_estimate(
+    model: nn.Module,
+    problem: InviscidBurgersBlowup,
+    n_slices: int = 64,
+    n_sup: Optional[int] = None,
+    n_quad: Optional[int] = None,
+    n_time_nodes: int = 2,
+    n_sub: int = 16,
+    grading: bool = True,
+    use_signed_flux: bool = True,
+) -> TightEstimate:
     r"""Tight, time-resolved a-posteriori estimate of the PINN error for ``u_t + (u·∇)u = 0``.
 
     Derivation (pinnkit's own; it refines the energy argument behind Kumar & Mukherjee's Thm 4.1 by keeping
@@ -661,9 +745,25 @@ def tight_estimate(model: nn.Module, problem: InviscidBurgersBlowup, n_slices: i
     pos = true_sq[1:] > 0  # z̄(t0) = ‖e(t0)‖² by construction: compare after the start
     min_pt = float(np.min(z_bar[1:][pos] / true_sq[1:][pos])) if pos.any() else float("nan")
     return TightEstimate(
-        times=tau, z_bar=z_bar, true_sq=true_sq, a=a_k, r=r_k, b=b_k, estimate=est, true=true, ratio=ratio,
+        times=tau,
+        z_bar=z_bar,
+        true_sq=true_sq,
+        a=a_k,
+        r=r_k,
+        b=b_k,
+        estimate=est,
+        true=true,
+        ratio=ratio,
         ratio_l2=math.sqrt(ratio) if ratio == ratio and ratio >= 0 else float("nan"),
-        min_pointwise_ratio=min_pt, initial_sq=z0, n_slices=K,
-        settings={"n_sup": n_sup, "n_quad": n_quad, "n_time_nodes": n_time_nodes, "n_sub": n_sub,
-                  "grading": grading, "use_signed_flux": use_signed_flux},
+        min_pointwise_ratio=min_pt,
+        initial_sq=z0,
+        n_slices=K,
+        settings={
+            "n_sup": n_sup,
+            "n_quad": n_quad,
+            "n_time_nodes": n_time_nodes,
+            "n_sub": n_sub,
+            "grading": grading,
+            "use_signed_flux": use_signed_flux,
+        },
     )

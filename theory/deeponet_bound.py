@@ -58,15 +58,27 @@ from typing import Dict, Optional, Sequence
 
 from pinnkit.validation import check_min_int, check_nonnegative, check_positive
 
-__all__ = ["DeepONetSizeEstimate", "deeponet_size_estimate", "deeponet_parameter_count", "calibrate_constant",
-           "data_needed_for_q", "Q_EXPONENT"]
+__all__ = [
+    "DeepONetSizeEstimate",
+    "deeponet_size_estimate",
+    "deeponet_parameter_count",
+    "calibrate_constant",
+    "data_needed_for_q",
+    "Q_EXPONENT",
+]
 
 Q_EXPONENT = 0.25  # q = Ω(n^{1/4}) in arXiv v3 / TMLR (earlier versions: n^{1/6}, and √n in one listing)
 SOURCE = "Mukherjee & Roy, Size lower bounds for deep operator networks, TMLR 2024 (arXiv 2308.06338v3)"
 
 
-def deeponet_parameter_count(q: int, m_sensors: int, coord_dim: int = 2, branch_hidden: Sequence[int] = (64, 64, 64),
-                             trunk_hidden: Sequence[int] = (64, 64, 64), n_out: int = 1) -> int:
+def deeponet_parameter_count(
+    q: int,
+    m_sensors: int,
+    coord_dim: int = 2,
+    branch_hidden: Sequence[int] = (64, 64, 64),
+    trunk_hidden: Sequence[int] = (64, 64, 64),
+    n_out: int = 1,
+) -> int:
     """Trainable parameters of an unstacked DeepONet with fully connected branch R^m → R^{q n_out} and trunk
     R^d → R^{q n_out} (hidden widths as given, biases everywhere) plus n_out output biases:
     Σ_layers (fan_in + 1) fan_out over both nets + n_out.  (For :class:`pinnkit.nets.DeepONet` without
@@ -107,10 +119,17 @@ class DeepONetSizeEstimate:
         return asdict(self)
 
 
-def deeponet_size_estimate(n_train: int, level: float = 0.0, noise_variance: Optional[float] = None,
-                           constant: float = 1.0, m_sensors: Optional[int] = None, coord_dim: int = 2,
-                           branch_hidden: Sequence[int] = (64, 64, 64), trunk_hidden: Sequence[int] = (64, 64, 64),
-                           n_out: int = 1) -> DeepONetSizeEstimate:
+def deeponet_size_estimate(
+    n_train: int,
+    level: float = 0.0,
+    noise_variance: Optional[float] = None,
+    constant: float = 1.0,
+    m_sensors: Optional[int] = None,
+    coord_dim: int = 2,
+    branch_hidden: Sequence[int] = (64, 64, 64),
+    trunk_hidden: Sequence[int] = (64, 64, 64),
+    n_out: int = 1,
+) -> DeepONetSizeEstimate:
     """Estimate of the smallest common dimension q for training risk < ``level`` on ``n_train`` samples.
 
     ``n_train`` counts training data points (function–location–value triples; for a Cartesian data set,
@@ -123,7 +142,7 @@ def deeponet_size_estimate(n_train: int, level: float = 0.0, noise_variance: Opt
     if noise_variance is not None:
         noise_variance = check_positive("noise_variance", noise_variance)
     applies = noise_variance is None or level < noise_variance
-    q_real = c * n ** Q_EXPONENT if applies else 1.0
+    q_real = c * n**Q_EXPONENT if applies else 1.0
     q_min = max(1, math.ceil(q_real - 1e-12))
     size = None
     if m_sensors is not None:

@@ -22,8 +22,17 @@ from torch import nn
 
 from pinnkit.derivatives import Fields
 
-from .burgers_blowup import (GRAD_NORMS, Theorem1Terms, check_blowup_problem, field_fn, matrix_norm, model_device,
-                             model_dtype, omega_rule, theorem1)
+from .burgers_blowup import (
+    GRAD_NORMS,
+    Theorem1Terms,
+    check_blowup_problem,
+    field_fn,
+    matrix_norm,
+    model_device,
+    model_dtype,
+    omega_rule,
+    theorem1,
+)
 
 if TYPE_CHECKING:
     from pinnkit.equations.burgers import InviscidBurgersBlowup
@@ -76,9 +85,16 @@ def residual_gradient(model: nn.Module, problem: InviscidBurgersBlowup, x: torch
     return torch.stack(rows, dim=1).detach()
 
 
-def gradient_diagnostics(model: nn.Module, problem: InviscidBurgersBlowup, n_samples: int = 8192, seed: int = 0,
-                         norm: str = "max_column_sum", method: str = "uniform",
-                         theorem1_terms: Optional[Theorem1Terms] = None, chunk: int = 8192) -> GradientDiagnostics:
+def gradient_diagnostics(
+    model: nn.Module,
+    problem: InviscidBurgersBlowup,
+    n_samples: int = 8192,
+    seed: int = 0,
+    norm: str = "max_column_sum",
+    method: str = "uniform",
+    theorem1_terms: Optional[Theorem1Terms] = None,
+    chunk: int = 8192,
+) -> GradientDiagnostics:
     """Gradient diagnostics on ``n_samples`` points of ``Ω`` (``method``: ``uniform``/``sobol``/``gauss``).
 
     ``theorem1_terms``: reuse a :func:`theorem1` result for ``C1``, ``C2`` and ``∫‖u_θ‖²`` (else it is
@@ -94,27 +110,45 @@ def gradient_diagnostics(model: nn.Module, problem: InviscidBurgersBlowup, n_sam
     g_sup, r_sup = 0.0, 0.0
     g_l2, r_l2, r_x_l2 = 0.0, 0.0, 0.0
     for i in range(0, len(pts), chunk):
-        x = torch.as_tensor(pts[i: i + chunk], dtype=dtype, device=device)
-        wi = w[i: i + chunk]
+        x = torch.as_tensor(pts[i : i + chunk], dtype=dtype, device=device)
+        wi = w[i : i + chunk]
         with torch.enable_grad():
             f = Fields(field_fn(model), x, spatial_dim=d)
             J = f.jacobian()[:, :, :d].detach().to(torch.float64).cpu().numpy()
         G = residual_gradient(model, problem, x).to(torch.float64).cpu().numpy()
         g_sup = max(g_sup, float(matrix_norm(J, norm).max()))
-        g_l2 += float(wi @ (J ** 2).sum(axis=(1, 2)))
-        gf = (G ** 2).sum(axis=(1, 2))
+        g_l2 += float(wi @ (J**2).sum(axis=(1, 2)))
+        gf = (G**2).sum(axis=(1, 2))
         r_sup = max(r_sup, float(np.sqrt(gf.max())))
         r_l2 += float(wi @ gf)
         r_x_l2 += float(wi @ (G[:, :, :d] ** 2).sum(axis=(1, 2)))
-    t1 = theorem1_terms if theorem1_terms is not None else theorem1(model, problem, n_samples=n_samples, seed=seed,
-                                                                     norm=norm, method=method)
+    t1 = (
+        theorem1_terms
+        if theorem1_terms is not None
+        else theorem1(model, problem, n_samples=n_samples, seed=seed, norm=norm, method=method)
+    )
     d2 = d * d
     G_sup = max(g_sup, t1.grad_surrogate_sup)
     C1 = d2 * G_sup + 1.0 + d2 * t1.grad_exact_sup
-    C2 = t1.initial_residual_sq + t1.pde_residual_sq + d2 * G_sup * t1.surrogate_sq + d2 * t1.grad_exact_sup * t1.exact_sq
+    C2 = (
+        t1.initial_residual_sq
+        + t1.pde_residual_sq
+        + d2 * G_sup * t1.surrogate_sq
+        + d2 * t1.grad_exact_sup * t1.exact_sq
+    )
     return GradientDiagnostics(
-        d=d, norm=norm, n_samples=len(pts), grad_sup=g_sup, grad_l2_sq=g_l2, grad_l2=math.sqrt(g_l2),
-        residual_grad_sup=r_sup, residual_grad_l2_sq=r_l2, residual_grad_l2=math.sqrt(r_l2),
-        residual_grad_x_l2_sq=r_x_l2, C1=C1, C2=C2, share_C1=d2 * G_sup / C1,
+        d=d,
+        norm=norm,
+        n_samples=len(pts),
+        grad_sup=g_sup,
+        grad_l2_sq=g_l2,
+        grad_l2=math.sqrt(g_l2),
+        residual_grad_sup=r_sup,
+        residual_grad_l2_sq=r_l2,
+        residual_grad_l2=math.sqrt(r_l2),
+        residual_grad_x_l2_sq=r_x_l2,
+        C1=C1,
+        C2=C2,
+        share_C1=d2 * G_sup / C1,
         share_C2=d2 * G_sup * t1.surrogate_sq / C2,
     )

@@ -63,15 +63,19 @@ class ParticleMoments:
 def _particles(model_or_particles, out_dim: Optional[int]) -> Tuple[np.ndarray, int]:
     if isinstance(model_or_particles, torch.nn.Module):
         return model_or_particles.particles().double().cpu().numpy(), int(model_or_particles.out_dim)
-    th = model_or_particles.detach().double().cpu().numpy() if isinstance(model_or_particles, Tensor) \
+    th = (
+        model_or_particles.detach().double().cpu().numpy()
+        if isinstance(model_or_particles, Tensor)
         else np.asarray(model_or_particles, dtype=np.float64)
+    )
     if th.ndim != 2 or th.shape[1] < 3:
         raise ValueError(f"particles must have shape (n, out_dim + in_dim + 1), got {th.shape}")
     return th, 1 if out_dim is None else int(out_dim)
 
 
-def particle_moments(model_or_particles: Union[torch.nn.Module, Tensor, np.ndarray],
-                     out_dim: Optional[int] = None) -> ParticleMoments:
+def particle_moments(
+    model_or_particles: Union[torch.nn.Module, Tensor, np.ndarray], out_dim: Optional[int] = None
+) -> ParticleMoments:
     """Moments of the particle measure of a :class:`~pinnkit.nets.MeanFieldTwoLayer` (or of a particle array
     ``(n, out_dim + in_dim + 1)`` in ``(c, w, b)`` order; ``out_dim`` defaults to 1)."""
     th, m = _particles(model_or_particles, out_dim)
@@ -81,9 +85,17 @@ def particle_moments(model_or_particles: Union[torch.nn.Module, Tensor, np.ndarr
     cov = cen.T @ cen / n
     diag = np.diag(cov)
     return ParticleMoments(
-        n=n, mean=mean.tolist(), covariance=cov.tolist(), mean_c=mean[:m].tolist(), mean_w=mean[m:-1].tolist(),
-        mean_b=float(mean[-1]), var_c=float(diag[:m].sum()), var_w=float(diag[m:-1].sum()), var_b=float(diag[-1]),
-        second_moment=float((th ** 2).sum(axis=1).mean()), mean_abs_c=float(np.abs(th[:, :m]).sum(axis=1).mean()),
+        n=n,
+        mean=mean.tolist(),
+        covariance=cov.tolist(),
+        mean_c=mean[:m].tolist(),
+        mean_w=mean[m:-1].tolist(),
+        mean_b=float(mean[-1]),
+        var_c=float(diag[:m].sum()),
+        var_w=float(diag[m:-1].sum()),
+        var_b=float(diag[-1]),
+        second_moment=float((th**2).sum(axis=1).mean()),
+        mean_abs_c=float(np.abs(th[:, :m]).sum(axis=1).mean()),
     )
 
 
@@ -102,8 +114,12 @@ class MeanFieldState:
     estimated: bool = False
 
     def as_dict(self) -> Dict[str, float]:
-        d = {"energy": self.energy, "dissipation": self.dissipation, "potential_mean": self.potential_mean,
-             "potential_var": self.potential_var}
+        d = {
+            "energy": self.energy,
+            "dissipation": self.dissipation,
+            "potential_mean": self.potential_mean,
+            "potential_var": self.potential_var,
+        }
         d.update({f"terms/{k}": v for k, v in self.terms.items()})
         d.update({f"moments/{k}": v for k, v in self.moments.as_dict().items() if k != "estimated"})
         return d
@@ -119,9 +135,12 @@ def meanfield_state(model: MeanFieldTwoLayer, energy: Energy, step: int = 0) -> 
         e, V, grads, terms = particle_potentials(model, energy, step)
     V = V.double()
     return MeanFieldState(
-        energy=float(e), dissipation=float(model.n * sum(g.double().pow(2).sum() for g in grads)),
-        potential_mean=float(V.mean()), potential_var=float((V - V.mean()).pow(2).mean()),
-        terms={k: float(v) for k, v in terms.items()}, moments=particle_moments(model),
+        energy=float(e),
+        dissipation=float(model.n * sum(g.double().pow(2).sum() for g in grads)),
+        potential_mean=float(V.mean()),
+        potential_var=float((V - V.mean()).pow(2).mean()),
+        terms={k: float(v) for k, v in terms.items()},
+        moments=particle_moments(model),
     )
 
 
@@ -154,8 +173,12 @@ def _fit(x: np.ndarray, y: np.ndarray) -> Tuple[float, float]:
     return float(slope), float(r2)
 
 
-def energy_decay(t: Sequence[float], energy: Sequence[float], window: Optional[Tuple[float, float]] = None,
-                 last_fraction: float = 0.5) -> EnergyDecay:
+def energy_decay(
+    t: Sequence[float],
+    energy: Sequence[float],
+    window: Optional[Tuple[float, float]] = None,
+    last_fraction: float = 0.5,
+) -> EnergyDecay:
     """Decay rate of ``E(t)`` (e.g. ``history["extra"]["t"]``, ``history["loss"]`` of a
     :class:`~pinnkit.meanfield_trainer.MeanFieldTrainer`) over ``window`` (default: the last ``last_fraction``
     of the time span)."""
@@ -173,5 +196,12 @@ def energy_decay(t: Sequence[float], energy: Sequence[float], window: Optional[T
     pos = tk > 0
     pslope, pr2 = _fit(np.log(tk[pos]), ek[pos])
     rate = -slope
-    return EnergyDecay(window=(float(window[0]), float(window[1])), n_points=int(keep.sum()), rate=rate, r2=r2,
-                       power=-pslope, r2_power=pr2, half_life=math.log(2) / rate if rate > 0 else math.inf)
+    return EnergyDecay(
+        window=(float(window[0]), float(window[1])),
+        n_points=int(keep.sum()),
+        rate=rate,
+        r2=r2,
+        power=-pslope,
+        r2_power=pr2,
+        half_life=math.log(2) / rate if rate > 0 else math.inf,
+    )

@@ -6,7 +6,14 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence
 
-from .burgers_blowup import check_1d_preset, check_blowup_problem, theorem1, theorem2, theorem2_consistent, tight_estimate
+from .burgers_blowup import (
+    check_1d_preset,
+    check_blowup_problem,
+    theorem1,
+    theorem2,
+    theorem2_consistent,
+    tight_estimate,
+)
 from .gradients import gradient_diagnostics
 
 if TYPE_CHECKING:
@@ -52,9 +59,17 @@ class TheoryTracker:
         seed: seed of the sample points (the same points every call, so curves are comparable).
     """
 
-    def __init__(self, problem: InviscidBurgersBlowup, every: int = 500, what: Optional[Sequence[str]] = None, n_samples: int = 4096,
-                 tight_slices: int = 32, tight_options: Optional[dict] = None, seed: int = 0,
-                 norm: str = "max_column_sum") -> None:
+    def __init__(
+        self,
+        problem: InviscidBurgersBlowup,
+        every: int = 500,
+        what: Optional[Sequence[str]] = None,
+        n_samples: int = 4096,
+        tight_slices: int = 32,
+        tight_options: Optional[dict] = None,
+        seed: int = 0,
+        norm: str = "max_column_sum",
+    ) -> None:
         check_blowup_problem(problem)
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise ValueError(f"every must be an integer >= 1, got {every!r}")
@@ -77,8 +92,7 @@ class TheoryTracker:
         if "theorem1" in self.what or "gradients" in self.what:
             t1 = theorem1(model, p, n_samples=self.n_samples, seed=self.seed, norm=self.norm)
         if "theorem1" in self.what:
-            for k in ("log_lhs", "log_rhs", "C1", "C2", "grad_surrogate_sup", "pde_residual_sq",
-                      "initial_residual_sq"):
+            for k in ("log_lhs", "log_rhs", "C1", "C2", "grad_surrogate_sup", "pde_residual_sq", "initial_residual_sq"):
                 out[f"theorem1/{k}"] = float(getattr(t1, k))
             out["true_l2_sq"] = t1.error_sq
         if "theorem2" in self.what:
@@ -94,8 +108,9 @@ class TheoryTracker:
                     out[f"tight/{k}"] = float(v)
             out["true_l2_sq"] = te.true
         if "gradients" in self.what:
-            g = gradient_diagnostics(model, p, n_samples=min(self.n_samples, 4096), seed=self.seed,
-                                     norm=self.norm, theorem1_terms=t1)
+            g = gradient_diagnostics(
+                model, p, n_samples=min(self.n_samples, 4096), seed=self.seed, norm=self.norm, theorem1_terms=t1
+            )
             for k in ("grad_sup", "grad_l2", "residual_grad_l2", "residual_grad_x_l2_sq", "share_C1", "share_C2"):
                 out[f"gradients/{k}"] = float(getattr(g, k))
         return out

@@ -19,6 +19,7 @@ over the window of the spectral norm or the max-column-sum norm of the Jacobian 
 
 Convention: the Jacobian is J_ij = ∂u_i/∂x_j = A_ij; the max-column-sum norm is ‖J‖_1 = max_j Σ_i |J_ij|.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -190,7 +191,8 @@ def check_window(A0: ArrayLike, t0: float, T: float, label: str | None = None) -
         what = f"{label}: " if label else ""
         raise ValueError(
             f"{what}window [t0, T] = [{t0:.6g}, {T:.6g}] reaches the blow-up time t = {inside[0]:.6g} "
-            f"(I + t A0 singular there); choose a window that ends before it")
+            f"(I + t A0 singular there); choose a window that ends before it"
+        )
     return t0, T
 
 
@@ -303,8 +305,9 @@ def _adaptive_gauss_legendre(func, a: float, b: float, rtol: float, n: int = 20,
     return total
 
 
-def energy_time_integral(A0: ArrayLike, t0: float, T: float, lower: ArrayLike, upper: ArrayLike, method: str = "auto",
-                         rtol: float = 1e-13) -> float:
+def energy_time_integral(
+    A0: ArrayLike, t0: float, T: float, lower: ArrayLike, upper: ArrayLike, method: str = "auto", rtol: float = 1e-13
+) -> float:
     """∫_{t0}^{T} ∫_D |u|² dx dt over a blow-up-free window.
 
     method "closed" (symmetric A0 only): A0 = Q Λ Qᵀ, N = Qᵀ M Q, a_i(t) = λ_i/(1 + t λ_i);

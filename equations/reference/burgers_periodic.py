@@ -159,7 +159,9 @@ def default_n_solve(m: int, nu: float) -> int:
     return int(2 ** math.ceil(math.log2(target - 1e-9)))
 
 
-def stable_dt(u_max: float, n: int, length: float = 1.0, cfl: float = DEFAULT_CFL, dt_max: float = DEFAULT_DT_MAX) -> float:
+def stable_dt(
+    u_max: float, n: int, length: float = 1.0, cfl: float = DEFAULT_CFL, dt_max: float = DEFAULT_DT_MAX
+) -> float:
     """dt = min(dt_max, CFL / (max|u| · k_max)), k_max the largest dealiased wavenumber.
 
     dt_max sets the accuracy; the advective bound is a stability safety net.  Viscous Burgers obeys a maximum
@@ -180,7 +182,13 @@ def _check_inputs(u0: np.ndarray, t_out: np.ndarray, length: float) -> tuple[np.
     if not np.all(np.isfinite(u0)):
         raise ValueError("u0 contains NaN or inf values")
     t_out = np.atleast_1d(np.asarray(t_out, dtype=np.float64))
-    if t_out.ndim != 1 or t_out.size == 0 or not np.all(np.isfinite(t_out)) or t_out[0] < 0 or np.any(np.diff(t_out) < 0):
+    if (
+        t_out.ndim != 1
+        or t_out.size == 0
+        or not np.all(np.isfinite(t_out))
+        or t_out[0] < 0
+        or np.any(np.diff(t_out) < 0)
+    ):
         raise ValueError("t_out must be a non-empty, finite, non-decreasing 1-D array with t_out[0] ≥ 0")
     return u0, t_out, check_real("length", length, 0.0)
 

@@ -176,7 +176,7 @@ def _prolong(coarse: "_Grid", fine: "_Grid", zc: np.ndarray) -> np.ndarray:
     """Bicubic-spline interpolation of (psi, omega) from a coarse grid onto a finer one."""
     nc = coarse.n
     parts = []
-    for block in (zc[: nc * nc], zc[nc * nc:]):
+    for block in (zc[: nc * nc], zc[nc * nc :]):
         spline = RectBivariateSpline(coarse.x, coarse.x, block.reshape(nc, nc), kx=3, ky=3, s=0)
         parts.append(spline(fine.x, fine.x).ravel())
     return np.concatenate(parts)
@@ -210,7 +210,7 @@ def _first_derivative(n: int, h: float, one_sided_ends: bool) -> sp.csr_matrix:
     d[n - 1, :] = 0.0
     if one_sided_ends:
         d[0, :3] = np.array([-3.0, 4.0, -1.0]) / (2 * h)
-        d[n - 1, n - 3:] = np.array([1.0, -4.0, 3.0]) / (2 * h)
+        d[n - 1, n - 3 :] = np.array([1.0, -4.0, 3.0]) / (2 * h)
     return d.tocsr()
 
 
@@ -368,14 +368,13 @@ def _pressure(grid: _Grid, u: np.ndarray, v: np.ndarray, om: np.ndarray, re: flo
     return (p - weights @ p / weights.sum()).reshape(n, n)
 
 
-def _assemble_solution(
-    grid: _Grid, z: np.ndarray, re: float, lid: str, its: int, res: float
-) -> CavitySolution:
+def _assemble_solution(grid: _Grid, z: np.ndarray, re: float, lid: str, its: int, res: float) -> CavitySolution:
     """Velocity and pressure from the converged (psi, omega); package everything."""
     n = grid.n
-    psi, om = z[: n * n].reshape(n, n), z[n * n:].reshape(n, n)
+    psi, om = z[: n * n].reshape(n, n), z[n * n :].reshape(n, n)
     u, v = _velocity(grid, psi)
     p = _pressure(grid, u, v, om, re)
     x = grid.x.copy()
-    return CavitySolution(x=x, y=x.copy(), u=u, v=v, p=p, psi=psi, omega=om, re=re, n=n, lid=lid,
-                          iterations=its, residual=res)
+    return CavitySolution(
+        x=x, y=x.copy(), u=u, v=v, p=p, psi=psi, omega=om, re=re, n=n, lid=lid, iterations=its, residual=res
+    )

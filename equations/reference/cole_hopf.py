@@ -47,6 +47,7 @@ max(200, ⌈0.2/ν⌉), keeps a factor ≥ 2 above that (200 nodes, ~2× the 90 
 With 200 nodes the 256 × 100 Raissi grid takes ≈ 0.28 s for u and ≈ 0.55 s for u_x (one core). Building the
 rule costs O(n²) (Sturm bisection + Newton): 0.03 s at n = 200, 0.35 s at n = 1500.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -77,7 +78,7 @@ def _orthonormal_hermite_pair(z: np.ndarray, n: int) -> tuple[np.ndarray, np.nda
     common log-scale: p = value · exp(log_scale). Three-term recurrence
     p_{j+1} = √(2/(j+1)) z p_j − √(j/(j+1)) p_{j−1}, p_0 = π^{-1/4}, rescaled whenever it grows large."""
     p_prev = np.zeros_like(z)
-    p = np.full_like(z, np.pi ** -0.25)
+    p = np.full_like(z, np.pi**-0.25)
     log_scale = np.zeros_like(z)
     for j in range(n):
         p_prev, p = p, np.sqrt(2.0 / (j + 1)) * z * p - np.sqrt(j / (j + 1)) * p_prev
@@ -142,7 +143,8 @@ def default_node_count(nu: float = DEFAULT_NU) -> int:
     if n > MAX_AUTO_NODES:
         raise ValueError(
             f"nu={nu!r} is below {0.2 / MAX_AUTO_NODES:.3g}: the automatic Gauss–Hermite node count {n} exceeds "
-            f"{MAX_AUTO_NODES}; pass n_nodes explicitly (and check convergence)")
+            f"{MAX_AUTO_NODES}; pass n_nodes explicitly (and check convergence)"
+        )
     return n
 
 
@@ -189,13 +191,12 @@ def _evaluate(x, t, nu: float, n_nodes: int | None, derivative: bool) -> np.ndar
     z, log_w = gauss_hermite_rule(n_nodes)
     rows = max(1, _CHUNK_ELEMENTS // n_nodes)
     for start in range(0, todo.size, rows):
-        idx = todo[start:start + rows]
+        idx = todo[start : start + rows]
         out[idx] = _chunk(xf[idx], tf[idx], nu, z, log_w, derivative)
     return out.reshape(xb.shape)
 
 
-def _chunk(x: np.ndarray, t: np.ndarray, nu: float, z: np.ndarray, log_w: np.ndarray,
-           derivative: bool) -> np.ndarray:
+def _chunk(x: np.ndarray, t: np.ndarray, nu: float, z: np.ndarray, log_w: np.ndarray, derivative: bool) -> np.ndarray:
     """Weighted means over the nodes for a block of points with t > 0 (log-sum-exp normalised)."""
     y = np.pi * (x[:, None] - np.sqrt(4.0 * nu * t)[:, None] * z[None, :])
     expo = log_w[None, :] - np.cos(y) / (2.0 * np.pi * nu)
@@ -232,8 +233,9 @@ def cole_hopf_u_x(x: ArrayLike, t: ArrayLike, nu: float = DEFAULT_NU, n_nodes: i
     return _evaluate(x, t, nu, n_nodes, derivative=True)
 
 
-def reference_grid(nx: int = 256, nt: int = 100, nu: float = DEFAULT_NU,
-                   n_nodes: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def reference_grid(
+    nx: int = 256, nt: int = 100, nu: float = DEFAULT_NU, n_nodes: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Raissi et al.'s evaluation grid and the exact solution on it.
 
     x = linspace(-1, 1, nx), t = linspace(0, 0.99, nt) (0.01 spacing at the default nt = 100);

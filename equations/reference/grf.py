@@ -89,8 +89,10 @@ class GRFParams:
         if isinstance(value, Mapping):
             unknown = set(value) - {"kernel", "length_scale", "sigma", "nu", "period", "zero_mean"}
             if unknown:
-                raise ValueError(f"grf has unknown keys {sorted(unknown)}; allowed: kernel, length_scale, sigma, nu, "
-                                 "period, zero_mean")
+                raise ValueError(
+                    f"grf has unknown keys {sorted(unknown)}; allowed: kernel, length_scale, sigma, nu, "
+                    "period, zero_mean"
+                )
             return cls(**value)
         raise ValueError(f"grf must be a GRFParams, a mapping or None, got {type(value).__name__}")
 

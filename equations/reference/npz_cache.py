@@ -26,8 +26,9 @@ def config_hash(config: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(config).encode("ascii")).hexdigest()
 
 
-def save_npz(path: Path, arrays: Mapping[str, np.ndarray], config: Mapping[str, Any],
-             info: Optional[Mapping[str, Any]] = None) -> None:
+def save_npz(
+    path: Path, arrays: Mapping[str, np.ndarray], config: Mapping[str, Any], info: Optional[Mapping[str, Any]] = None
+) -> None:
     """Write ``arrays`` with the config (and optional JSON ``info``) atomically: a temporary file in the same
     directory, then a rename, so a crash never leaves a half-written entry."""
     path = Path(path)
@@ -45,8 +46,9 @@ def save_npz(path: Path, arrays: Mapping[str, np.ndarray], config: Mapping[str, 
         raise
 
 
-def load_npz(path: Path, config: Mapping[str, Any], keys: Sequence[str],
-             with_info: bool = False) -> Optional[Tuple[Dict[str, np.ndarray], Optional[dict]]]:
+def load_npz(
+    path: Path, config: Mapping[str, Any], keys: Sequence[str], with_info: bool = False
+) -> Optional[Tuple[Dict[str, np.ndarray], Optional[dict]]]:
     """``(arrays, info)`` from a cache file, or None (with a RuntimeWarning unless the file is simply missing)
     when it is missing, unreadable, lacks a key or was written for another config."""
     path = Path(path)

@@ -37,7 +37,9 @@ class PeriodicEmbedding(nn.Module):
         check_positive("period", period)
         check_int("n_modes", n_modes, 1)
         self.period, self.n_modes = float(period), int(n_modes)
-        self.register_buffer("k", 2.0 * math.pi * torch.arange(1, n_modes + 1, dtype=torch.get_default_dtype()) / period)
+        self.register_buffer(
+            "k", 2.0 * math.pi * torch.arange(1, n_modes + 1, dtype=torch.get_default_dtype()) / period
+        )
 
     def out_dim(self, in_dim: int) -> int:
         return 2 * self.n_modes + in_dim - 1
@@ -93,12 +95,24 @@ class DeepONet(nn.Module):
             raise ValueError("periodic and trunk_input_bounds exclude each other: the periodic embedding needs raw x")
         if not isinstance(trunk_output_activation, bool):
             raise ValueError(f"trunk_output_activation must be True or False, got {trunk_output_activation!r}")
-        self.config = dict(m_sensors=m_sensors, coord_dim=coord_dim, q=q, n_out=n_out, branch_width=branch_width,
-                           branch_depth=branch_depth, trunk_width=trunk_width, trunk_depth=trunk_depth,
-                           activation=activation, trunk_output_activation=trunk_output_activation,
-                           fourier_features=fourier_features, fourier_sigma=fourier_sigma,
-                           periodic=None if periodic is None else [float(periodic[0]), int(periodic[1])],
-                           trunk_input_bounds=trunk_input_bounds, hard_initial=hard_initial, seed=seed)
+        self.config = dict(
+            m_sensors=m_sensors,
+            coord_dim=coord_dim,
+            q=q,
+            n_out=n_out,
+            branch_width=branch_width,
+            branch_depth=branch_depth,
+            trunk_width=trunk_width,
+            trunk_depth=trunk_depth,
+            activation=activation,
+            trunk_output_activation=trunk_output_activation,
+            fourier_features=fourier_features,
+            fourier_sigma=fourier_sigma,
+            periodic=None if periodic is None else [float(periodic[0]), int(periodic[1])],
+            trunk_input_bounds=trunk_input_bounds,
+            hard_initial=hard_initial,
+            seed=seed,
+        )
         if not isinstance(hard_initial, bool):
             raise ValueError(f"hard_initial must be True or False, got {hard_initial!r}")
         if hard_initial and (coord_dim != 2 or n_out != 1):
@@ -110,11 +124,21 @@ class DeepONet(nn.Module):
                 torch.manual_seed(seed)
             self.periodic = PeriodicEmbedding(*periodic) if periodic is not None else None
             trunk_in = self.periodic.out_dim(coord_dim) if self.periodic is not None else coord_dim
-            fourier = (FourierFeatures(trunk_in, fourier_features, fourier_sigma, seed=None if seed is None else seed + 1)
-                       if fourier_features > 0 else None)
+            fourier = (
+                FourierFeatures(trunk_in, fourier_features, fourier_sigma, seed=None if seed is None else seed + 1)
+                if fourier_features > 0
+                else None
+            )
             self.branch = MLP(m_sensors, q * n_out, branch_width, branch_depth, activation)
-            self.trunk = MLP(trunk_in, q * n_out, trunk_width, trunk_depth, activation, fourier=fourier,
-                             input_bounds=trunk_input_bounds)
+            self.trunk = MLP(
+                trunk_in,
+                q * n_out,
+                trunk_width,
+                trunk_depth,
+                activation,
+                fourier=fourier,
+                input_bounds=trunk_input_bounds,
+            )
         self.trunk_output_activation = trunk_output_activation
         self.bias = nn.Parameter(torch.zeros(n_out))
 
@@ -165,8 +189,9 @@ class DeepONet(nn.Module):
         return out[:, 0] if self.n_out == 1 else out
 
     @staticmethod
-    def initial_interpolant(u: Tensor, x: Tensor, pointwise_index: Optional[Tensor] = None, derivatives: bool = False
-                            ) -> Tuple[Tensor, Optional[Tensor], Optional[Tensor]]:
+    def initial_interpolant(
+        u: Tensor, x: Tensor, pointwise_index: Optional[Tensor] = None, derivatives: bool = False
+    ) -> Tuple[Tensor, Optional[Tensor], Optional[Tensor]]:
         """Trigonometric interpolant g of the sensor values u (B, m) on x_i = i/m, [0, 1) periodic, at x:
         ``g(x) = Σ_j w_j (A_j cos 2πjx − B_j sin 2πjx)``, ``A + iB = rfft(u)/m``, w_0 = 1, w_j = 2, w_{m/2} = 1
         (the real cos-only Nyquist term, as in the data generator).  Returns (g, g_x, g_xx) as (B, P) arrays
@@ -197,8 +222,9 @@ class DeepONet(nn.Module):
             return g, None, None
         return g, -(a * k) @ sin.T - (b * k) @ cos.T, -(a * k**2) @ cos.T + (b * k**2) @ sin.T
 
-    def trunk_jet(self, y: Tensor, first: Sequence[int] = (0, 1), second: Sequence[int] = (0,)
-                  ) -> Tuple[Tensor, Dict[int, Tensor], Dict[int, Tensor]]:
+    def trunk_jet(
+        self, y: Tensor, first: Sequence[int] = (0, 1), second: Sequence[int] = (0,)
+    ) -> Tuple[Tensor, Dict[int, Tensor], Dict[int, Tensor]]:
         """Trunk features and their derivatives in y: returns τ (P, n_out, q), {i: ∂τ/∂y_i for i in first},
         {i: ∂²τ/∂y_i² for i in second}.  Differentiable in the parameters; with shared points the Cartesian
         derivatives are ∂_i G(u)(y) = Σ_k b_k(u) ∂_i τ_k(y).
@@ -265,4 +291,3 @@ class DeepONet(nn.Module):
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
-

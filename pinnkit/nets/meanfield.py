@@ -48,7 +48,11 @@ class MeanFieldTwoLayer(nn.Module):
             if int(value) != value or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value}")
         self.in_dim, self.n, self.out_dim = in_dim, n, out_dim
-        self.weight_scale, self.bias_scale, self.output_scale = float(weight_scale), float(bias_scale), float(output_scale)
+        self.weight_scale, self.bias_scale, self.output_scale = (
+            float(weight_scale),
+            float(bias_scale),
+            float(output_scale),
+        )
         self.activation_name = activation
         self.act = make_activation(activation)
         self.scaling = InputScaling(*input_bounds) if input_bounds is not None else None
@@ -89,7 +93,7 @@ class MeanFieldTwoLayer(nn.Module):
         m, d = self.out_dim, self.in_dim
         theta = theta.to(dtype=self.w.dtype, device=self.w.device)
         self.c[index] = theta[:, :m]
-        self.w[index] = theta[:, m:m + d]
+        self.w[index] = theta[:, m : m + d]
         self.b[index] = theta[:, m + d]
 
     def particles(self) -> Tensor:

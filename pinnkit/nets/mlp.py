@@ -133,8 +133,9 @@ class MLP(_Net):
         """Whether :meth:`jet` has a rule for this net's activation."""
         return self.activation_name in JET_ACTIVATIONS
 
-    def jet(self, x: Tensor, first: Sequence[int], second: Sequence[Tuple[int, int]] = ()
-            ) -> Tuple[Tensor, Dict[int, Tensor], Dict[Tuple[int, int], Tensor]]:
+    def jet(
+        self, x: Tensor, first: Sequence[int], second: Sequence[Tuple[int, int]] = ()
+    ) -> Tuple[Tensor, Dict[int, Tensor], Dict[Tuple[int, int], Tensor]]:
         """Value and input derivatives in one forward pass (:func:`pinnkit.jets.mlp_jet`)."""
         return mlp_jet(self, x, first, second)
 

@@ -31,10 +31,29 @@ PAPER_DELTAS = {
 #: collocation points, 300 per initial/boundary line or face, all weights 1, Xavier-normal tanh nets,
 #: six hidden layers). "fast": our default, Adam with a decaying rate then L-BFGS, minutes on a CPU.
 PROTOCOLS: Dict[str, dict] = {
-    "paper": dict(steps=100_000, lbfgs_steps=0, lr=1e-4, lr_decay=1.0, n_domain=20_000, n_boundary=300,
-                  n_initial=300, condition_weight=1.0, depth=6),
-    "fast": dict(steps=1500, lbfgs_steps=1000, lr=3e-3, lr_decay=0.9, decay_every=150, n_domain=2000,
-                 n_boundary=200, n_initial=200, condition_weight=1.0, depth=4),
+    "paper": dict(
+        steps=100_000,
+        lbfgs_steps=0,
+        lr=1e-4,
+        lr_decay=1.0,
+        n_domain=20_000,
+        n_boundary=300,
+        n_initial=300,
+        condition_weight=1.0,
+        depth=6,
+    ),
+    "fast": dict(
+        steps=1500,
+        lbfgs_steps=1000,
+        lr=3e-3,
+        lr_decay=0.9,
+        decay_every=150,
+        n_domain=2000,
+        n_boundary=200,
+        n_initial=200,
+        condition_weight=1.0,
+        depth=4,
+    ),
 }
 
 
@@ -82,10 +101,21 @@ class StudyConfig:
 
     def jobs(self) -> List[dict]:
         return [
-            {"dim": self.dim, "delta": float(d), "width": w, "grad_penalty": float(g), "seed": s,
-             "protocol": self.protocol, "steps": self.steps, "lbfgs_steps": self.lbfgs_steps,
-             "n_theory_samples": self.n_theory_samples}
-            for d in self.deltas for w in self.widths for g in self.grad_penalties for s in self.seeds
+            {
+                "dim": self.dim,
+                "delta": float(d),
+                "width": w,
+                "grad_penalty": float(g),
+                "seed": s,
+                "protocol": self.protocol,
+                "steps": self.steps,
+                "lbfgs_steps": self.lbfgs_steps,
+                "n_theory_samples": self.n_theory_samples,
+            }
+            for d in self.deltas
+            for w in self.widths
+            for g in self.grad_penalties
+            for s in self.seeds
         ]
 
 
@@ -114,14 +144,28 @@ def run_job(job: dict, out: str) -> dict:
     ckpt = os.path.join(out, "checkpoints", job_name(job))
     resume = os.path.exists(os.path.join(ckpt, "checkpoint.pt"))
     t0 = time.perf_counter()
-    result = pinnkit.solve(problem, net={"width": job["width"], "depth": depth, "init": "glorot"},
-                           grad_penalty=job["grad_penalty"], seed=job["seed"], checkpoint_dir=ckpt,
-                           checkpoint_every=1000, resume=resume, progress=False, n_eval=20_000, **proto)
+    result = pinnkit.solve(
+        problem,
+        net={"width": job["width"], "depth": depth, "init": "glorot"},
+        grad_penalty=job["grad_penalty"],
+        seed=job["seed"],
+        checkpoint_dir=ckpt,
+        checkpoint_every=1000,
+        resume=resume,
+        progress=False,
+        n_eval=20_000,
+        **proto,
+    )
     train_s = time.perf_counter() - t0
-    record = {**job, "distance_to_blowup": problem.distance_to_blowup, "train_s": train_s,
-              "final_loss": result.history["loss"][-1],
-              "risk": sum(v[-1] for k, v in result.history["terms"].items() if k != "grad_u"),
-              "relative_l2": result.errors.get("relative_l2"), "analysis": analyse(result.model, problem, job)}
+    record = {
+        **job,
+        "distance_to_blowup": problem.distance_to_blowup,
+        "train_s": train_s,
+        "final_loss": result.history["loss"][-1],
+        "risk": sum(v[-1] for k, v in result.history["terms"].items() if k != "grad_u"),
+        "relative_l2": result.errors.get("relative_l2"),
+        "analysis": analyse(result.model, problem, job),
+    }
     record["analysis_s"] = time.perf_counter() - t0 - train_s
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = path + ".tmp"
@@ -180,8 +224,11 @@ def _corr(x: Sequence[float], y: Sequence[float]) -> Dict[str, float]:
     ok = np.isfinite(x) & np.isfinite(y)
     if ok.sum() < 3:
         return {"pearson": float("nan"), "spearman": float("nan"), "n": int(ok.sum())}
-    return {"pearson": float(stats.pearsonr(x[ok], y[ok])[0]), "spearman": float(stats.spearmanr(x[ok], y[ok])[0]),
-            "n": int(ok.sum())}
+    return {
+        "pearson": float(stats.pearsonr(x[ok], y[ok])[0]),
+        "spearman": float(stats.spearmanr(x[ok], y[ok])[0]),
+        "n": int(ok.sum()),
+    }
 
 
 def summarise(records: List[dict]) -> dict:
@@ -197,8 +244,10 @@ def summarise(records: List[dict]) -> dict:
         g["theorem1"] = _corr([x["theorem1/log_lhs"] for x in a], [x["theorem1/log_rhs"] for x in a])
         if "theorem2/log_rhs" in a[0]:
             g["theorem2"] = _corr([x["theorem2/log_lhs"] for x in a], [x["theorem2/log_rhs"] for x in a])
-        g["tight"] = _corr([math.log(x["tight/true"]) if x["tight/true"] > 0 else float("nan") for x in a],
-                           [math.log(x["tight/estimate"]) if x["tight/estimate"] > 0 else float("nan") for x in a])
+        g["tight"] = _corr(
+            [math.log(x["tight/true"]) if x["tight/true"] > 0 else float("nan") for x in a],
+            [math.log(x["tight/estimate"]) if x["tight/estimate"] > 0 else float("nan") for x in a],
+        )
         ratios = [x["tight/ratio_l2"] for x in a if math.isfinite(x["tight/ratio_l2"])]
         g["tight_ratio_min"] = min(ratios) if ratios else float("nan")
         g["tight_ratio_max"] = max(ratios) if ratios else float("nan")
@@ -214,8 +263,10 @@ def write_outputs(config: StudyConfig, records: List[dict], summary: dict) -> Di
 
     flat = [{**{k: v for k, v in r.items() if k != "analysis"}, **r["analysis"]} for r in records]
     cols = list(dict.fromkeys(k for row in flat for k in row))
-    paths = {k: os.path.join(config.out, f) for k, f in
-             (("csv", "table.csv"), ("json", "table.json"), ("summary", "summary.json"))}
+    paths = {
+        k: os.path.join(config.out, f)
+        for k, f in (("csv", "table.csv"), ("json", "table.json"), ("summary", "summary.json"))
+    }
     with open(paths["csv"], "w") as fh:
         fh.write(",".join(cols) + "\n")
         for row in flat:

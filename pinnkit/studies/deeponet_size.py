@@ -28,15 +28,40 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-__all__ = ["SizeStudyConfig", "run_size_study", "noisy_subset", "train_risk", "heat_data", "format_table",
-           "DATA_SETTINGS", "NET_SETTINGS"]
+__all__ = [
+    "SizeStudyConfig",
+    "run_size_study",
+    "noisy_subset",
+    "train_risk",
+    "heat_data",
+    "format_table",
+    "DATA_SETTINGS",
+    "NET_SETTINGS",
+]
 
 #: the heat-operator data every cell draws from (the first n_f functions of one data set)
-DATA_SETTINGS = {"pde": "heat", "m_sensors": 32, "nx": 33, "nt": 21,
-                 "grf": {"kernel": "se", "length_scale": 0.2, "sigma": 1.0}, "kappa": 0.01, "seed": 11}
+DATA_SETTINGS = {
+    "pde": "heat",
+    "m_sensors": 32,
+    "nx": 33,
+    "nt": 21,
+    "grf": {"kernel": "se", "length_scale": 0.2, "sigma": 1.0},
+    "kappa": 0.01,
+    "seed": 11,
+}
 #: the DeepONet and its training, apart from q, steps and seed
-NET_SETTINGS = {"branch_width": 64, "branch_depth": 2, "trunk_width": 64, "trunk_depth": 2, "periodic": [1.0, 4],
-                "trunk_output_activation": False, "lr": 3e-3, "lr_decay": 0.5, "decays": 4, "full_batch": True}
+NET_SETTINGS = {
+    "branch_width": 64,
+    "branch_depth": 2,
+    "trunk_width": 64,
+    "trunk_depth": 2,
+    "periodic": [1.0, 4],
+    "trunk_output_activation": False,
+    "lr": 3e-3,
+    "lr_decay": 0.5,
+    "decays": 4,
+    "full_batch": True,
+}
 _CELLS_FILE = "cells.json"
 
 
@@ -89,8 +114,14 @@ class SizeStudyConfig:
 
     def cell_settings(self) -> dict:
         """Everything besides (n_f, q) that decides a cell's result; a stored cell is reused only if equal."""
-        return {"points": self.points, "noise": self.noise, "steps": self.steps, "seed": self.seed,
-                "data": DATA_SETTINGS, "net": NET_SETTINGS}
+        return {
+            "points": self.points,
+            "noise": self.noise,
+            "steps": self.steps,
+            "seed": self.seed,
+            "data": DATA_SETTINGS,
+            "net": NET_SETTINGS,
+        }
 
 
 # ---------------------------------------------------------------- data and one cell
@@ -99,8 +130,17 @@ def heat_data(n_functions: int, progress: bool = False):
     from pinnkit.equations.operator_data import make_dataset
 
     d = DATA_SETTINGS
-    return make_dataset(d["pde"], n_functions, m_sensors=d["m_sensors"], nx=d["nx"], nt=d["nt"], grf=d["grf"],
-                        kappa=d["kappa"], seed=d["seed"], progress=progress)
+    return make_dataset(
+        d["pde"],
+        n_functions,
+        m_sensors=d["m_sensors"],
+        nx=d["nx"],
+        nt=d["nt"],
+        grf=d["grf"],
+        kappa=d["kappa"],
+        seed=d["seed"],
+        progress=progress,
+    )
 
 
 def noisy_subset(data, n_functions: int, n_points: int, noise: float, seed: int):
@@ -124,13 +164,31 @@ def train_risk(sub, q: int, steps: int, seed: int) -> float:
     from pinnkit.operator_trainer import DeepONetTrainer, OperatorTrainConfig
 
     s = NET_SETTINGS
-    net = DeepONet(sub.inputs.shape[1], 2, q=q, branch_width=s["branch_width"], branch_depth=s["branch_depth"],
-                   trunk_width=s["trunk_width"], trunk_depth=s["trunk_depth"], periodic=tuple(s["periodic"]),
-                   trunk_output_activation=s["trunk_output_activation"], seed=seed)
-    cfg = OperatorTrainConfig(mode="data", steps=steps, lr=s["lr"], lr_decay=s["lr_decay"],
-                              decay_every=max(steps // s["decays"], 1), batch_functions=sub.inputs.shape[0],
-                              batch_points=sub.coords.shape[0], log_every=steps, checkpoint_every=steps,
-                              progress=False, seed=seed)
+    net = DeepONet(
+        sub.inputs.shape[1],
+        2,
+        q=q,
+        branch_width=s["branch_width"],
+        branch_depth=s["branch_depth"],
+        trunk_width=s["trunk_width"],
+        trunk_depth=s["trunk_depth"],
+        periodic=tuple(s["periodic"]),
+        trunk_output_activation=s["trunk_output_activation"],
+        seed=seed,
+    )
+    cfg = OperatorTrainConfig(
+        mode="data",
+        steps=steps,
+        lr=s["lr"],
+        lr_decay=s["lr_decay"],
+        decay_every=max(steps // s["decays"], 1),
+        batch_functions=sub.inputs.shape[0],
+        batch_points=sub.coords.shape[0],
+        log_every=steps,
+        checkpoint_every=steps,
+        progress=False,
+        seed=seed,
+    )
     trainer = DeepONetTrainer(net, sub, config=cfg)
     trainer.train()
     pred = trainer.predict(sub.inputs, sub.coords)
@@ -163,8 +221,14 @@ def _stored_cells(out: str, settings: dict) -> Dict[tuple, dict]:
 
 
 # ---------------------------------------------------------------- the study
-def _plots(cfg: SizeStudyConfig, risks: Dict[int, List[float]], q_min: Dict[int, Optional[int]],
-           predicted: Dict[int, float], c: float, ns: Dict[int, int]) -> Dict[str, str]:
+def _plots(
+    cfg: SizeStudyConfig,
+    risks: Dict[int, List[float]],
+    q_min: Dict[int, Optional[int]],
+    predicted: Dict[int, float],
+    c: float,
+    ns: Dict[int, int],
+) -> Dict[str, str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -234,38 +298,65 @@ def run_size_study(config: SizeStudyConfig, progress: bool = True) -> dict:
                     continue
                 t_cell = time.perf_counter()
                 risk = train_risk(sub, q, cfg.steps, cfg.seed)
-                cells[(nf, q)] = {"n_functions": nf, "n": nf * cfg.points, "q": q, "risk": risk,
-                                  "steps": cfg.steps, "train_seconds": time.perf_counter() - t_cell,
-                                  "data_sha256_16": sha}
+                cells[(nf, q)] = {
+                    "n_functions": nf,
+                    "n": nf * cfg.points,
+                    "q": q,
+                    "risk": risk,
+                    "steps": cfg.steps,
+                    "train_seconds": time.perf_counter() - t_cell,
+                    "data_sha256_16": sha,
+                }
                 trained.append([nf, q])
                 stored[(nf, q)] = cells[(nf, q)]  # keep cells of other grids found in out
-                _atomic_json(os.path.join(cfg.out, _CELLS_FILE),
-                             {"cell_settings": settings, "cells": [stored[k] for k in sorted(stored)]})
+                _atomic_json(
+                    os.path.join(cfg.out, _CELLS_FILE),
+                    {"cell_settings": settings, "cells": [stored[k] for k in sorted(stored)]},
+                )
             risks[nf] = [cells[(nf, q)]["risk"] for q in cfg.qs]
             if progress:
-                print(f"n_f={nf} (n={nf * cfg.points}): " + ", ".join(f"q={q}: {r:.2e}" for q, r in zip(cfg.qs, risks[nf])),
-                      flush=True)
+                print(
+                    f"n_f={nf} (n={nf * cfg.points}): "
+                    + ", ".join(f"q={q}: {r:.2e}" for q, r in zip(cfg.qs, risks[nf])),
+                    flush=True,
+                )
         q_min = {nf: next((q for q, r in zip(cfg.qs, risks[nf]) if r < level), None) for nf in cfg.n_functions}
         ns = {nf: nf * cfg.points for nf in cfg.n_functions}
         base = next((nf for nf in cfg.n_functions if q_min[nf] is not None), None)
         c = calibrate_constant(q_min[base], ns[base]) if base is not None else 1.0
-        estimates = {nf: deeponet_size_estimate(ns[nf], level=level, noise_variance=sigma2, constant=c)
-                     for nf in cfg.n_functions}
+        estimates = {
+            nf: deeponet_size_estimate(ns[nf], level=level, noise_variance=sigma2, constant=c) for nf in cfg.n_functions
+        }
         predicted = {nf: e.q_min_real for nf, e in estimates.items()}
         paths = _plots(cfg, risks, q_min, predicted, c, ns)
         summary = {
-            "config": asdict(cfg), "seed": cfg.seed, "versions": versions(),
-            "qs": cfg.qs, "n_functions": cfg.n_functions, "n": {str(k): v for k, v in ns.items()},
-            "points_per_function": cfg.points, "noise_std": cfg.noise, "noise_variance": sigma2, "level": level,
+            "config": asdict(cfg),
+            "seed": cfg.seed,
+            "versions": versions(),
+            "qs": cfg.qs,
+            "n_functions": cfg.n_functions,
+            "n": {str(k): v for k, v in ns.items()},
+            "points_per_function": cfg.points,
+            "noise_std": cfg.noise,
+            "noise_variance": sigma2,
+            "level": level,
             "risks": {str(k): v for k, v in risks.items()},
             "measured_q_min": {str(k): v for k, v in q_min.items()},
-            "constant": c, "constant_calibrated_on_n": ns[base] if base is not None else None,
+            "constant": c,
+            "constant_calibrated_on_n": ns[base] if base is not None else None,
             "estimated_q_min_real": {str(k): v for k, v in predicted.items()},
             "estimated_q_min": {str(k): e.q_min for k, e in estimates.items()},
-            "estimate": {"formula": "q_min ≈ C * n^(1/4), C = q_min(n0) / n0^(1/4) on the smallest n0 reaching the level",
-                         "exponent": Q_EXPONENT, "source": SOURCE, "is_bound": False, "estimated": True},
-            "is_bound": False, "estimated": True,
-            "cell_settings": settings, "cells": [cells[(nf, q)] for nf in cfg.n_functions for q in cfg.qs],
+            "estimate": {
+                "formula": "q_min ≈ C * n^(1/4), C = q_min(n0) / n0^(1/4) on the smallest n0 reaching the level",
+                "exponent": Q_EXPONENT,
+                "source": SOURCE,
+                "is_bound": False,
+                "estimated": True,
+            },
+            "is_bound": False,
+            "estimated": True,
+            "cell_settings": settings,
+            "cells": [cells[(nf, q)] for nf in cfg.n_functions for q in cfg.qs],
             "files": sorted(paths.values()) + [os.path.join(cfg.out, "summary.json")],
             "seconds": time.perf_counter() - t0,
         }
@@ -279,17 +370,21 @@ def format_table(summary: dict) -> str:
     """The study as a short table: n_f, n, measured q_min, ESTIMATED q_min (⌈C n^{1/4}⌉ and C n^{1/4}) and the
     training risk at every q."""
     qs = summary["qs"]
-    head = (f"{'n_f':>5} {'n':>7} {'q_min meas':>10} {'q_min EST':>9} {'(C n^1/4)':>9} "
-            + " ".join(f"{'risk q=' + str(q):>11}" for q in qs))
+    head = f"{'n_f':>5} {'n':>7} {'q_min meas':>10} {'q_min EST':>9} {'(C n^1/4)':>9} " + " ".join(
+        f"{'risk q=' + str(q):>11}" for q in qs
+    )
     lines = [head]
     for nf in summary["n_functions"]:
         k = str(nf)
         meas = summary["measured_q_min"][k]
-        lines.append(f"{nf:>5} {summary['n'][k]:>7} {'none' if meas is None else meas:>10} "
-                     f"{summary['estimated_q_min'][k]:>9} {summary['estimated_q_min_real'][k]:>9.2f} "
-                     + " ".join(f"{r:>11.3e}" for r in summary["risks"][k]))
+        lines.append(
+            f"{nf:>5} {summary['n'][k]:>7} {'none' if meas is None else meas:>10} "
+            f"{summary['estimated_q_min'][k]:>9} {summary['estimated_q_min_real'][k]:>9.2f} "
+            + " ".join(f"{r:>11.3e}" for r in summary["risks"][k])
+        )
     base = summary["constant_calibrated_on_n"]
-    lines.append(f"level σ²/2 = {summary['level']:.3e}; ESTIMATE (not a bound) C = {summary['constant']:.3f}"
-                 + (f" calibrated on n = {base}" if base is not None else " (no n reached the level: C = 1)"))
+    lines.append(
+        f"level σ²/2 = {summary['level']:.3e}; ESTIMATE (not a bound) C = {summary['constant']:.3f}"
+        + (f" calibrated on n = {base}" if base is not None else " (no n reached the level: C = 1)")
+    )
     return "\n".join(lines)
-

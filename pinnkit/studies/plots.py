@@ -35,7 +35,9 @@ def plot_study(records: List[dict], dim: int, out: str) -> Dict[str, str]:
             y = [r["analysis"][f"{th}/log_rhs"] for r in rs]
             ax.plot(x, y, "o-", ms=4, lw=0.8, label=label)
             for xi, yi, r in zip(x, y, rs):
-                ax.annotate(f"{r['delta']:.3f}", (xi, yi), fontsize=6, alpha=0.7, xytext=(2, 2), textcoords="offset points")
+                ax.annotate(
+                    f"{r['delta']:.3f}", (xi, yi), fontsize=6, alpha=0.7, xytext=(2, 2), textcoords="offset points"
+                )
         ax.set_xlabel("log-LHS  (log of the true error term)")
         ax.set_ylabel("log-RHS  (log of the bound)")
         ax.set_title(f"{'Theorem 1' if th == 'theorem1' else 'Theorem 2'}, ({dim}+1)-D, labels: δ", fontsize=10)

@@ -8,5 +8,20 @@ from .history import new_history
 from .loop import Callback, TrainingLoop
 from .stages import BFGS, LBFGS, SGD, SSBFGS, Adam, FirstOrder, QuasiNewton, Stage, first_order, quasi_newton
 
-__all__ = ["TrainingLoop", "Callback", "TrainingDiverged", "new_history", "GradientBalance", "Stage", "FirstOrder",
-           "QuasiNewton", "Adam", "SGD", "LBFGS", "BFGS", "SSBFGS", "first_order", "quasi_newton"]
+__all__ = [
+    "TrainingLoop",
+    "Callback",
+    "TrainingDiverged",
+    "new_history",
+    "GradientBalance",
+    "Stage",
+    "FirstOrder",
+    "QuasiNewton",
+    "Adam",
+    "SGD",
+    "LBFGS",
+    "BFGS",
+    "SSBFGS",
+    "first_order",
+    "quasi_newton",
+]

@@ -40,8 +40,14 @@ class GradientBalance:
         check_range("balance_alpha", self.alpha, 0.0, 1.0, low_open=True)
         return self
 
-    def update(self, terms: Mapping[str, Tensor], params: Iterable[Tensor], weights: Dict[str, float],
-               configured: Mapping[str, float], skip: Iterable[str] = ()) -> Dict[str, float]:
+    def update(
+        self,
+        terms: Mapping[str, Tensor],
+        params: Iterable[Tensor],
+        weights: Dict[str, float],
+        configured: Mapping[str, float],
+        skip: Iterable[str] = (),
+    ) -> Dict[str, float]:
         """New condition weights from the gradients of ``terms`` (the PDE term and ``skip`` are left alone);
         ``weights`` holds the current balanced weights, ``configured`` the user's weights (default 1)."""
         params = [p for p in params if p.requires_grad]
@@ -66,8 +72,9 @@ class GradientBalance:
         return out
 
 
-def as_balance(balance: Union[None, str, GradientBalance], every: int = 100,
-               alpha: float = 0.1) -> Optional[GradientBalance]:
+def as_balance(
+    balance: Union[None, str, GradientBalance], every: int = 100, alpha: float = 0.1
+) -> Optional[GradientBalance]:
     """A :class:`GradientBalance` from itself, a rule name (with ``every`` and ``alpha``), or None."""
     if balance is None or isinstance(balance, GradientBalance):
         return balance.validate() if balance is not None else None

@@ -33,8 +33,16 @@ def _number(v) -> float:
     return float(v.detach()) if isinstance(v, Tensor) else float(v)
 
 
-def record(history: dict, step: int, stage: str, time: float, lr: float, loss: object, terms: Mapping[str, object],
-           extra: Optional[Mapping[str, object]] = None) -> None:
+def record(
+    history: dict,
+    step: int,
+    stage: str,
+    time: float,
+    lr: float,
+    loss: object,
+    terms: Mapping[str, object],
+    extra: Optional[Mapping[str, object]] = None,
+) -> None:
     """Append one record (tensors are detached and turned into floats)."""
     history["step"].append(int(step))
     history["stage"].append(stage)

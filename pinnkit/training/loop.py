@@ -59,10 +59,20 @@ class TrainingLoop:
 
     checkpoint_name = "checkpoint.pt"
 
-    def __init__(self, model: nn.Module, *, callbacks: Sequence[Callback] = (), record_every: int = 1,
-                 log_every: int = 50, checkpoint_every: int = 500, checkpoint_dir: Optional[str] = None,
-                 time_limit: Optional[float] = None, progress: bool = True, desc: str = "train",
-                 seed: Optional[int] = None):
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        callbacks: Sequence[Callback] = (),
+        record_every: int = 1,
+        log_every: int = 50,
+        checkpoint_every: int = 500,
+        checkpoint_dir: Optional[str] = None,
+        time_limit: Optional[float] = None,
+        progress: bool = True,
+        desc: str = "train",
+        seed: Optional[int] = None,
+    ):
         self.model = model
         self.callbacks: List[Callback] = list(callbacks)
         self.record_every, self.log_every = record_every, log_every
@@ -138,8 +148,13 @@ class TrainingLoop:
         stages = self.stages()
         limit = None if steps is None else self.step + steps
         self._time_up = False
-        bar = tqdm(total=sum(s.steps for s in stages), initial=self.step, disable=not self.progress,
-                   desc=self.desc, leave=False)
+        bar = tqdm(
+            total=sum(s.steps for s in stages),
+            initial=self.step,
+            disable=not self.progress,
+            desc=self.desc,
+            leave=False,
+        )
         try:
             while self.stage_index < len(stages):
                 stage = stages[self.stage_index]
@@ -168,7 +183,7 @@ class TrainingLoop:
             return True
         i = self.stage_index
         done = self._stage_done or self.step - self.stage_start >= stages[i].steps
-        return done and all(s.steps == 0 for s in stages[i + 1:])
+        return done and all(s.steps == 0 for s in stages[i + 1 :])
 
     def _check_time(self) -> None:
         if self.time_limit is not None and self._elapsed >= self.time_limit:
@@ -250,8 +265,15 @@ class TrainingLoop:
         """Call ``cb(self)`` and put its numbers into ``history["diagnostics"]`` at the current step."""
         record_diagnostics(self.history, self.step, cb(self))
 
-    def record(self, step: int, stage: str, lr: float, loss: Tensor, terms: Mapping[str, Tensor],
-               extra: Optional[Mapping[str, float]] = None) -> None:
+    def record(
+        self,
+        step: int,
+        stage: str,
+        lr: float,
+        loss: Tensor,
+        terms: Mapping[str, Tensor],
+        extra: Optional[Mapping[str, float]] = None,
+    ) -> None:
         record(self.history, step, stage, self._elapsed, lr, loss, terms, extra)
 
     # ------------------------------------------------------------------ divergence guard
@@ -293,8 +315,11 @@ class TrainingLoop:
         if self.generator is not None and state.get("generator") is not None:
             self.generator.set_state(state["generator"])
         self.step, self._elapsed = state["step"], state["elapsed"]
-        self.stage_index, self.stage_start, self._stage_done = (state["stage_index"], state["stage_start"],
-                                                                 state["stage_done"])
+        self.stage_index, self.stage_start, self._stage_done = (
+            state["stage_index"],
+            state["stage_start"],
+            state["stage_done"],
+        )
         self.history = copy.deepcopy(state["history"])
         self.load_extra_state(state.get("trainer", {}))
 
@@ -308,8 +333,10 @@ class TrainingLoop:
         """Resume from a checkpoint (``torch.load(..., weights_only=True)``)."""
         state = load_state(path or self.checkpoint_path, map_location=self.device_for_load())
         if state.get("format") != STATE_FORMAT:
-            raise ValueError(f"checkpoint {path or self.checkpoint_path!r} has format {state.get('format')!r}; "
-                             f"this version of pinnkit reads format {STATE_FORMAT} (start the run again)")
+            raise ValueError(
+                f"checkpoint {path or self.checkpoint_path!r} has format {state.get('format')!r}; "
+                f"this version of pinnkit reads format {STATE_FORMAT} (start the run again)"
+            )
         self._restore(state)
         self._snapshot = state
         return self

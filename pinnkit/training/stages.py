@@ -18,8 +18,21 @@ from ..bfgs import BFGS as _DenseBFGS
 from ..bfgs import MAX_DENSE_PARAMETERS
 from ..validation import check_choice, check_int, check_positive, check_range
 
-__all__ = ["Stage", "FirstOrder", "Adam", "SGD", "QuasiNewton", "LBFGS", "BFGS", "SSBFGS", "first_order",
-           "quasi_newton", "FIRST_ORDER", "QUASI_NEWTON", "stage_from_dict"]
+__all__ = [
+    "Stage",
+    "FirstOrder",
+    "Adam",
+    "SGD",
+    "QuasiNewton",
+    "LBFGS",
+    "BFGS",
+    "SSBFGS",
+    "first_order",
+    "quasi_newton",
+    "FIRST_ORDER",
+    "QUASI_NEWTON",
+    "stage_from_dict",
+]
 
 Params = Union[Iterable[torch.Tensor], List[Mapping[str, Any]]]
 
@@ -115,9 +128,16 @@ class LBFGS(QuasiNewton):
         return self
 
     def build(self, params: Params) -> torch.optim.Optimizer:
-        return torch.optim.LBFGS(list(params), lr=1.0, max_iter=self.chunk, max_eval=self.chunk * 4,
-                                 history_size=self.history, tolerance_grad=0.0, tolerance_change=0.0,
-                                 line_search_fn="strong_wolfe")
+        return torch.optim.LBFGS(
+            list(params),
+            lr=1.0,
+            max_iter=self.chunk,
+            max_eval=self.chunk * 4,
+            history_size=self.history,
+            tolerance_grad=0.0,
+            tolerance_change=0.0,
+            line_search_fn="strong_wolfe",
+        )
 
 
 @dataclass(frozen=True)
@@ -131,8 +151,10 @@ class BFGS(QuasiNewton):
         params = list(params)
         n = sum(p.numel() for p in params)
         if n > MAX_DENSE_PARAMETERS:
-            raise ValueError(f"quasi_newton={self.name!r} stores a dense {n}×{n} matrix: the net must have "
-                             f"<= {MAX_DENSE_PARAMETERS} parameters (it has {n}); use quasi_newton='lbfgs'")
+            raise ValueError(
+                f"quasi_newton={self.name!r} stores a dense {n}×{n} matrix: the net must have "
+                f"<= {MAX_DENSE_PARAMETERS} parameters (it has {n}); use quasi_newton='lbfgs'"
+            )
         return _DenseBFGS(params, max_iter=self.chunk, scaling=self.scaling)
 
 

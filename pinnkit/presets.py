@@ -32,9 +32,9 @@ __all__ = [
 ]
 
 #: every option of :func:`pinnkit.solve` and the value every problem starts from.
-#: Measured with these settings: 2-D heat (``pinnkit solve heat --dim 2``) relative L2 4.7e-4 on the held-out
-#: grid in 43 s on 2 cores (README, "A single solve"); 4.3e-4 in the runs quoted by ``solve``'s docstring
-#: (commit 414a549). The learning-rate schedule (3e-3, ×0.9 every 200 steps) is ``solve``'s since 414a549.
+#: Measured with these settings: 2-D heat (``pinnkit solve heat --dim 2``) relative L2 4.4e-4 on the held-out
+#: grid in 71 s of training on 2 cores (2026-12-01, before and after the training-core redesign, bit-identical;
+#: earlier README figures: 4.7e-4 in 43 s, 4.3e-4 in commit 414a549). The learning-rate schedule (3e-3, ×0.9 every 200 steps) is ``solve``'s since 414a549.
 DEFAULT: Dict[str, Any] = {
     # the net (pinnkit.api.build_net); a user's net dict is merged onto it key by key
     "net": {"kind": "mlp", "width": 64, "depth": 3, "activation": "tanh"},

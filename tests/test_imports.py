@@ -225,3 +225,30 @@ def test_import_graph_checks_see_relative_imports() -> None:
     assert "pinnkit.theory.burgers_blowup" in modules and "pinnkit.derivatives" in modules
     assert _module_name(ROOT / "equations" / "reference" / "grf.py") == "pinnkit.equations.reference.grf"
     assert _module_name(ROOT / "theory" / "__init__.py") == "pinnkit.theory"
+
+
+def test_no_module_switches_the_matplotlib_backend_or_uses_pyplot() -> None:
+    # plots are drawn on matplotlib.figure.Figure: matplotlib.use() or pyplot anywhere (even inside a plotting
+    # function) would switch a notebook user's backend when that plot is drawn
+    offenders = []
+    for folder in ("pinnkit", "equations", "theory"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import) and any(a.name == "matplotlib.pyplot" for a in node.names):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports pyplot")
+                if (
+                    isinstance(node, ast.ImportFrom)
+                    and node.module == "matplotlib"
+                    and any(a.name == "pyplot" for a in node.names)
+                ):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports pyplot")
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "use"
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "matplotlib"
+                ):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} calls matplotlib.use")
+    assert not offenders, offenders

@@ -229,14 +229,12 @@ def _plots(
     c: float,
     ns: Dict[int, int],
 ) -> Dict[str, str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: the caller's backend stays as it is
 
     sigma2, level = cfg.noise**2, cfg.level
     paths = {"risk_vs_q": os.path.join(cfg.out, "risk_vs_q.png"), "qmin_vs_n": os.path.join(cfg.out, "qmin_vs_n.png")}
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    fig = Figure(figsize=(6.5, 4.5))
+    ax = fig.subplots()
     for i, nf in enumerate(cfg.n_functions):
         ax.loglog(cfg.qs, risks[nf], "o-", color=f"C{i}", label=f"n = {ns[nf]} ({nf} functions)")
         ax.axvline(predicted[nf], color=f"C{i}", ls=":", lw=1)
@@ -247,9 +245,9 @@ def _plots(
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(paths["risk_vs_q"], dpi=110)
-    plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig = Figure(figsize=(5.5, 4))
+    ax = fig.subplots()
     n_arr = np.array([ns[nf] for nf in cfg.n_functions], dtype=float)
     grid = np.geomspace(n_arr.min(), n_arr.max(), 50)
     ax.loglog(grid, c * grid**0.25, "k--", label=f"ESTIMATE {c:.2f} n^(1/4) (not a bound)")
@@ -259,7 +257,6 @@ def _plots(
     ax.set_xlabel("n (training samples)"), ax.set_ylabel("q"), ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(paths["qmin_vs_n"], dpi=110)
-    plt.close(fig)
     return paths
 
 

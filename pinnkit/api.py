@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
@@ -169,6 +169,7 @@ def _train_config(problem: "Problem", cfg: Mapping[str, Any], progress: bool) ->
         device=cfg["device"],
         checkpoint_dir=cfg["checkpoint_dir"],
         checkpoint_every=cfg["checkpoint_every"],
+        time_limit=cfg["time_limit"],
         progress=progress,
     )
     stages = cfg.get("stages")
@@ -185,28 +186,9 @@ def _train_config(problem: "Problem", cfg: Mapping[str, Any], progress: bool) ->
             lbfgs_chunk=cfg["lbfgs_chunk"],
         )
     else:
-        flat = _flat_stages(stages)
-        native = "stages" in {f.name for f in fields(TrainConfig)}
-        if flat is None and not native:
-            raise ValueError(
-                f"this trainer runs one first-order stage then one quasi-Newton stage; got stages {stages!r}"
-            )
-        kw.update(flat or {})  # the flat fields agree with the stages, so summary.json reads the same either way
-        if native:
-            kw["stages"] = tuple(stages)
+        kw.update(_flat_stages(stages) or {})  # the flat fields agree with the stages where they can
+        kw["stages"] = tuple(stages)
     return TrainConfig(**kw).validate()
-
-
-def _train_record(config: TrainConfig) -> Dict[str, Any]:
-    """``config.as_dict()`` (JSON for summary.json, the resolved stages included); ``asdict(config)`` with any
-    stages written as :meth:`Stage.as_dict` for a TrainConfig without it."""
-    if callable(getattr(config, "as_dict", None)):
-        return config.as_dict()
-    stages = getattr(config, "stages", None)
-    d = asdict(config)
-    if "stages" in d:
-        d["stages"] = [s.as_dict() for s in stages] if stages else None
-    return d
 
 
 def _split_options(problem: Union[str, "Problem"], options: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
@@ -374,7 +356,7 @@ def solve(
             "pool_factor": sampler.pool_factor,
         },
         "stages": [s.as_dict() for s in run_stages],
-        "train": _train_record(config),
+        "train": config.as_dict(),
         "seed": seed,
         "n_eval": len(eval_pts),
         "track_every": cfg["track_every"],

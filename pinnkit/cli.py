@@ -109,6 +109,10 @@ def _cmd_solve(args, extra: List[str]) -> int:
     import pinnkit
 
     params = _problem_params(args, extra)
+    if args.minutes is not None:
+        from pinnkit.validation import check_positive
+
+        check_positive("--minutes", args.minutes)
     if args.threads:
         torch.set_num_threads(args.threads)
     out = args.out or os.path.join(
@@ -121,6 +125,7 @@ def _cmd_solve(args, extra: List[str]) -> int:
         track_every=args.track_every,
         checkpoint_dir=os.path.join(out, "checkpoints"),
         resume=args.resume,
+        time_limit=None if args.minutes is None else 60.0 * args.minutes,
         progress=not args.quiet,
         **params,
     )
@@ -342,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--track-every", type=int, default=500, help="record held-out error every k steps (0: off)")
     s.add_argument("--out", default=None, help="output directory (default runs/NAME-...)")
     s.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/checkpoint.pt")
+    s.add_argument("--minutes", type=float, default=None, help="end training after this many minutes of it")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
 
     st = sub.add_parser(

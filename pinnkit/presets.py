@@ -76,6 +76,7 @@ DEFAULT: Dict[str, Any] = {
     "checkpoint_dir": None,
     "checkpoint_every": 500,
     "resume": False,
+    "time_limit": None,  # seconds of training time after which the run ends (its last step recorded)
 }
 
 #: the flat optimiser options; a user's ``stages`` replaces them all

@@ -188,3 +188,14 @@ def test_deeponet_time_limit(tiny_heat):
     tr = _deeponet(tiny_heat, steps=10_000, time_limit=1e-9)
     tr.train()
     assert tr.step == 1 and tr.history["step"] == [0]
+
+
+def test_solve_and_cli_obey_a_time_limit(tmp_path, capsys):
+    from pinnkit.cli import main
+
+    r = pinnkit.solve("heat", steps=100_000, lbfgs_steps=100, time_limit=0.2, n_domain=64, n_eval=100, progress=False)
+    assert r.history["step"][-1] < 100_000 and r.config["train"]["time_limit"] == 0.2
+    assert main(["solve", "heat", "--minutes", "0.002", "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    assert main(["solve", "heat", "--minutes", "-1", "--out", str(tmp_path / "bad"), "--quiet"]) != 0
+    assert "--minutes must be a finite number > 0" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()

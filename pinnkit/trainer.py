@@ -313,4 +313,5 @@ class PINNTrainer(TrainingLoop):
         }
 
     def config_dict(self) -> dict:
-        return self.config.as_dict()
+        p = self.problem
+        return {**self.config.as_dict(), "problem": {"name": p.name, **dict(getattr(p, "params", {}))}}

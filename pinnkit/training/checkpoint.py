@@ -19,7 +19,23 @@ def save_atomic(state: dict, path: str) -> None:
 
 
 def load_state(path: Optional[str], map_location: Union[str, torch.device, None] = None) -> dict:
-    """A checkpoint written by :func:`save_atomic` (``torch.load(..., weights_only=True)``)."""
+    """A checkpoint written by :func:`save_atomic` (``torch.load(..., weights_only=True)``, so a hostile pickle
+    runs no code). A file that cannot be read (truncated, random bytes, not a checkpoint) raises ValueError
+    naming the file; the message never suggests unsafe loading."""
     if not path or not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path!r}")
-    return torch.load(path, map_location=map_location, weights_only=True)
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # UnpicklingError, RuntimeError, EOFError, ...: all mean "not a good checkpoint"
+        raise ValueError(
+            f"checkpoint {path!r} cannot be read ({type(exc).__name__}): it is truncated, corrupt or not a "
+            "pinnkit checkpoint; delete it to start the run again"
+        ) from None
+    if not isinstance(state, dict) or "step" not in state or "model" not in state:
+        raise ValueError(f"checkpoint {path!r} is not a pinnkit checkpoint (no step or model state)")
+    bad = [
+        k for k, v in state["model"].items() if torch.is_tensor(v) and v.is_floating_point() and not v.isfinite().all()
+    ]
+    if bad:
+        raise ValueError(f"checkpoint {path!r} holds non-finite weights ({', '.join(bad[:3])}); it is not resumed")
+    return state

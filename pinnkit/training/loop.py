@@ -37,6 +37,45 @@ __all__ = ["TrainingLoop", "Callback", "STATE_FORMAT"]
 
 STATE_FORMAT = 2
 
+#: settings a resumed run may change: where files go, what is shown, how often things happen, its budget
+RESUMABLE = frozenset(
+    {
+        "checkpoint_dir",
+        "progress",
+        "log_every",
+        "record_every",
+        "checkpoint_every",
+        "eval_every",
+        "time_limit",
+        "steps",
+        "adam_steps",
+        "lbfgs_steps",
+    }
+)
+
+
+def _flatten(d: Any, prefix: str = "") -> Dict[str, Any]:
+    """``{"a.b": leaf}`` for nested dicts and lists (tuples read as lists)."""
+    if isinstance(d, Mapping):
+        out: Dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+        return out
+    if isinstance(d, (list, tuple)):
+        out = {}
+        for i, v in enumerate(d):
+            out.update(_flatten(v, f"{prefix}{i}."))
+        return out if d else {prefix[:-1]: []}
+    return {prefix[:-1]: d}
+
+
+def config_mismatch(saved: Mapping[str, Any], current: Mapping[str, Any]) -> List[str]:
+    """The settings (dotted names) in which a checkpoint's configuration and this run's differ, leaving out
+    :data:`RESUMABLE` ones."""
+    a, b = _flatten(saved), _flatten(current)
+    keys = sorted(set(a) | set(b), key=lambda k: (not k.startswith("problem."), k))  # the problem first
+    return [k for k in keys if k.rsplit(".", 1)[-1] not in RESUMABLE and a.get(k, "<absent>") != b.get(k, "<absent>")]
+
 
 class Callback(Protocol):
     """Anything with ``every`` (steps; 0 or None: only at the end) and ``__call__(trainer) -> {name: number}``."""
@@ -332,10 +371,25 @@ class TrainingLoop:
     def load_checkpoint(self, path: Optional[str] = None) -> "TrainingLoop":
         """Resume from a checkpoint (``torch.load(..., weights_only=True)``)."""
         state = load_state(path or self.checkpoint_path, map_location=self.device_for_load())
+        where = path or self.checkpoint_path
         if state.get("format") != STATE_FORMAT:
             raise ValueError(
-                f"checkpoint {path or self.checkpoint_path!r} has format {state.get('format')!r}; "
+                f"checkpoint {where!r} has format {state.get('format')!r}; "
                 f"this version of pinnkit reads format {STATE_FORMAT} (start the run again)"
+            )
+        differ = config_mismatch(state.get("config", {}), self.config_dict())
+        if differ:
+            a, b = _flatten(state.get("config", {})), _flatten(self.config_dict())
+            shown = "; ".join(f"{k}: {a.get(k, '<absent>')!r} there, {b.get(k, '<absent>')!r} here" for k in differ[:6])
+            raise ValueError(
+                f"checkpoint {where!r} belongs to another run: {shown}"
+                + (f" (and {len(differ) - 6} more)" if len(differ) > 6 else "")
+                + "; resume with the same settings (only a longer budget may change) or start over"
+            )
+        if state["step"] > self.total_steps:
+            raise ValueError(
+                f"checkpoint {where!r} is at step {state['step']}, past this run's budget of {self.total_steps} "
+                "steps; give at least as many steps to resume"
             )
         self._restore(state)
         self._snapshot = state

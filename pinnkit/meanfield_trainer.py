@@ -296,6 +296,14 @@ def _held_out_error(problem, n_eval: int, dtype: torch.dtype) -> Callable[[nn.Mo
     return evaluate
 
 
+def _train_and_collect(trainer: MeanFieldTrainer) -> Tuple[dict, float, Dict[str, float]]:
+    """Train; ``(history, wall seconds, the evaluator's last numbers)``."""
+    t0 = time.perf_counter()
+    hist = trainer.train()
+    wall = time.perf_counter() - t0
+    return hist, wall, dict(trainer.evaluator.last) if trainer.evaluator is not None else {}
+
+
 def train_meanfield_pinn(
     problem: Problem,
     n: int = 256,
@@ -346,11 +354,7 @@ def train_meanfield_pinn(
         eval_every=eval_every,
         time_limit=max_wall_s,
     )
-    trainer = MeanFieldTrainer(model, energy, cfg, evaluate)
-    t0 = time.perf_counter()
-    hist = trainer.train()
-    wall = time.perf_counter() - t0
-    errors = dict(trainer.evaluator.last) if trainer.evaluator is not None else {}
+    hist, wall, errors = _train_and_collect(MeanFieldTrainer(model, energy, cfg, evaluate))
     config = {
         "problem": {"name": problem.name, **problem.params},
         "n": n,
@@ -410,9 +414,5 @@ def train_meanfield_regression(
         seed=seed,
         record_every=record_every,
     )
-    trainer = MeanFieldTrainer(model, RegressionEnergy(x, y), cfg, evaluate)
-    t0 = time.perf_counter()
-    hist = trainer.train()
-    wall = time.perf_counter() - t0
-    errors = dict(trainer.evaluator.last) if trainer.evaluator is not None else {}
+    hist, wall, errors = _train_and_collect(MeanFieldTrainer(model, RegressionEnergy(x, y), cfg, evaluate))
     return MeanFieldResult(model, hist, hist["loss"][-1], errors, wall, {"n": n, "train": asdict(cfg)})

@@ -69,12 +69,16 @@ def _flatten(d: Any, prefix: str = "") -> Dict[str, Any]:
     return {prefix[:-1]: d}
 
 
-def config_mismatch(saved: Mapping[str, Any], current: Mapping[str, Any]) -> List[str]:
-    """The settings (dotted names) in which a checkpoint's configuration and this run's differ, leaving out
-    :data:`RESUMABLE` ones."""
+def config_mismatch(saved: Mapping[str, Any], current: Mapping[str, Any]) -> List[Tuple[str, Any, Any]]:
+    """``(setting, saved value, current value)`` for every setting (dotted name) in which a checkpoint's
+    configuration and this run's differ, leaving out :data:`RESUMABLE` ones; the problem's settings first."""
     a, b = _flatten(saved), _flatten(current)
-    keys = sorted(set(a) | set(b), key=lambda k: (not k.startswith("problem."), k))  # the problem first
-    return [k for k in keys if k.rsplit(".", 1)[-1] not in RESUMABLE and a.get(k, "<absent>") != b.get(k, "<absent>")]
+    keys = sorted(set(a) | set(b), key=lambda k: (not k.startswith("problem."), k))
+    return [
+        (k, a.get(k, "<absent>"), b.get(k, "<absent>"))
+        for k in keys
+        if k.rsplit(".", 1)[-1] not in RESUMABLE and a.get(k, "<absent>") != b.get(k, "<absent>")
+    ]
 
 
 class Callback(Protocol):
@@ -169,16 +173,6 @@ class TrainingLoop:
     @property
     def total_steps(self) -> int:
         return sum(s.steps for s in self.stages())
-
-    @property
-    def stage(self) -> str:
-        """The name of the stage the next step belongs to."""
-        stages = self.stages()
-        i, start = self.stage_index, self.stage_start
-        while i < len(stages) - 1 and self.step - start >= stages[i].steps:
-            start += stages[i].steps
-            i += 1
-        return stages[min(i, len(stages) - 1)].name
 
     def train(self, steps: Optional[int] = None) -> dict:
         """Run the remaining steps (at most ``steps`` more when given) and return the history."""
@@ -379,8 +373,7 @@ class TrainingLoop:
             )
         differ = config_mismatch(state.get("config", {}), self.config_dict())
         if differ:
-            a, b = _flatten(state.get("config", {})), _flatten(self.config_dict())
-            shown = "; ".join(f"{k}: {a.get(k, '<absent>')!r} there, {b.get(k, '<absent>')!r} here" for k in differ[:6])
+            shown = "; ".join(f"{k}: {then!r} there, {now!r} here" for k, then, now in differ[:6])
             raise ValueError(
                 f"checkpoint {where!r} belongs to another run: {shown}"
                 + (f" (and {len(differ) - 6} more)" if len(differ) > 6 else "")

@@ -34,6 +34,9 @@ from torch import Tensor, nn
 from pinnkit.derivatives import Fields
 from pinnkit.equations.reference import blowup_exact as be
 from pinnkit.sampling import unit_cube
+from pinnkit.validation import check_choice, check_positive
+
+from ._checks import ArgumentTypeError, check_count, check_flag, check_memory, check_module, check_seed
 
 if TYPE_CHECKING:
     from pinnkit.equations.burgers import InviscidBurgersBlowup
@@ -58,11 +61,71 @@ _MAX_GAUSS = 512  # nodes per axis (numpy's Golub–Welsch rule costs O(n²) mem
 
 # =========================================================================== evaluation helpers
 def check_blowup_problem(problem: Any) -> None:
-    """``problem`` must be of the ``u = A(t) x`` family (it has ``A0``, ``A`` and ``exact``), else TypeError."""
+    """``problem`` must be of the ``u = A(t) x`` family (it has ``A0``, ``A`` and ``exact``), else
+    :class:`~pinnkit.theory._checks.ArgumentTypeError` (a ValueError and a TypeError)."""
     if not (hasattr(problem, "A0") and hasattr(problem, "A") and hasattr(problem, "exact")):
-        raise TypeError(
-            f"expected a pinnkit.equations.InviscidBurgersBlowup (the u = A(t) x family), got {type(problem).__name__}"
+        raise ArgumentTypeError(
+            "problem must be a pinnkit.equations.InviscidBurgersBlowup (the u = A(t) x family), "
+            f"got {type(problem).__name__}"
         )
+
+
+_MODEL = "mapping (N, d+1) space-time points, time last, to (N, d) velocities"
+
+
+def _rule_size(n: int, k: int, method: str) -> int:
+    """The number of nodes :func:`box_rule` makes for ``n`` requested points on a ``k``-dimensional box."""
+    if method != "gauss":
+        return n
+    m = min(_MAX_GAUSS, max(2, int(round(float(min(n, 10**300)) ** (1.0 / k)))))
+    return m**k
+
+
+def _eval_bytes(n_points: int, d: int, derivatives: bool = True) -> int:
+    """Bytes (an estimate) that drawing ``n_points`` space-time points and :func:`evaluate` at them hold:
+    the points and the drawing's temporaries, the weights, and the float64 outputs (``u``, ``exact`` and with
+    ``derivatives`` ``jac`` and ``res``), chunk lists and concatenated arrays both."""
+    outputs = 2 * d + (d * (d + 1) + d if derivatives else 0)
+    return 8 * n_points * (2 * outputs + 3 * (d + 1) + 4)
+
+
+def _gauss_bytes(n: int) -> int:
+    """Bytes of numpy's Gauss–Legendre rule with ``n`` nodes (its companion-matrix eigenproblem, O(n²))."""
+    return 8 * n * n * 4
+
+
+def _check_gauss_nodes(name: str, n: Any) -> int:
+    n = check_count(name, n)
+    check_memory(name, n, _gauss_bytes(n), f"its Gauss-Legendre rule ({n} nodes, an {n} x {n} eigenproblem)")
+    return n
+
+
+def _check_omega(problem, name: str, n: Any, method: str, what: str) -> int:
+    """``n`` points on ``Ω`` (checked: a count >= 1, and what drawing and evaluating them holds fits)."""
+    n = check_count(name, n)
+    d = problem.spatial_dim
+    size = _rule_size(n, d + 1, method)
+    check_memory(name, n, _eval_bytes(size, d), f"{what} ({size} points in Ω)")
+    return n
+
+
+def _check_theorem1_args(
+    problem, n_samples: Any, seed: Any, norm: Any, method: Any, n_initial: Any, window_length: Any
+) -> Tuple[int, int, Optional[int], Optional[float]]:
+    """The arguments of :func:`theorem1`, checked (counts, seed, choices, memory) before any work."""
+    check_blowup_problem(problem)
+    check_choice("norm", norm, GRAD_NORMS)
+    check_choice("method", method, QUADRATURES)
+    seed = check_seed("seed", seed)
+    n_samples = _check_omega(problem, "n_samples", n_samples, method, "theorem1")
+    d = problem.spatial_dim
+    if n_initial is not None:
+        n_initial = check_count("n_initial", n_initial)
+        size0 = _rule_size(n_initial, d, method)
+        check_memory("n_initial", n_initial, _eval_bytes(size0, d, False), f"theorem1 ({size0} points in D)")
+    if window_length is not None:
+        window_length = check_positive("window_length", window_length)
+    return n_samples, seed, n_initial, window_length
 
 
 def model_dtype(model: nn.Module) -> torch.dtype:
@@ -156,14 +219,15 @@ def box_rule(
     """Nodes and weights (summing to the box volume) of about ``n`` points on ``[lower, upper]``:
     ``uniform`` (Monte Carlo), ``sobol`` (scrambled Sobol, quasi-Monte Carlo) or ``gauss`` (tensor
     Gauss–Legendre, ``round(n^(1/k))`` nodes per axis, between 2 and 512)."""
+    check_choice("method", method, QUADRATURES)
+    n = check_count("n", n)
+    seed = check_count("seed", seed, 0)
     lower, upper = np.asarray(lower, float), np.asarray(upper, float)
     k = lower.size
     vol = float(np.prod(upper - lower))
     if method == "gauss":
-        return _gauss_box(lower, upper, min(_MAX_GAUSS, max(2, int(round(n ** (1.0 / k))))))
-    if method not in QUADRATURES:
-        raise ValueError(f"method must be one of {QUADRATURES}, got {method!r}")
-    u = unit_cube(int(n), k, method, seed)
+        return _gauss_box(lower, upper, min(_MAX_GAUSS, max(2, int(round(float(min(n, 10**300)) ** (1.0 / k))))))
+    u = unit_cube(n, k, method, seed)
     return lower + u * (upper - lower), np.full(len(u), vol / len(u))
 
 
@@ -274,15 +338,18 @@ def theorem1(
             ``gauss`` the per-time-level node count of the ``Ω`` rule).
         window_length: ``L`` in the exponent ``C1·L`` (default ``T − t0``; the paper's ``1/√2``).
     """
-    check_blowup_problem(problem)
-    if norm not in GRAD_NORMS:
-        raise ValueError(f"norm must be one of {GRAD_NORMS}, got {norm!r}")
+    check_module("model", model, _MODEL)
+    n_samples, seed, n_initial, window_length = _check_theorem1_args(
+        problem, n_samples, seed, norm, method, n_initial, window_length
+    )
     d = problem.spatial_dim
     t0, T = problem.time_interval
     L = float(T - t0) if window_length is None else float(window_length)
     if n_initial is None:  # as many points in D as the Ω rule has per time level (Gauss) or min(n, 20000)
         n_initial = (
-            max(2, int(round(n_samples ** (1.0 / (d + 1))))) ** d if method == "gauss" else min(n_samples, 20000)
+            min(_MAX_GAUSS, max(2, int(round(float(min(n_samples, 10**300)) ** (1.0 / (d + 1)))))) ** d
+            if method == "gauss"
+            else min(n_samples, 20000)
         )
 
     pts, w = omega_rule(problem, n_samples, method, seed)
@@ -393,10 +460,22 @@ def check_1d_preset(problem: Any) -> float:
     return delta
 
 
+def _check_theorem2_args(problem, n_samples: Any, n_time: Any, n_space: Any, method: Any, seed: Any) -> Tuple:
+    """The arguments of :func:`theorem2`, checked before any work; ``(δ, n_samples, n_time, n_space, seed)``."""
+    delta = check_1d_preset(problem)
+    check_choice("method", method, QUADRATURES)
+    seed = check_seed("seed", seed)
+    n_samples = _check_omega(problem, "n_samples", n_samples, method, "theorem2")
+    n_time = _check_gauss_nodes("n_time", n_time)
+    n_space = _check_gauss_nodes("n_space", n_space)
+    return delta, n_samples, n_time, n_space, seed
+
+
 def _theorem2(
     model: nn.Module, problem, variant: str, n_samples: int, n_time: int, n_space: int, method: str, seed: int
 ) -> Theorem2Terms:
-    delta = check_1d_preset(problem)
+    check_module("model", model, _MODEL)
+    delta, n_samples, n_time, n_space, seed = _check_theorem2_args(problem, n_samples, n_time, n_space, method, seed)
     t0, T = problem.time_interval
     # interior: ∫∫ R_int² and the true error on Ω
     pts, w = omega_rule(problem, n_samples, method, seed)
@@ -554,6 +633,12 @@ def graded_time_grid(
     """``n_slices + 1`` times on ``[t0, T]`` with spacing proportional to ``min(dist(t, blow-up), T − t0)``:
     equal steps of ``∫ dt / min(dist, L)`` (logarithmic grading towards every blow-up time of the family,
     uniform far from them), so that ``a(t) ~ 1/dist`` changes by a bounded factor on every slice."""
+    check_blowup_problem(problem)
+    n_slices = check_count("n_slices", n_slices)
+    grading = check_flag("grading", grading)
+    n_fine = check_count("n_fine", n_fine, 2)
+    check_memory("n_slices", n_slices, 8 * 4 * (n_slices + 1), "graded_time_grid")
+    check_memory("n_fine", n_fine, 8 * 8 * n_fine, "graded_time_grid")
     t0, T = problem.time_interval
     if not grading:
         return np.linspace(t0, T, n_slices + 1)
@@ -607,6 +692,60 @@ def _slice_ode(z0: float, a: float, r: float, b: float, h: float, n_sub: int) ->
         z = max(z + dt * (k1 + 2 * k2 + 2 * k3 + k4) / 6.0, 0.0)
         zs.append(z)
     return np.asarray(zs)
+
+
+#: the settings of :func:`tight_estimate` (its arguments after ``model`` and ``problem``)
+TIGHT_OPTIONS = ("n_slices", "n_sup", "n_quad", "n_time_nodes", "n_sub", "grading", "use_signed_flux")
+
+
+def _check_tight_args(
+    problem,
+    n_slices: Any = 64,
+    n_sup: Any = None,
+    n_quad: Any = None,
+    n_time_nodes: Any = 2,
+    n_sub: Any = 16,
+    grading: Any = True,
+    use_signed_flux: Any = True,
+) -> Dict[str, Any]:
+    """The settings of :func:`tight_estimate`, checked (counts, flags, memory) and with the defaults of
+    ``n_sup`` and ``n_quad`` filled in, before any work."""
+    check_blowup_problem(problem)
+    d = problem.spatial_dim
+    n_slices = check_count("n_slices", n_slices)
+    n_sup = {1: 257, 2: 33}.get(d, 9) if n_sup is None else check_count("n_sup", n_sup, 2)
+    n_quad = {1: 64, 2: 16}.get(d, 6) if n_quad is None else check_count("n_quad", n_quad)
+    n_time_nodes = check_count("n_time_nodes", n_time_nodes)
+    n_sub = check_count("n_sub", n_sub)
+    grading = check_flag("grading", grading)
+    use_signed_flux = check_flag("use_signed_flux", use_signed_flux)
+    _check_gauss_nodes("n_quad", n_quad)
+    _check_gauss_nodes("n_time_nodes", n_time_nodes)
+    n_times = (n_slices + 1) + n_slices * n_time_nodes
+    n_space = n_sup**d + n_quad**d + 2 * d * n_quad ** (d - 1)
+    n_eval = n_times * n_space
+    # the tiled points, their evaluation and the reshaped copies (jac's spatial block, e)
+    estimate = _eval_bytes(n_eval, d) + 8 * n_eval * (d * d + d + 2)
+    name, value = (
+        ("n_slices", n_slices)
+        if n_times >= n_space
+        else (("n_sup", n_sup) if n_sup**d >= n_quad**d else ("n_quad", n_quad))
+    )
+    check_memory(
+        name,
+        value,
+        estimate,
+        f"tight_estimate ({n_times} times x {n_space} points per time = {n_eval} evaluations)",
+    )
+    return dict(
+        n_slices=n_slices,
+        n_sup=n_sup,
+        n_quad=n_quad,
+        n_time_nodes=n_time_nodes,
+        n_sub=n_sub,
+        grading=grading,
+        use_signed_flux=use_signed_flux,
+    )
 
 
 def tight_estimate(
@@ -664,12 +803,10 @@ def tight_estimate(
         grading: grade the slices towards blow-up (else uniform).
         use_signed_flux: use the signed ``B(t)`` (valid and tighter); ``False`` uses ``B⁺ = max(B, 0)``.
     """
-    check_blowup_problem(problem)
+    check_module("model", model, _MODEL)
+    opts = _check_tight_args(problem, n_slices, n_sup, n_quad, n_time_nodes, n_sub, grading, use_signed_flux)
+    n_slices, n_sup, n_quad, n_time_nodes, n_sub, grading, use_signed_flux = (opts[k] for k in TIGHT_OPTIONS)
     d = problem.spatial_dim
-    if n_sup is None:
-        n_sup = {1: 257, 2: 33}.get(d, 9)
-    if n_quad is None:
-        n_quad = {1: 64, 2: 16}.get(d, 6)
     lo, hi = np.asarray(problem.lower, float), np.asarray(problem.upper, float)
 
     # ---- spatial point sets (one time slice): sup grid, interior Gauss rule, faces

@@ -53,8 +53,11 @@ norm ball), with a check that refuses other nets.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import asdict, dataclass
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
 
 from pinnkit.validation import check_min_int, check_nonnegative, check_positive
 
@@ -87,12 +90,28 @@ def deeponet_parameter_count(
     m_sensors = check_min_int("m_sensors", m_sensors)
     coord_dim = check_min_int("coord_dim", coord_dim)
     n_out = check_min_int("n_out", n_out)
+    branch = _check_widths("branch_hidden", branch_hidden)
+    trunk = _check_widths("trunk_hidden", trunk_hidden)
 
     def mlp(d_in: int, hidden: Sequence[int]) -> int:
-        dims = [d_in] + [check_min_int("hidden width", int(w)) for w in hidden] + [q * n_out]
+        dims = [d_in] + list(hidden) + [q * n_out]
         return sum((a + 1) * b for a, b in zip(dims[:-1], dims[1:]))
 
-    return mlp(m_sensors, branch_hidden) + mlp(coord_dim, trunk_hidden) + n_out
+    return mlp(m_sensors, branch) + mlp(coord_dim, trunk) + n_out
+
+
+def _check_widths(name: str, widths: Sequence[int]) -> List[int]:
+    """Hidden widths: a sequence (possibly empty: no hidden layer) of integers >= 1."""
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, (Sequence, np.ndarray)):
+        raise ValueError(f"{name} must be a sequence of integer widths >= 1, got {widths!r}")
+    return [check_min_int(f"{name}[{i}]", w) for i, w in enumerate(widths)]
+
+
+def _finite(value: float, what: str) -> float:
+    """``value`` if it is a finite float, else a ValueError saying which arguments made it overflow."""
+    if not math.isfinite(value):
+        raise ValueError(f"{what} overflows (the result is not a finite number); lower them")
+    return value
 
 
 @dataclass
@@ -141,9 +160,15 @@ def deeponet_size_estimate(
     c = check_positive("constant", constant)
     if noise_variance is not None:
         noise_variance = check_positive("noise_variance", noise_variance)
+    if m_sensors is not None:
+        m_sensors = check_min_int("m_sensors", m_sensors)
+    coord_dim = check_min_int("coord_dim", coord_dim)
+    n_out = check_min_int("n_out", n_out)
+    branch_hidden = _check_widths("branch_hidden", branch_hidden)
+    trunk_hidden = _check_widths("trunk_hidden", trunk_hidden)
     applies = noise_variance is None or level < noise_variance
-    q_real = c * n**Q_EXPONENT if applies else 1.0
-    q_min = max(1, math.ceil(q_real - 1e-12))
+    q_real = c * _root(n, "n_train") if applies else 1.0
+    q_min = max(1, math.ceil(_finite(q_real, f"constant * n_train^{Q_EXPONENT} (constant={c}, n_train={n})") - 1e-12))
     size = None
     if m_sensors is not None:
         size = deeponet_parameter_count(q_min, m_sensors, coord_dim, branch_hidden, trunk_hidden, n_out)
@@ -153,10 +178,24 @@ def deeponet_size_estimate(
 def calibrate_constant(q_observed: float, n_observed: int) -> float:
     """C such that C · n^{1/4} = q at one measured point (e.g. the smallest q that reached the level with
     n samples); predictions at other n then test the exponent, not the constant."""
-    return check_positive("q_observed", q_observed) / check_min_int("n_observed", n_observed) ** Q_EXPONENT
+    q = check_positive("q_observed", q_observed)
+    return q / _root(check_min_int("n_observed", n_observed), "n_observed")
+
+
+def _root(n: int, name: str) -> float:
+    """``n ** Q_EXPONENT``; a ValueError naming ``name`` when ``n`` is too large for a float."""
+    try:
+        return n**Q_EXPONENT
+    except OverflowError:
+        raise ValueError(f"{name} must be an integer in [1, {sys.float_info.max:.3g}], got {n}") from None
 
 
 def data_needed_for_q(q: int, constant: float = 1.0) -> int:
     """Conjectured scaling law (Mukherjee & Roy's experiments, an estimate): ``n_min = ⌈c q²⌉`` samples for a
     larger q to keep lowering the training error at fixed model size."""
-    return math.ceil(check_positive("constant", constant) * check_min_int("q", q) ** 2 - 1e-12)
+    c, q = check_positive("constant", constant), check_min_int("q", q)
+    try:
+        need = c * q**2
+    except OverflowError:
+        need = math.inf
+    return math.ceil(_finite(need, f"constant * q^2 (constant={c}, q={q})") - 1e-12)

@@ -14,17 +14,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 import numpy as np
 import torch
 from torch import nn
 
 from pinnkit.derivatives import Fields
+from pinnkit.validation import check_choice, check_points
 
+from ._checks import ArgumentTypeError, check_count, check_memory, check_module, check_seed, hidden_units
 from .burgers_blowup import (
+    _MODEL,
     GRAD_NORMS,
+    QUADRATURES,
     Theorem1Terms,
+    _check_theorem1_args,
+    _rule_size,
     check_blowup_problem,
     field_fn,
     matrix_norm,
@@ -78,11 +84,53 @@ def residual_gradient(model: nn.Module, problem: InviscidBurgersBlowup, x: torch
     :class:`Fields` (whose derivatives keep ``create_graph=True``) and differentiated once more by
     ``torch.autograd.grad`` with respect to the inputs (rows are independent, so the gradient of the sum
     over rows is the per-row gradient)."""
+    check_module("model", model, _MODEL)
+    check_blowup_problem(problem)
+    if not isinstance(x, torch.Tensor):
+        raise ArgumentTypeError(f"x must be a torch.Tensor of points, got {type(x).__name__}")
+    check_points("x", x, problem.spatial_dim + 1)
+    if x.shape[0] < 1:
+        raise ValueError("x must hold at least one point, got shape (0, ...)")
     with torch.enable_grad():
         f = Fields(field_fn(model), x, spatial_dim=problem.spatial_dim)
         R = problem.residual(f)
         rows = [torch.autograd.grad(R[:, i].sum(), f.x, retain_graph=True)[0] for i in range(R.shape[1])]
     return torch.stack(rows, dim=1).detach()
+
+
+def _check_gradient_args(
+    problem,
+    n_samples: Any,
+    seed: Any,
+    norm: Any,
+    method: Any,
+    theorem1_terms: Any,
+    chunk: Any,
+    model: Optional[nn.Module] = None,
+) -> Tuple[int, int, int]:
+    """The arguments of :func:`gradient_diagnostics`, checked (and what it will hold, ``model``'s linear
+    layers included when given, estimated against the memory) before any work."""
+    check_blowup_problem(problem)
+    check_choice("norm", norm, GRAD_NORMS)
+    check_choice("method", method, QUADRATURES)
+    seed = check_seed("seed", seed)
+    chunk = check_count("chunk", chunk)
+    if theorem1_terms is not None and not isinstance(theorem1_terms, Theorem1Terms):
+        raise ArgumentTypeError(
+            f"theorem1_terms must be None or a Theorem1Terms (a theorem1 result), got {type(theorem1_terms).__name__}"
+        )
+    n_samples = check_count("n_samples", n_samples)
+    d = problem.spatial_dim
+    size = _rule_size(n_samples, d + 1, method)
+    rows = min(chunk, size)
+    # the points and weights, the per-chunk Jacobians and residual gradients, and the chunk's second-order
+    # autograd graph (every hidden activation with its first and second input derivatives)
+    graph = 8 * rows * ((d + 1) ** 2 + 1) * (hidden_units(model) + 16) * 4
+    estimate = 8 * size * (3 * (d + 1) + 2) + 8 * rows * 4 * d * (d + 1) + graph
+    check_memory("n_samples", n_samples, estimate, f"gradient_diagnostics ({size} points in Ω, chunks of {rows})")
+    if theorem1_terms is None:
+        _check_theorem1_args(problem, n_samples, seed, norm, method, None, None)
+    return n_samples, seed, chunk
 
 
 def gradient_diagnostics(
@@ -101,9 +149,8 @@ def gradient_diagnostics(
     computed with the same points; ``grad_sup`` is taken as the larger of the two sampled maxima so that
     the shares use one consistent value of ``‖∇u_θ‖_∞``).
     """
-    check_blowup_problem(problem)
-    if norm not in GRAD_NORMS:
-        raise ValueError(f"norm must be one of {GRAD_NORMS}, got {norm!r}")
+    check_module("model", model, _MODEL)
+    n_samples, seed, chunk = _check_gradient_args(problem, n_samples, seed, norm, method, theorem1_terms, chunk, model)
     d = problem.spatial_dim
     pts, w = omega_rule(problem, n_samples, method, seed)
     dtype, device = model_dtype(model), model_device(model)

@@ -25,6 +25,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from pinnkit.validation import check_range, check_real
+
+from ._checks import ArgumentTypeError, check_count
+
 if TYPE_CHECKING:
     from pinnkit.meanfield_energy import Energy
     from pinnkit.nets.meanfield import MeanFieldTwoLayer
@@ -61,16 +65,44 @@ class ParticleMoments:
 
 
 def _particles(model_or_particles, out_dim: Optional[int]) -> Tuple[np.ndarray, int]:
+    """The particle array (float64, checked: 2-D, at least one particle, finite) and ``out_dim``."""
+    name = "model_or_particles"
+    if out_dim is not None:
+        out_dim = check_count("out_dim", out_dim)
     if isinstance(model_or_particles, torch.nn.Module):
-        return model_or_particles.particles().double().cpu().numpy(), int(model_or_particles.out_dim)
-    th = (
-        model_or_particles.detach().double().cpu().numpy()
-        if isinstance(model_or_particles, Tensor)
-        else np.asarray(model_or_particles, dtype=np.float64)
-    )
-    if th.ndim != 2 or th.shape[1] < 3:
-        raise ValueError(f"particles must have shape (n, out_dim + in_dim + 1), got {th.shape}")
-    return th, 1 if out_dim is None else int(out_dim)
+        if not (hasattr(model_or_particles, "particles") and hasattr(model_or_particles, "out_dim")):
+            raise ArgumentTypeError(
+                f"{name} must be a MeanFieldTwoLayer or a particle array, got {type(model_or_particles).__name__}"
+            )
+        m = int(model_or_particles.out_dim)
+        if out_dim is not None and out_dim != m:
+            raise ValueError(f"out_dim must be None or the model's out_dim {m}, got {out_dim}")
+        th, out_dim = model_or_particles.particles().double().cpu().numpy(), m
+    else:
+        try:
+            th = (
+                model_or_particles.detach().double().cpu().numpy()
+                if isinstance(model_or_particles, Tensor)
+                else np.asarray(model_or_particles, dtype=np.float64)
+            )
+        except (TypeError, ValueError, RuntimeError):
+            raise ValueError(
+                f"{name} must be a MeanFieldTwoLayer or a real array of shape (n, out_dim + in_dim + 1), "
+                f"got {type(model_or_particles).__name__}"
+            ) from None
+        if th.ndim != 2 or th.shape[1] < 3:
+            raise ValueError(f"particles must have shape (n, out_dim + in_dim + 1), got {th.shape}")
+        out_dim = 1 if out_dim is None else out_dim
+        if out_dim > th.shape[1] - 2:
+            raise ValueError(
+                f"out_dim must be an integer in [1, {th.shape[1] - 2}] for particles of {th.shape[1]} columns "
+                f"(out_dim + in_dim + 1 with in_dim >= 1), got {out_dim}"
+            )
+    if th.shape[0] < 1:
+        raise ValueError(f"{name} must hold at least one particle, got shape {th.shape}")
+    if not np.isfinite(th).all():
+        raise ValueError(f"{name} holds NaN or inf particle values")
+    return th, out_dim
 
 
 def particle_moments(
@@ -130,7 +162,16 @@ def meanfield_state(model: MeanFieldTwoLayer, energy: Energy, step: int = 0) -> 
     :class:`pinnkit.meanfield_energy.PINNEnergy`, ``RegressionEnergy`` or any ``energy(model, step) -> (E,
     terms)``)."""
     from pinnkit.meanfield_energy import particle_potentials
+    from pinnkit.nets.meanfield import MeanFieldTwoLayer
 
+    if not isinstance(model, MeanFieldTwoLayer):
+        raise ArgumentTypeError(f"model must be a pinnkit.nets.MeanFieldTwoLayer, got {type(model).__name__}")
+    if not callable(energy):
+        raise ArgumentTypeError(
+            f"energy must be callable as energy(model, step) -> (E, terms) (a PINNEnergy, RegressionEnergy, ...), "
+            f"got {type(energy).__name__}"
+        )
+    step = check_count("step", step, 0)
     with torch.enable_grad():
         e, V, grads, terms = particle_potentials(model, energy, step)
     V = V.double()
@@ -173,6 +214,30 @@ def _fit(x: np.ndarray, y: np.ndarray) -> Tuple[float, float]:
     return float(slope), float(r2)
 
 
+def _real_array(name: str, value) -> np.ndarray:
+    if isinstance(value, (str, bytes)):
+        raise ValueError(f"{name} must be a 1-D sequence of real numbers, got {value!r}")
+    try:
+        if isinstance(value, Tensor):
+            value = value.detach().cpu()
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a 1-D sequence of real numbers, got {type(value).__name__}") from None
+
+
+def _check_window(window) -> Tuple[float, float]:
+    msg = "window must be None or a pair (t_start, t_end) of finite numbers with t_start < t_end"
+    try:
+        lo, hi = window
+    except (TypeError, ValueError):
+        raise ValueError(f"{msg}, got {window!r}") from None
+    lo = check_real("window[0]", lo, -math.inf, math.inf, low_open=True, high_open=True)
+    hi = check_real("window[1]", hi, -math.inf, math.inf, low_open=True, high_open=True)
+    if not lo < hi:
+        raise ValueError(f"{msg}, got {window!r}")
+    return lo, hi
+
+
 def energy_decay(
     t: Sequence[float],
     energy: Sequence[float],
@@ -182,12 +247,16 @@ def energy_decay(
     """Decay rate of ``E(t)`` (e.g. ``history["extra"]["t"]``, ``history["loss"]`` of a
     :class:`~pinnkit.meanfield_trainer.MeanFieldTrainer`) over ``window`` (default: the last ``last_fraction``
     of the time span)."""
-    t = np.asarray(t, dtype=np.float64)
-    e = np.asarray(energy, dtype=np.float64)
+    t, e = _real_array("t", t), _real_array("energy", energy)
     if t.shape != e.shape or t.ndim != 1:
         raise ValueError(f"t and energy must be 1-D sequences of equal length, got {t.shape} and {e.shape}")
-    if not 0 < last_fraction <= 1:
-        raise ValueError(f"last_fraction must be in (0, 1], got {last_fraction!r}")
+    if t.size < 1:
+        raise ValueError("t and energy must hold at least one record each, got empty sequences")
+    if not np.isfinite(t).all():
+        raise ValueError("t must be finite (no NaN or inf times)")
+    last_fraction = check_range("last_fraction", last_fraction, 0.0, 1.0, low_open=True)
+    if window is not None:
+        window = _check_window(window)
     if window is None:
         window = (float(t[-1] - last_fraction * (t[-1] - t[0])), float(t[-1]))
     keep = (t >= window[0]) & (t <= window[1]) & (e > 0) & np.isfinite(e)

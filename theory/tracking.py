@@ -4,9 +4,18 @@ tight estimate and gradient diagnostics) into ``history["diagnostics"]`` every `
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence
 
+from pinnkit.validation import check_choice
+
+from ._checks import ArgumentTypeError, check_count, check_module, check_seed
 from .burgers_blowup import (
+    _MODEL,
+    GRAD_NORMS,
+    TIGHT_OPTIONS,
+    _check_theorem1_args,
+    _check_theorem2_args,
+    _check_tight_args,
     check_1d_preset,
     check_blowup_problem,
     theorem1,
@@ -14,7 +23,7 @@ from .burgers_blowup import (
     theorem2_consistent,
     tight_estimate,
 )
-from .gradients import gradient_diagnostics
+from .gradients import _check_gradient_args, gradient_diagnostics
 
 if TYPE_CHECKING:
     from torch import nn
@@ -24,6 +33,11 @@ if TYPE_CHECKING:
 __all__ = ["TheoryTracker", "WHAT"]
 
 WHAT = ("theorem1", "theorem2", "tight", "gradients")
+
+
+def _theorem2_axis(n_samples: int) -> int:
+    """Gauss–Legendre nodes per axis of the boundary and initial-time rules of Theorem 2 for ``n_samples``."""
+    return max(16, int(math.sqrt(n_samples)))
 
 
 def _theorem2_applies(problem) -> bool:
@@ -71,22 +85,56 @@ class TheoryTracker:
         norm: str = "max_column_sum",
     ) -> None:
         check_blowup_problem(problem)
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise ValueError(f"every must be an integer >= 1, got {every!r}")
+        every = check_count("every", every)
         if what is None:
             what = tuple(w for w in WHAT if w != "theorem2" or _theorem2_applies(problem))
-        what = tuple(what)
-        bad = [w for w in what if w not in WHAT]
+        elif isinstance(what, str):
+            what = (what,)
+        else:
+            try:
+                what = tuple(what)
+            except TypeError:
+                raise ValueError(f"what must be None or a sequence of names from {WHAT}, got {what!r}") from None
+        bad = [w for w in what if not isinstance(w, str) or w not in WHAT]
         if bad:
             raise ValueError(f"unknown items {bad} in what; choose from {WHAT}")
+        if not what:
+            raise ValueError(f"what must name at least one of {WHAT} (None: all that apply), got an empty sequence")
         if "theorem2" in what and not _theorem2_applies(problem):
             raise ValueError("theorem2 applies to the (1+1)-D preset only (BurgersBlowup(dim=1, ...))")
+        n_samples = check_count("n_samples", n_samples)
+        seed = check_seed("seed", seed)
+        check_choice("norm", norm, GRAD_NORMS)
+        tight_slices = check_count("tight_slices", tight_slices)
+        if tight_options is None:
+            tight_options = {}
+        if not isinstance(tight_options, Mapping):
+            raise ValueError(
+                f"tight_options must be None or a dict of tight_estimate settings {TIGHT_OPTIONS}, "
+                f"got {type(tight_options).__name__}"
+            )
+        unknown = sorted(str(k) for k in tight_options if k not in TIGHT_OPTIONS)
+        if unknown:
+            raise ValueError(f"unknown tight_options key(s) {unknown}; allowed: {list(TIGHT_OPTIONS)}")
+        tight = {"n_slices": tight_slices, **dict(tight_options)}
+        # every computation this tracker will run, checked now (counts, choices, memory) rather than when it
+        # first computes
+        if "theorem1" in what or "gradients" in what:
+            _check_theorem1_args(problem, n_samples, seed, norm, "uniform", None, None)
+        if "theorem2" in what:
+            n_axis = _theorem2_axis(n_samples)
+            _check_theorem2_args(problem, n_samples, n_axis, n_axis, "gauss", 0)
+        if "tight" in what:
+            _check_tight_args(problem, **tight)
+        if "gradients" in what:
+            _check_gradient_args(problem, min(n_samples, 4096), seed, norm, "uniform", None, 8192)
         self.problem, self.every, self.what = problem, every, what
-        self.n_samples, self.seed, self.norm = int(n_samples), int(seed), norm
-        self.tight_options = {"n_slices": int(tight_slices), **dict(tight_options or {})}
+        self.n_samples, self.seed, self.norm = n_samples, seed, norm
+        self.tight_options = tight
 
     def compute(self, model: nn.Module) -> Dict[str, float]:
         """The numbers for ``model`` (what ``__call__`` records)."""
+        check_module("model", model, _MODEL)
         p, out = self.problem, {}
         t1 = None
         if "theorem1" in self.what or "gradients" in self.what:
@@ -96,7 +144,7 @@ class TheoryTracker:
                 out[f"theorem1/{k}"] = float(getattr(t1, k))
             out["true_l2_sq"] = t1.error_sq
         if "theorem2" in self.what:
-            n_axis = max(16, int(math.sqrt(self.n_samples)))
+            n_axis = _theorem2_axis(self.n_samples)
             for name, fn in (("theorem2", theorem2), ("theorem2_consistent", theorem2_consistent)):
                 t2 = fn(model, p, n_samples=self.n_samples, n_time=n_axis, n_space=n_axis)
                 for k in ("log_lhs", "log_rhs", "bracket"):
@@ -116,4 +164,6 @@ class TheoryTracker:
         return out
 
     def __call__(self, trainer: Any) -> Dict[str, float]:
+        if not hasattr(trainer, "model"):
+            raise ArgumentTypeError(f"trainer must have a model (a PINNTrainer), got {type(trainer).__name__}")
         return self.compute(trainer.model)

@@ -24,6 +24,7 @@ from typing import Any, Mapping
 import numpy as np
 from tqdm.auto import tqdm
 
+from pinnkit.preflight import check_memory
 from pinnkit.validation import check_choice, check_int, check_real
 
 from .reference import burgers_periodic as bp
@@ -37,6 +38,7 @@ __all__ = [
     "default_cache_dir",
     "dataset_config",
     "config_hash",
+    "generation_bytes",
     "make_dataset",
 ]
 
@@ -47,6 +49,8 @@ DEFAULT_KAPPA = 0.01
 _CHUNK = 25  # functions per solver batch (small batches stay in cache: ~2x faster than 100) (fixed: it is part of what makes results bit-for-bit reproducible)
 _ARRAYS = ("inputs", "sensors", "coords", "solutions")  # what a cache entry holds besides config and info
 _TAIL_WARN = 1e-5  # warn when the top sixth of the dealiased band holds more than this (bp.spectral_tail)
+_MEMORY_FACTOR = 2  # the allocation estimate of generation_bytes is doubled (temporaries, allocator overhead)
+_SIZE_DEFAULTS = {"n_functions": 1000, "m_sensors": 101, "nx": 101, "nt": 101}
 
 
 @dataclass
@@ -101,14 +105,19 @@ def dataset_config(
     params = GRFParams.from_any(grf)
     if params.period != 1.0:
         raise ValueError(f"grf.period must be 1.0 (the domain is [0, 1] periodic), got {params.period!r}")
-    cfg: dict[str, Any] = {
-        "dataset_version": DATASET_VERSION,
-        "solver_version": bp.SOLVER_VERSION,
-        "pde": pde,
+    sizes = {
         "n_functions": check_int("n_functions", n_functions, 1),
         "m_sensors": check_int("m_sensors", m_sensors, 4),
         "nx": check_int("nx", nx, 2),
         "nt": check_int("nt", nt, 2),
+    }
+    # the sizes alone (the solver grid is at least m_sensors) before anything derived from them is computed
+    _check_generation_memory(pde, sizes, {})
+    cfg: dict[str, Any] = {
+        "dataset_version": DATASET_VERSION,
+        "solver_version": bp.SOLVER_VERSION,
+        "pde": pde,
+        **sizes,
         "t_final": check_real("t_final", t_final, 0.0),
         "seed": check_int("seed", seed, 0),
         "grf": params.canonical(),
@@ -120,11 +129,69 @@ def dataset_config(
         default_n = bp.default_n_solve(cfg["m_sensors"], cfg["nu"])
         cfg["n_solve"] = check_int("n_solve", default_n if n_solve is None else n_solve, cfg["m_sensors"])
         cfg["dt"] = None if dt is None else check_real("dt", dt, 0.0)
+        # the solver grid: named n_solve when given, else nu (whose 5.12/nu sets the default grid)
+        solver = {"n_solve": cfg["n_solve"]} if n_solve is not None else {"nu": cfg["nu"]}
+        _check_generation_memory(pde, sizes, solver)
     else:
         if nu is not None or n_solve is not None or dt is not None:
             raise ValueError("nu, n_solve and dt apply to pde='burgers' only; heat is exact per mode (use kappa)")
         cfg["kappa"] = check_real("kappa", DEFAULT_KAPPA if kappa is None else kappa, 0.0)
     return cfg
+
+
+# ---------------------------------------------------------------- memory
+def generation_bytes(pde: str, n_functions: int, m_sensors: int, nx: int, nt: int, n_solve: int | None = None) -> int:
+    """An estimate of the peak bytes :func:`make_dataset` allocates (before the safety factor): the inputs
+    (n × m) and solutions (n × nx·nt) in float64, the GRF's FFT work arrays, the coordinates, and the solver's
+    work arrays for one chunk of functions (heat: on the m-point grid; Burgers: on the ``n_solve`` grid, default
+    ``m_sensors``, with its ETDRK4 contour-integral temporaries).  Exact integers, so absurd sizes never overflow."""
+    n, m, p = int(n_functions), int(m_sensors), int(nx) * int(nt)
+    chunk = min(n, _CHUNK)
+    grid = m if pde == "heat" or n_solve is None else max(int(n_solve), m)
+    modes = grid // 2 + 1
+    f8, c16 = 8, 16
+    grf = 2 * n * m * f8 + 2 * n * (m // 2 + 1) * c16  # ξ, the result; its rfft and the scaled spectrum
+    resident = n * m * f8 + n * p * f8 + 6 * p * f8  # inputs, solutions, coords with the meshgrid temporaries
+    evaluator = 3 * modes * int(nx) * f8  # FourierEvaluator: phase, cos, sin
+    solver = 12 * chunk * modes * c16 + 3 * chunk * grid * f8 + 2 * chunk * p * f8  # one chunk's work and output
+    contour = 0 if pde == "heat" else 12 * modes * bp.N_CONTOUR * c16  # etdrk4_coefficients
+    return grf + resident + evaluator + solver + contour
+
+
+def _check_generation_memory(pde: str, sizes: Mapping[str, int], solver: Mapping[str, Any]) -> None:
+    """Refuse sizes whose estimate (:func:`generation_bytes` × the safety factor) does not fit in memory,
+    naming the parameter that, put back to its default, saves the most."""
+    values = {**sizes, **solver}
+
+    def estimate(v: Mapping[str, Any]) -> int:
+        if "n_solve" in v:
+            grid = v["n_solve"]
+        elif "nu" in v:
+            grid = bp.default_n_solve(v["m_sensors"], v["nu"])
+        else:
+            grid = None
+        return _MEMORY_FACTOR * generation_bytes(pde, v["n_functions"], v["m_sensors"], v["nx"], v["nt"], grid)
+
+    total = estimate(values)
+    defaults = {**_SIZE_DEFAULTS, "nu": DEFAULT_NU}
+    best, saved = "n_functions", -1
+    for name in values:
+        if name == "n_solve":
+            alt = values["m_sensors"]  # its smallest value
+        elif name == "nu":
+            alt = max(values[name], defaults[name])  # a larger viscosity needs a coarser grid
+        else:
+            alt = min(values[name], defaults[name])
+        s = total - estimate({**values, name: alt})
+        if s > saved:
+            best, saved = name, s
+    try:
+        check_memory(best, values[best], min(total, 10**300), "the operator data set's generation")
+    except ValueError as exc:
+        if best != "nu":
+            raise
+        hint = "raise nu (the default solver grid has about 5.12/nu points) or give a smaller n_solve"
+        raise ValueError(str(exc).replace("lower nu", hint)) from None
 
 
 # ---------------------------------------------------------------- generation

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 import time
 from dataclasses import asdict, dataclass, replace
@@ -35,11 +36,18 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from .equations.operator_data import OperatorDataset, dataset_config, make_dataset  # noqa: E402
+from .equations.operator_data import (  # noqa: E402
+    OperatorDataset,
+    dataset_config,
+    default_cache_dir,
+    generation_bytes,
+    make_dataset,
+)
 from .nets.deeponet import DeepONet  # noqa: E402
-from .operator_trainer import DeepONetTrainer, OperatorTrainConfig  # noqa: E402
+from .operator_trainer import CHECKPOINT_NAME, DeepONetTrainer, OperatorTrainConfig  # noqa: E402
+from .preflight import check_fresh_start, check_memory, check_output_dir  # noqa: E402
 from .presets import DEEPONET  # noqa: E402
-from .validation import check_choice, check_int, check_positive  # noqa: E402
+from .validation import check_choice, check_int, check_nonnegative, check_positive  # noqa: E402
 from .versions import versions  # noqa: E402
 
 __all__ = [
@@ -77,6 +85,10 @@ GRFS = {
 PDES = ("burgers", "heat")
 RUN_MODES = ("data", "physics", "hybrid", "both")  # both: data, then physics
 NU = 0.01
+SEED_MAX = 2**63 - 1
+THREADS_MAX = 4096
+#: the allocation estimate of :meth:`OperatorRunConfig.memory_bytes` is multiplied by this
+MEMORY_FACTOR = 2
 # the run's tuned settings and their measured results: pinnkit.presets.DEEPONET
 #: Adam steps per mode when none are given
 DEFAULT_STEPS: Dict[str, int] = dict(DEEPONET["steps"])
@@ -152,6 +164,14 @@ def make_net(
     )
 
 
+def _seconds(minutes: Optional[float]) -> Optional[float]:
+    """The time limit in s of ``minutes`` (None, or so large that it overflows: no limit)."""
+    if minutes is None:
+        return None
+    seconds = 60.0 * float(minutes)
+    return seconds if math.isfinite(seconds) else None
+
+
 def make_config(
     mode: str,
     steps: int,
@@ -177,7 +197,7 @@ def make_config(
     check_int("steps", steps, 1)
     common = dict(
         steps=steps,
-        time_limit=None if minutes is None else 60.0 * minutes,
+        time_limit=_seconds(minutes),
         eval_every=max(steps // 10, 1),
         log_every=100,
         checkpoint_every=max(steps // 10, 1),
@@ -264,7 +284,9 @@ class OperatorRunConfig:
     (None: 100000 data and physics, 40000 hybrid) and ``minutes`` per mode (None: no limit), whichever ends first;
     ``grf`` a key of :data:`GRFS`; ``hard_initial`` (default on) applies to physics and hybrid; ``seed`` seeds the nets and
     the mini-batches (the data seeds are fixed: 1 training, 2 test); ``threads`` torch threads for the run
-    (0: leave as is); ``out`` default runs/deeponet-<pde>; ``resume``: continue each mode from its checkpoint.
+    (0: leave as is, at most 4096); ``out`` default runs/deeponet-<pde>; ``resume``: continue each mode from its
+    checkpoint; ``overwrite``: a run without ``resume`` may replace the checkpoints an earlier run left in ``out``
+    (without it, such a run is refused before any work).
     The hyper-parameters are those of :func:`make_config` and :func:`make_net`; ``batch_functions`` and
     ``batch_points`` left as None take the mode's default capped at n_train and nx·nt. Defaults:
     :data:`pinnkit.presets.DEEPONET`."""
@@ -284,6 +306,7 @@ class OperatorRunConfig:
     threads: int = 0
     out: Optional[str] = None
     resume: bool = False
+    overwrite: bool = False
     progress: bool = True
     cache_dir: Optional[str] = None
     lr: float = DEEPONET["lr"]
@@ -298,34 +321,105 @@ class OperatorRunConfig:
     q: int = _NET["q"]
 
     def validate(self) -> "OperatorRunConfig":
-        """Check every setting (names the parameter and its allowed values); fills in ``out``."""
-        check_choice("pde", self.pde, PDES)
-        check_choice("mode", self.mode, RUN_MODES)
-        check_choice("grf", self.grf, tuple(GRFS))
+        """Check every setting (names the parameter and its allowed values) before any work: types and ranges
+        (numpy scalars count as numbers, bools do not; numbers are stored back as plain int/float), the output
+        and cache directories (writable, no file in the way), an estimate of the memory the run allocates, and
+        that a run without ``resume`` or ``overwrite`` does not replace an earlier run's checkpoint in ``out``.
+        Fills in ``out``."""
+        self.pde = str(check_choice("pde", self.pde, PDES))
+        self.mode = str(check_choice("mode", self.mode, RUN_MODES))
+        self.grf = str(check_choice("grf", self.grf, tuple(GRFS)))
+        for name in ("hard_initial", "resume", "overwrite", "progress"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {value!r}")
+            setattr(self, name, bool(value))
         if self.steps is not None:
-            check_int("steps", self.steps, 1)
+            self.steps = check_int("steps", self.steps, 1)
         if self.minutes is not None:
-            check_positive("minutes", self.minutes)
-        n_train = check_int("n_train", self.n_train, 1)
-        check_int("n_test", self.n_test, 1)
-        check_int("seed", self.seed, 0)
-        check_int("threads", self.threads, 0)
-        for name in ("hard_initial", "resume", "progress"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+            self.minutes = check_positive("minutes", self.minutes)
+        self.n_train = check_int("n_train", self.n_train, 1)
+        self.n_test = check_int("n_test", self.n_test, 1)
+        self.m_sensors = check_int("m_sensors", self.m_sensors, 4)
+        self.nx = check_int("nx", self.nx, 2)
+        self.nt = check_int("nt", self.nt, 2)
+        self.seed = check_int("seed", self.seed, 0, SEED_MAX)
+        self.threads = check_int("threads", self.threads, 0, THREADS_MAX)
+        self.lr = check_positive("lr", self.lr)
+        self.lr_decay = float(self.lr_decay) if _is_number(self.lr_decay) else self.lr_decay  # range: make_config
+        self.initial_weight = check_nonnegative("initial_weight", self.initial_weight)
+        self.n_collocation = check_int("n_collocation", self.n_collocation, 1)
+        if self.decay_every is not None:
+            self.decay_every = check_int("decay_every", self.decay_every, 1)
         for name in ("width", "depth", "q"):
-            check_int(name, getattr(self, name), 1)
-        # the data sets' sizes and grids, without generating anything
-        dataset_config(self.pde, n_train, **_data_kwargs(self.pde, self.grf, self.m_sensors, self.nx, self.nt))
+            setattr(self, name, check_int(name, getattr(self, name), 1))
         if self.batch_functions is not None:
-            check_int("batch_functions", self.batch_functions, 1, n_train)
+            self.batch_functions = check_int("batch_functions", self.batch_functions, 1, self.n_train)
         if self.batch_points is not None:
-            check_int("batch_points", self.batch_points, 1, int(self.nx) * int(self.nt))
+            self.batch_points = check_int("batch_points", self.batch_points, 1, self.nx * self.nt)
         if self.out is None:
             self.out = os.path.join("runs", f"deeponet-{self.pde}")
+        self.out = check_output_dir("out", self.out)
+        if self.cache_dir is not None:
+            self.cache_dir = check_output_dir("cache_dir", self.cache_dir)
+        else:
+            check_output_dir("PINNKIT_CACHE", default_cache_dir())
+        self.check_memory()
+        # the data sets' grids and the GRF, without generating anything
+        dataset_config(self.pde, self.n_train, **_data_kwargs(self.pde, self.grf, self.m_sensors, self.nx, self.nt))
         for mode in _modes(self.mode):
-            self.train_config(mode)  # validates the hyper-parameters of every mode to run
+            cfg = self.train_config(mode)  # validates the hyper-parameters of every mode to run
+            check_fresh_start(
+                os.path.join(cfg.checkpoint_dir, CHECKPOINT_NAME),
+                resume=self.resume,
+                overwrite=self.overwrite,
+                resume_hint="--resume",
+                overwrite_hint="--overwrite",
+            )
         return self
+
+    # ------------------------------------------------------------ memory
+    def memory_bytes(self, **sizes: int) -> int:
+        """An estimate (before :data:`MEMORY_FACTOR`) of the bytes the run allocates with these settings
+        (``sizes`` replace fields): both data sets' generation (float64 inputs n × m_sensors and solutions
+        n × nx·nt, the solvers' work arrays, :func:`~pinnkit.equations.operator_data.generation_bytes`), their
+        float32 copies for training, the evaluation of the test set, the net's parameters with their gradients,
+        Adam moments and checkpoint copies, and the activations of one training step."""
+        v = {name: getattr(self, name) for name in _SIZES}
+        v.update(sizes)
+        n_train, n_test, m, nx, nt = v["n_train"], v["n_test"], v["m_sensors"], v["nx"], v["nt"]
+        width, depth, q, n_col = v["width"], v["depth"], v["q"], v["n_collocation"]
+        p = nx * nt
+        n_solve = None
+        if self.pde == "burgers":  # default_n_solve(m, NU) in exact integers: the power of two >= max(m, 512)
+            n_solve = 1 << (max(m, round(5.12 / NU)) - 1).bit_length()
+        data = generation_bytes(self.pde, n_train, m, nx, nt, n_solve) + generation_bytes(
+            self.pde, n_test, m, nx, nt, n_solve
+        )
+        f4 = 4
+        tensors = (n_train + n_test) * (m + p) * f4 + 2 * p * f4
+        evaluation = max(n_test, 100) * p * (f4 + 8 + 8 + 8) + 3 * p * width * f4  # predictions; trunk pass
+        trunk_in = 2 * _NET["periodic_modes"] + 1
+        params = (m + 1) * width + 2 * (depth - 1) * (width + 1) * width + 2 * (width + 1) * q + trunk_in * width
+        weights = 6 * params * f4  # parameters, gradients, two Adam moments, two checkpoint copies
+        bf = min(self.batch_functions or max(DEFAULT_BATCH_FUNCTIONS.values()), n_train)
+        bp = self.batch_points if self.batch_points is not None else min(DEFAULT_BATCH_POINTS, p)
+        step = 4 * (bf * bp + bp * width * (depth + 1)) * f4  # data: values and gradients
+        step += 12 * (bf * n_col + n_col * width * (depth + 1)) * f4  # physics: residual jets
+        step += 4 * bf * (m + width * (depth + 1)) * f4  # branch
+        return data + tensors + evaluation + weights + step
+
+    def check_memory(self) -> None:
+        """Refuse a run whose :meth:`memory_bytes` (× :data:`MEMORY_FACTOR`) exceeds what this machine has,
+        naming the size that, put back to its default, saves the most."""
+        total = MEMORY_FACTOR * self.memory_bytes()
+        best, saved = "n_train", -1
+        for name, default in _SIZES.items():
+            alt = min(getattr(self, name), default)
+            s = total - MEMORY_FACTOR * self.memory_bytes(**{name: alt})
+            if s > saved:
+                best, saved = name, s
+        check_memory(best, getattr(self, best), min(total, 10**300), "this DeepONet run")
 
     def mode_steps(self, mode: str) -> int:
         return DEFAULT_STEPS[mode] if self.steps is None else self.steps
@@ -362,6 +456,24 @@ class OperatorRunConfig:
             depth=self.depth,
             seed=self.seed,
         )
+
+
+#: the sizes the memory estimate depends on, with their defaults
+_SIZES: Dict[str, int] = {
+    "n_train": 1000,
+    "n_test": 100,
+    "m_sensors": 101,
+    "nx": 101,
+    "nt": 101,
+    "width": _NET["width"],
+    "depth": _NET["depth"],
+    "q": _NET["q"],
+    "n_collocation": DEEPONET["n_collocation"],
+}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 _LABELS = {

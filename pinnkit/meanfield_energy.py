@@ -31,14 +31,16 @@ arbitrary ``θ`` (not particles) by differentiating ``E(f_μ + Σ_j ε_j φ_{θ_
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
 
+from .derivatives import METHODS
 from .losses import loss_terms, mean_square, total_loss
 from .nets import MeanFieldTwoLayer
 from .sampling import Batch, Sampler
+from .validation import check_choice, check_nonnegative
 
 if TYPE_CHECKING:
     from pinnkit.equations import Problem
@@ -55,16 +57,59 @@ __all__ = [
 
 Terms = Dict[str, Tensor]
 
+#: the dtypes a mean-field run computes in, by name
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class ArgumentTypeError(ValueError, TypeError):
+    """An argument of the wrong kind (a ``ValueError`` like every refusal of a bad input, and a ``TypeError``)."""
+
+
+def check_dtype(name: str, dtype: Any) -> torch.dtype:
+    """``"float32"``/``"float64"`` or ``torch.float32``/``torch.float64``, as a ``torch.dtype``."""
+    if isinstance(dtype, str) and dtype in DTYPES:
+        return DTYPES[dtype]
+    if isinstance(dtype, torch.dtype) and dtype in DTYPES.values():
+        return dtype
+    raise ValueError(f"{name} must be one of {tuple(DTYPES)} or torch.float32 / torch.float64, got {dtype!r}")
+
+
+def check_problem(problem: Any, name: str = "problem") -> "Problem":
+    """``problem`` must be a :class:`pinnkit.equations.Problem`."""
+    from pinnkit.equations import Problem
+
+    if not isinstance(problem, Problem):
+        raise ArgumentTypeError(f"{name} must be a pinnkit.equations.Problem, got {type(problem).__name__}")
+    return problem
+
+
+def check_data(x: Any, y: Any, names: Tuple[str, str] = ("x", "y")) -> Tuple[Tensor, Tensor]:
+    """Regression data: ``x`` a finite floating tensor ``(N, d)`` with ``N >= 1``, ``y`` finite ``(N,)`` or
+    ``(N, m)`` (returned as ``(N, m)``)."""
+    nx, ny = names
+    for name, t in ((nx, x), (ny, y)):
+        if not isinstance(t, Tensor) or not t.is_floating_point():
+            raise ArgumentTypeError(f"{name} must be a floating-point torch.Tensor, got {type(t).__name__}")
+    if x.dim() != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+        raise ValueError(f"{nx} must have shape (N, d) with N, d >= 1, got {tuple(x.shape)}")
+    if y.dim() == 1:
+        y = y[:, None]
+    if y.dim() != 2 or y.shape[1] < 1:
+        raise ValueError(f"{ny} must have shape (N,) or (N, m), got {tuple(y.shape)}")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"{nx} and {ny} must have the same number of rows, got {x.shape[0]} and {y.shape[0]}")
+    for name, t in ((nx, x), (ny, y)):
+        if not bool(torch.isfinite(t).all()):
+            raise ValueError(f"{name} contains NaN or inf values")
+    return x, y
+
 
 # =========================================================================== energies
 class RegressionEnergy:
     """``E = ½ mean_x |f(x) − y(x)|²`` (sum over output components) on fixed data ``(x, y)``."""
 
     def __init__(self, x: Tensor, y: Tensor):
-        if y.dim() == 1:
-            y = y[:, None]
-        if x.shape[0] != y.shape[0]:
-            raise ValueError(f"x and y must have the same number of rows, got {x.shape[0]} and {y.shape[0]}")
+        x, y = check_data(x, y)
         self.x, self.y = x, y
 
     def __call__(self, model: Callable[[Tensor], Tensor], step: int = 0) -> Tuple[Tensor, Terms]:
@@ -86,6 +131,21 @@ class PINNEnergy:
         method: str = "autograd",
         dtype: torch.dtype = torch.float64,
     ):
+        check_problem(problem)
+        if sampler is not None and not isinstance(sampler, Sampler):
+            raise ArgumentTypeError(f"sampler must be None or a pinnkit.sampling.Sampler, got {type(sampler).__name__}")
+        condition_weight = check_nonnegative("condition_weight", condition_weight)
+        names = ["pde"] + [c.name for c in problem.conditions()]
+        if weights is not None and not isinstance(weights, Mapping):
+            raise ValueError(
+                f"weights must be None or a dict {{term: weight}} with terms from {names}, got {weights!r}"
+            )
+        for k, v in dict(weights or {}).items():
+            if k not in names:
+                raise ValueError(f"weights has unknown term {k!r}; the terms of {problem.name!r} are {names}")
+            check_nonnegative(f"weights[{k!r}]", v)
+        check_choice("method", method, METHODS)
+        dtype = check_dtype("dtype", dtype)
         self.problem = problem
         self.sampler = sampler if sampler is not None else Sampler(problem, 256, 64, 64)
         self.weights = {**{c.name: float(condition_weight) for c in problem.conditions()}, **dict(weights or {})}

@@ -25,28 +25,39 @@ plain gradient descent: ``birth_death_until``.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from .meanfield_energy import (
+    ArgumentTypeError,
     Energy,
     PINNEnergy,
     RegressionEnergy,
     Terms,
+    check_data,
+    check_dtype,
     particle_potentials,
     perturbed_energy,
     potential_at,
 )
 from .metrics import problem_errors
 from .nets import MeanFieldTwoLayer
+from .nets.activations import ACTIVATIONS
+from .nets.meanfield import check_meanfield_net, check_net_options
+from .preflight import check_memory
 from .sampling import Sampler, evaluation_points
 from .training.loop import Callback, TrainingLoop
 from .training.stages import FirstOrder, Params
-from .validation import check_int, check_positive, check_range
+from .validation import check_choice, check_int, check_nonnegative, check_positive, check_range
+
+#: the largest seed accepted (it seeds ``torch.Generator`` and the samplers' ``numpy`` streams)
+SEED_MAX = 2**32 - 1
 
 if TYPE_CHECKING:
     from pinnkit.equations import Problem
@@ -105,24 +116,47 @@ class MeanFieldConfig:
     progress: bool = False
 
     def validate(self) -> "MeanFieldConfig":
-        check_positive("dt", self.dt)
-        check_int("steps", self.steps, 0)
-        check_int("record_every", self.record_every, 1)
-        check_int("eval_every", self.eval_every, 0)
-        check_int("seed", self.seed, 0)
-        check_int("checkpoint_every", self.checkpoint_every, 1)
+        """Check every setting (a ValueError naming it and its range) and store it as a plain Python number
+        (numpy scalars and integral floats are accepted; ``bool`` is never a number)."""
+        self.dt = check_positive("dt", self.dt)
+        self.steps = check_int("steps", self.steps, 0)
+        self.record_every = check_int("record_every", self.record_every, 1)
+        self.eval_every = check_int("eval_every", self.eval_every, 0)
+        self.seed = check_int("seed", self.seed, 0, SEED_MAX)
+        self.checkpoint_every = check_int("checkpoint_every", self.checkpoint_every, 1)
         if self.alpha is not None:
-            check_range("alpha", self.alpha, 0.0, math.inf, high_open=True)
-        check_range("reinject", self.reinject, 0.0, math.inf, high_open=True)
+            self.alpha = check_range("alpha", self.alpha, 0.0, math.inf, high_open=True)
+        self.reinject = check_range("reinject", self.reinject, 0.0, math.inf, high_open=True)
         if self.birth_death_until is not None:
-            check_int("birth_death_until", self.birth_death_until, 0)
+            self.birth_death_until = check_int("birth_death_until", self.birth_death_until, 0)
         if self.time_limit is not None:
-            check_positive("time_limit", self.time_limit)
+            self.time_limit = check_positive("time_limit", self.time_limit)
+        if self.checkpoint_dir is not None and (
+            not isinstance(self.checkpoint_dir, (str, os.PathLike)) or not str(os.fspath(self.checkpoint_dir)).strip()
+        ):
+            raise ValueError(f"checkpoint_dir must be None or a directory path, got {self.checkpoint_dir!r}")
+        if not isinstance(self.progress, (bool, np.bool_)):
+            raise ValueError(f"progress must be True or False, got {self.progress!r}")
+        self.progress = bool(self.progress)
         return self
 
     @property
     def birth_death(self) -> bool:
         return self.alpha is not None or self.reinject > 0
+
+
+def _check_callbacks(callbacks: Any) -> List[Callback]:
+    """A sequence of callbacks, each callable as ``cb(trainer)`` with an integer ``every >= 1``."""
+    if isinstance(callbacks, (str, bytes)) or callable(callbacks) or not isinstance(callbacks, Iterable):
+        raise ValueError(
+            f"callbacks must be a sequence of callbacks (objects with every and __call__), got {callbacks!r}"
+        )
+    out = list(callbacks)
+    for i, cb in enumerate(out):
+        if not callable(cb) or not hasattr(cb, "every"):
+            raise ValueError(f"callbacks[{i}] must have every and __call__(trainer), got {type(cb).__name__}")
+        check_int(f"callbacks[{i}].every", cb.every, 1)
+    return out
 
 
 class _Evaluate:
@@ -162,7 +196,19 @@ class MeanFieldTrainer(TrainingLoop):
         callbacks: Sequence[Callback] = (),
     ):
         if not isinstance(model, MeanFieldTwoLayer):
-            raise TypeError(f"MeanFieldTrainer trains a MeanFieldTwoLayer, got {type(model).__name__}")
+            raise ArgumentTypeError(f"model: MeanFieldTrainer trains a MeanFieldTwoLayer, got {type(model).__name__}")
+        if not callable(energy):
+            raise ArgumentTypeError(
+                "energy must be callable as energy(model, step) -> (E, terms) (a PINNEnergy, RegressionEnergy, "
+                f"...), got {type(energy).__name__}"
+            )
+        if config is not None and not isinstance(config, MeanFieldConfig):
+            raise ArgumentTypeError(f"config must be None or a MeanFieldConfig, got {type(config).__name__}")
+        if evaluate is not None and not callable(evaluate):
+            raise ArgumentTypeError(
+                f"evaluate must be None or callable as evaluate(model) -> {{name: number}}, got {evaluate!r}"
+            )
+        callbacks = _check_callbacks(callbacks)
         self.energy = energy
         self.config = cfg = (config or MeanFieldConfig()).validate()
         self.births = 0
@@ -304,8 +350,40 @@ def _train_and_collect(trainer: MeanFieldTrainer) -> Tuple[dict, float, Dict[str
     return hist, wall, dict(trainer.evaluator.last) if trainer.evaluator is not None else {}
 
 
+def _resolve_problem(problem: Any) -> "Problem":
+    """A :class:`~pinnkit.equations.Problem`, or a registered name (:func:`pinnkit.equations.make_problem`, the
+    problem's default parameters)."""
+    from pinnkit.equations import PROBLEMS, Problem, make_problem
+
+    if isinstance(problem, str):
+        if problem not in PROBLEMS:
+            raise ValueError(
+                f"problem must be a pinnkit.equations.Problem or a registered name from {sorted(PROBLEMS)}, "
+                f"got {problem!r}"
+            )
+        return make_problem(problem)
+    if not isinstance(problem, Problem):
+        raise ArgumentTypeError(
+            f"problem must be a pinnkit.equations.Problem or a registered name from {sorted(PROBLEMS)}, "
+            f"got {type(problem).__name__}"
+        )
+    return problem
+
+
+def _check_pinn_memory(problem: "Problem", n: int, n_points: int, n_eval: int) -> None:
+    """What one energy evaluation (every unit's activation at every training point, with its first and second
+    input derivatives kept for the backward pass) and the held-out evaluation hold must fit in memory."""
+    D = problem.input_dim
+    per = 8 * n * (D + 1) ** 2 * 4
+    check_memory("n", n, n_points * per, f"the mean-field PINN energy ({n} particles x {n_points} training points)")
+    if n_eval:
+        check_memory(
+            "n_eval", n_eval, 8 * 3 * n_eval * (D + problem.n_outputs + n), f"the held-out error ({n} particles)"
+        )
+
+
 def train_meanfield_pinn(
-    problem: Problem,
+    problem: Union["Problem", str],
     n: int = 256,
     steps: int = 2000,
     dt: float = 0.05,
@@ -319,7 +397,7 @@ def train_meanfield_pinn(
     resample_every: int = 0,
     condition_weight: float = 1.0,
     activation: str = "tanh",
-    dtype: torch.dtype = torch.float64,
+    dtype: Union[torch.dtype, str] = torch.float64,
     n_eval: int = 4096,
     eval_every: int = 0,
     record_every: int = 10,
@@ -329,20 +407,14 @@ def train_meanfield_pinn(
     """Mean-field PINN: a :class:`MeanFieldTwoLayer` of ``n`` particles (drawn from the seed, input box mapped to
     ``[-1, 1]^D``) trained by :class:`MeanFieldTrainer` on :class:`PINNEnergy` with Sobol points; the held-out
     relative L2 error on :func:`pinnkit.sampling.evaluation_points` (``n_eval``) when the problem has an exact
-    solution."""
-    g = torch.Generator().manual_seed(seed)
-    model = MeanFieldTwoLayer(
-        problem.input_dim,
-        n=n,
-        out_dim=problem.n_outputs,
-        activation=activation,
-        input_bounds=(problem.input_lower, problem.input_upper),
-        generator=g,
-        **dict(net_options or {}),
-    ).to(dtype)
-    sampler = Sampler(problem, n_domain, n_boundary, n_initial, resample_every=resample_every, seed=seed)
-    energy = PINNEnergy(problem, sampler, condition_weight=condition_weight, dtype=dtype)
-    evaluate = _held_out_error(problem, n_eval, dtype) if problem.has_exact else None
+    solution.
+
+    ``problem``: a :class:`~pinnkit.equations.Problem` or a registered name (``"heat"``, ...; built by
+    :func:`pinnkit.equations.make_problem` with its default parameters). ``dtype``: ``"float32"``,
+    ``"float64"`` or the torch dtype. ``net_options``: the initial measure's ``weight_scale``, ``bias_scale``,
+    ``output_scale``. Every argument is checked before anything is drawn or trained (a ``ValueError`` naming
+    it and its range), and what the particles, the energy and the held-out evaluation hold must fit in
+    memory."""
     cfg = MeanFieldConfig(
         dt=dt,
         steps=steps,
@@ -352,8 +424,35 @@ def train_meanfield_pinn(
         seed=seed,
         record_every=record_every,
         eval_every=eval_every,
-        time_limit=max_wall_s,
-    )
+        time_limit=None if max_wall_s is None else check_positive("max_wall_s", max_wall_s),
+    ).validate()
+    seed = cfg.seed
+    n_domain = check_int("n_domain", n_domain, 1)
+    n_boundary = check_int("n_boundary", n_boundary, 1)
+    n_initial = check_int("n_initial", n_initial, 1)
+    resample_every = check_int("resample_every", resample_every, 0)
+    condition_weight = check_nonnegative("condition_weight", condition_weight)
+    check_choice("activation", activation, ACTIVATIONS)
+    dtype = check_dtype("dtype", dtype)
+    n_eval = check_int("n_eval", n_eval, 1)
+    options = check_net_options(net_options)
+    problem = _resolve_problem(problem)
+    n = check_meanfield_net(problem.input_dim, n, problem.n_outputs, activation, **options)["n"]
+    _check_pinn_memory(problem, n, n_domain + n_boundary + n_initial, n_eval if problem.has_exact else 0)
+
+    g = torch.Generator().manual_seed(seed)
+    model = MeanFieldTwoLayer(
+        problem.input_dim,
+        n=n,
+        out_dim=problem.n_outputs,
+        activation=activation,
+        input_bounds=(problem.input_lower, problem.input_upper),
+        generator=g,
+        **options,
+    ).to(dtype)
+    sampler = Sampler(problem, n_domain, n_boundary, n_initial, resample_every=resample_every, seed=seed)
+    energy = PINNEnergy(problem, sampler, condition_weight=condition_weight, dtype=dtype)
+    evaluate = _held_out_error(problem, n_eval, dtype) if problem.has_exact else None
     hist, wall, errors = _train_and_collect(MeanFieldTrainer(model, energy, cfg, evaluate))
     config = {
         "problem": {"name": problem.name, **problem.params},
@@ -390,21 +489,16 @@ def train_meanfield_regression(
 ) -> MeanFieldResult:
     """Mean-field regression ``E = ½ mean |f − y|²`` on ``(x, y)`` (their dtype); ``errors`` holds the relative
     L2 error on ``(x_test, y_test)`` when given."""
-    if y.dim() == 1:
-        y = y[:, None]
-    g = torch.Generator().manual_seed(seed)
-    model = MeanFieldTwoLayer(
-        x.shape[1], n=n, out_dim=y.shape[1], activation=activation, generator=g, **dict(net_options or {})
-    ).to(x.dtype)
-    evaluate = None
-    if x_test is not None and y_test is not None:
-        yt = y_test[:, None] if y_test.dim() == 1 else y_test
-
-        def evaluate(m: nn.Module) -> Dict[str, float]:
-            with torch.no_grad():
-                r = m(x_test) - yt
-            return {"relative_l2": float(r.norm() / yt.norm()), "mse": float(r.pow(2).mean())}
-
+    x, y = check_data(x, y)
+    if (x_test is None) != (y_test is None):
+        raise ValueError("x_test and y_test must be given together (or neither)")
+    if x_test is not None:
+        x_test, yt = check_data(x_test, y_test, ("x_test", "y_test"))
+        if x_test.shape[1] != x.shape[1] or yt.shape[1] != y.shape[1]:
+            raise ValueError(
+                f"x_test, y_test must have {x.shape[1]} and {y.shape[1]} columns like x, y, "
+                f"got {x_test.shape[1]} and {yt.shape[1]}"
+            )
     cfg = MeanFieldConfig(
         dt=dt,
         steps=steps,
@@ -413,6 +507,23 @@ def train_meanfield_regression(
         birth_death_until=birth_death_until,
         seed=seed,
         record_every=record_every,
+    ).validate()
+    seed = cfg.seed
+    options = check_net_options(net_options)
+    n = check_meanfield_net(x.shape[1], n, y.shape[1], activation, **options)["n"]
+    n_rows = x.shape[0] + (x_test.shape[0] if x_test is not None else 0)
+    check_memory("n", n, 8 * n * n_rows * 4, f"the mean-field regression ({n} particles x {n_rows} points)")
+    g = torch.Generator().manual_seed(seed)
+    model = MeanFieldTwoLayer(x.shape[1], n=n, out_dim=y.shape[1], activation=activation, generator=g, **options).to(
+        x.dtype
     )
+    evaluate = None
+    if x_test is not None:
+
+        def evaluate(m: nn.Module) -> Dict[str, float]:
+            with torch.no_grad():
+                r = m(x_test) - yt
+            return {"relative_l2": float(r.norm() / yt.norm()), "mse": float(r.pow(2).mean())}
+
     hist, wall, errors = _train_and_collect(MeanFieldTrainer(model, RegressionEnergy(x, y), cfg, evaluate))
     return MeanFieldResult(model, hist, hist["loss"][-1], errors, wall, {"n": n, "train": asdict(cfg)})

@@ -12,15 +12,90 @@ experiments.
 
 from __future__ import annotations
 
-from typing import List, Optional
+import math
+from typing import Any, Dict, List, Optional
 
 import torch
 from torch import Tensor, nn
 
+from ..preflight import check_memory
+from ..validation import check_choice, check_min_int, check_nonnegative
+from .activations import ACTIVATIONS
 from .activations import activation as make_activation
 from .mlp import InputScaling
 
-__all__ = ["MeanFieldTwoLayer"]
+__all__ = ["MeanFieldTwoLayer", "MEANFIELD_OPTIONS", "check_meanfield_net", "check_net_options"]
+
+#: the initial-measure options of :class:`MeanFieldTwoLayer` a caller may set through ``net_options``
+MEANFIELD_OPTIONS = ("weight_scale", "bias_scale", "output_scale")
+
+
+class ArgumentTypeError(ValueError, TypeError):
+    """An argument of the wrong kind (a ``ValueError`` like every refusal of a bad input, and a ``TypeError``)."""
+
+
+def check_net_options(options: Any, name: str = "net_options") -> Dict[str, float]:
+    """``options`` (``None`` or a mapping) may set only :data:`MEANFIELD_OPTIONS`, each a finite number >= 0;
+    a misspelt key is refused, naming it and listing the allowed keys. Returns the options as a dict."""
+    if options is None:
+        return {}
+    if not isinstance(options, dict) and not hasattr(options, "keys"):
+        raise ValueError(f"{name} must be None or a dict with keys from {list(MEANFIELD_OPTIONS)}, got {options!r}")
+    options = dict(options)
+    unknown = sorted(str(k) for k in options if k not in MEANFIELD_OPTIONS)
+    if unknown:
+        raise ValueError(f"unknown {name} key(s) {unknown}; allowed: {list(MEANFIELD_OPTIONS)}")
+    for k, v in options.items():
+        check_nonnegative(f"{name}[{k!r}]", v)
+    return options
+
+
+def _check_bounds(input_bounds: Any, in_dim: int) -> None:
+    msg = f"input_bounds must be None or a pair (lower, upper) of {in_dim} finite numbers each, upper > lower"
+    try:
+        lower, upper = input_bounds
+        lo, hi = [float(v) for v in lower], [float(v) for v in upper]
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"{msg}, got {input_bounds!r}") from None
+    if len(lo) != in_dim or len(hi) != in_dim:
+        raise ValueError(f"{msg} (in_dim = {in_dim}), got lengths {len(lo)} and {len(hi)}")
+    if not all(math.isfinite(v) for v in lo + hi) or not all(b > a for a, b in zip(lo, hi)):
+        raise ValueError(f"{msg}, got {input_bounds!r}")
+
+
+def check_meanfield_net(
+    in_dim: Any,
+    n: Any,
+    out_dim: Any = 1,
+    activation: Any = "tanh",
+    weight_scale: Any = 1.0,
+    bias_scale: Any = 1.0,
+    output_scale: Any = 1.0,
+    input_bounds: Any = None,
+    generator: Any = None,
+) -> Dict[str, Any]:
+    """The arguments of :class:`MeanFieldTwoLayer`, checked before anything is drawn: ``in_dim``, ``n``,
+    ``out_dim`` integers >= 1, ``activation`` one of :data:`~pinnkit.nets.activations.ACTIVATIONS`, the three
+    scales finite numbers >= 0, ``input_bounds`` a pair of ``in_dim`` finite bounds with upper > lower,
+    ``generator`` a ``torch.Generator``; and the particles (float64, three copies while drawn) must fit in
+    memory. Returns ``in_dim``, ``n``, ``out_dim`` as ``int``."""
+    in_dim = check_min_int("in_dim", in_dim)
+    n = check_min_int("n", n)
+    out_dim = check_min_int("out_dim", out_dim)
+    check_choice("activation", activation, ACTIVATIONS)
+    for name, value in (("weight_scale", weight_scale), ("bias_scale", bias_scale), ("output_scale", output_scale)):
+        check_nonnegative(name, value)
+    if input_bounds is not None:
+        _check_bounds(input_bounds, in_dim)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ArgumentTypeError(f"generator must be None or a torch.Generator, got {type(generator).__name__}")
+    check_memory(
+        "n",
+        n,
+        8 * 3 * n * (in_dim + out_dim + 1),
+        f"MeanFieldTwoLayer ({n} particles of {in_dim + out_dim + 1} numbers)",
+    )
+    return {"in_dim": in_dim, "n": n, "out_dim": out_dim}
 
 
 class MeanFieldTwoLayer(nn.Module):
@@ -43,10 +118,11 @@ class MeanFieldTwoLayer(nn.Module):
         input_bounds: Optional[tuple] = None,
         generator: Optional[torch.Generator] = None,
     ) -> None:
+        checked = check_meanfield_net(
+            in_dim, n, out_dim, activation, weight_scale, bias_scale, output_scale, input_bounds, generator
+        )
+        in_dim, n, out_dim = checked["in_dim"], checked["n"], checked["out_dim"]
         super().__init__()
-        for name, value in (("in_dim", in_dim), ("n", n), ("out_dim", out_dim)):
-            if int(value) != value or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value}")
         self.in_dim, self.n, self.out_dim = in_dim, n, out_dim
         self.weight_scale, self.bias_scale, self.output_scale = (
             float(weight_scale),
@@ -81,6 +157,9 @@ class MeanFieldTwoLayer(nn.Module):
     def sample_initial(self, k: int, generator: Optional[torch.Generator] = None) -> Tensor:
         """``k`` fresh particles ``(c, w, b)`` from the initial measure (the law of ``__init__``), shape
         ``(k, out_dim + in_dim + 1)`` in the net's dtype and device (used for reinjection)."""
+        k = check_min_int("k", k, 0)
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise ArgumentTypeError(f"generator must be None or a torch.Generator, got {type(generator).__name__}")
         ref = self.w
         w = torch.randn(k, self.in_dim, generator=generator) * self.weight_scale / self.in_dim**0.5
         b = torch.randn(k, generator=generator) * self.bias_scale

@@ -26,6 +26,7 @@ the model restored to the last good state.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, field
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -101,7 +102,7 @@ class OperatorTrainConfig:
             check_int(name, getattr(self, name), 1)
         check_int("n_initial", self.n_initial, 0)
         check_int("eval_every", self.eval_every, 0)
-        check_int("seed", self.seed, 0)
+        check_int("seed", self.seed, 0, 2**63 - 1)
         check_choice("dtype", self.dtype, tuple(DTYPES))
         if not isinstance(self.shared_points, bool):
             raise ValueError(f"shared_points must be True or False, got {self.shared_points!r}")
@@ -111,8 +112,11 @@ class OperatorTrainConfig:
         for k, w in self.weights.items():
             if k not in allowed:
                 raise ValueError(f"weights has unknown term {k!r} for mode={self.mode!r}; terms are {allowed}")
-            if not (isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w) and w >= 0):
+            if not (
+                isinstance(w, numbers.Real) and not isinstance(w, (bool, np.bool_)) and math.isfinite(w) and w >= 0
+            ):
                 raise ValueError(f"weights[{k!r}] must be a finite number >= 0, got {w!r}")
+        self.weights = {k: float(w) for k, w in self.weights.items()}  # numpy scalars stored as plain floats
         return self
 
 

@@ -304,3 +304,17 @@ def test_large_limits_are_fine(tmp_path) -> None:
     cfg = OperatorRunConfig(**{**TINY, "out": str(tmp_path / "o"), "seed": 2**63 - 1, "threads": 4096}).validate()
     assert cfg.seed == 2**63 - 1 and cfg.train_config("data").seed == 2**63 - 1
     assert cfg.net("data").n_parameters() > 0
+
+
+def test_trainer_config_takes_numpy_weights_and_bounds_the_seed() -> None:
+    from pinnkit.operator_trainer import OperatorTrainConfig
+
+    cfg = OperatorTrainConfig(mode="physics", weights={"initial": np.float32(20.0)}).validate()
+    assert cfg.weights == {"initial": 20.0} and type(cfg.weights["initial"]) is float
+    for bad in (True, float("nan"), -1.0, "1"):
+        with pytest.raises(ValueError, match=r"weights\['initial'\] must be a finite number >= 0"):
+            OperatorTrainConfig(mode="physics", weights={"initial": bad}).validate()
+    with pytest.raises(
+        ValueError, match=r"seed must be an integer in \[0, 9223372036854775807\], got 18446744073709551616"
+    ):
+        OperatorTrainConfig(seed=2**64).validate()

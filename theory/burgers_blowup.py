@@ -36,7 +36,7 @@ from pinnkit.equations.reference import blowup_exact as be
 from pinnkit.sampling import unit_cube
 from pinnkit.validation import check_choice, check_positive
 
-from ._checks import ArgumentTypeError, check_count, check_flag, check_memory, check_module, check_seed
+from .checks import ArgumentTypeError, check_count, check_flag, check_memory, check_module, check_seed
 
 if TYPE_CHECKING:
     from pinnkit.equations.burgers import InviscidBurgersBlowup
@@ -62,7 +62,7 @@ _MAX_GAUSS = 512  # nodes per axis (numpy's Golub–Welsch rule costs O(n²) mem
 # =========================================================================== evaluation helpers
 def check_blowup_problem(problem: Any) -> None:
     """``problem`` must be of the ``u = A(t) x`` family (it has ``A0``, ``A`` and ``exact``), else
-    :class:`~pinnkit.theory._checks.ArgumentTypeError` (a ValueError and a TypeError)."""
+    :class:`~pinnkit.theory.checks.ArgumentTypeError` (a ValueError and a TypeError)."""
     if not (hasattr(problem, "A0") and hasattr(problem, "A") and hasattr(problem, "exact")):
         raise ArgumentTypeError(
             "problem must be a pinnkit.equations.InviscidBurgersBlowup (the u = A(t) x family), "
@@ -70,10 +70,10 @@ def check_blowup_problem(problem: Any) -> None:
         )
 
 
-_MODEL = "mapping (N, d+1) space-time points, time last, to (N, d) velocities"
+MODEL_DESCRIPTION = "mapping (N, d+1) space-time points, time last, to (N, d) velocities"
 
 
-def _rule_size(n: int, k: int, method: str) -> int:
+def rule_size(n: int, k: int, method: str) -> int:
     """The number of nodes :func:`box_rule` makes for ``n`` requested points on a ``k``-dimensional box."""
     if method != "gauss":
         return n
@@ -104,12 +104,12 @@ def _check_omega(problem, name: str, n: Any, method: str, what: str) -> int:
     """``n`` points on ``Ω`` (checked: a count >= 1, and what drawing and evaluating them holds fits)."""
     n = check_count(name, n)
     d = problem.spatial_dim
-    size = _rule_size(n, d + 1, method)
+    size = rule_size(n, d + 1, method)
     check_memory(name, n, _eval_bytes(size, d), f"{what} ({size} points in Ω)")
     return n
 
 
-def _check_theorem1_args(
+def check_theorem1_args(
     problem, n_samples: Any, seed: Any, norm: Any, method: Any, n_initial: Any, window_length: Any
 ) -> Tuple[int, int, Optional[int], Optional[float]]:
     """The arguments of :func:`theorem1`, checked (counts, seed, choices, memory) before any work."""
@@ -121,7 +121,7 @@ def _check_theorem1_args(
     d = problem.spatial_dim
     if n_initial is not None:
         n_initial = check_count("n_initial", n_initial)
-        size0 = _rule_size(n_initial, d, method)
+        size0 = rule_size(n_initial, d, method)
         check_memory("n_initial", n_initial, _eval_bytes(size0, d, False), f"theorem1 ({size0} points in D)")
     if window_length is not None:
         window_length = check_positive("window_length", window_length)
@@ -338,8 +338,8 @@ def theorem1(
             ``gauss`` the per-time-level node count of the ``Ω`` rule).
         window_length: ``L`` in the exponent ``C1·L`` (default ``T − t0``; the paper's ``1/√2``).
     """
-    check_module("model", model, _MODEL)
-    n_samples, seed, n_initial, window_length = _check_theorem1_args(
+    check_module("model", model, MODEL_DESCRIPTION)
+    n_samples, seed, n_initial, window_length = check_theorem1_args(
         problem, n_samples, seed, norm, method, n_initial, window_length
     )
     d = problem.spatial_dim
@@ -460,7 +460,7 @@ def check_1d_preset(problem: Any) -> float:
     return delta
 
 
-def _check_theorem2_args(problem, n_samples: Any, n_time: Any, n_space: Any, method: Any, seed: Any) -> Tuple:
+def check_theorem2_args(problem, n_samples: Any, n_time: Any, n_space: Any, method: Any, seed: Any) -> Tuple:
     """The arguments of :func:`theorem2`, checked before any work; ``(δ, n_samples, n_time, n_space, seed)``."""
     delta = check_1d_preset(problem)
     check_choice("method", method, QUADRATURES)
@@ -474,8 +474,8 @@ def _check_theorem2_args(problem, n_samples: Any, n_time: Any, n_space: Any, met
 def _theorem2(
     model: nn.Module, problem, variant: str, n_samples: int, n_time: int, n_space: int, method: str, seed: int
 ) -> Theorem2Terms:
-    check_module("model", model, _MODEL)
-    delta, n_samples, n_time, n_space, seed = _check_theorem2_args(problem, n_samples, n_time, n_space, method, seed)
+    check_module("model", model, MODEL_DESCRIPTION)
+    delta, n_samples, n_time, n_space, seed = check_theorem2_args(problem, n_samples, n_time, n_space, method, seed)
     t0, T = problem.time_interval
     # interior: ∫∫ R_int² and the true error on Ω
     pts, w = omega_rule(problem, n_samples, method, seed)
@@ -698,7 +698,7 @@ def _slice_ode(z0: float, a: float, r: float, b: float, h: float, n_sub: int) ->
 TIGHT_OPTIONS = ("n_slices", "n_sup", "n_quad", "n_time_nodes", "n_sub", "grading", "use_signed_flux")
 
 
-def _check_tight_args(
+def check_tight_args(
     problem,
     n_slices: Any = 64,
     n_sup: Any = None,
@@ -803,8 +803,8 @@ def tight_estimate(
         grading: grade the slices towards blow-up (else uniform).
         use_signed_flux: use the signed ``B(t)`` (valid and tighter); ``False`` uses ``B⁺ = max(B, 0)``.
     """
-    check_module("model", model, _MODEL)
-    opts = _check_tight_args(problem, n_slices, n_sup, n_quad, n_time_nodes, n_sub, grading, use_signed_flux)
+    check_module("model", model, MODEL_DESCRIPTION)
+    opts = check_tight_args(problem, n_slices, n_sup, n_quad, n_time_nodes, n_sub, grading, use_signed_flux)
     n_slices, n_sup, n_quad, n_time_nodes, n_sub, grading, use_signed_flux = (opts[k] for k in TIGHT_OPTIONS)
     d = problem.spatial_dim
     lo, hi = np.asarray(problem.lower, float), np.asarray(problem.upper, float)

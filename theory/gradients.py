@@ -23,22 +23,22 @@ from torch import nn
 from pinnkit.derivatives import Fields
 from pinnkit.validation import check_choice, check_points
 
-from ._checks import ArgumentTypeError, check_count, check_memory, check_module, check_seed, hidden_units
 from .burgers_blowup import (
-    _MODEL,
     GRAD_NORMS,
+    MODEL_DESCRIPTION,
     QUADRATURES,
     Theorem1Terms,
-    _check_theorem1_args,
-    _rule_size,
     check_blowup_problem,
+    check_theorem1_args,
     field_fn,
     matrix_norm,
     model_device,
     model_dtype,
     omega_rule,
+    rule_size,
     theorem1,
 )
+from .checks import ArgumentTypeError, check_count, check_memory, check_module, check_seed, hidden_units
 
 if TYPE_CHECKING:
     from pinnkit.equations.burgers import InviscidBurgersBlowup
@@ -84,7 +84,7 @@ def residual_gradient(model: nn.Module, problem: InviscidBurgersBlowup, x: torch
     :class:`Fields` (whose derivatives keep ``create_graph=True``) and differentiated once more by
     ``torch.autograd.grad`` with respect to the inputs (rows are independent, so the gradient of the sum
     over rows is the per-row gradient)."""
-    check_module("model", model, _MODEL)
+    check_module("model", model, MODEL_DESCRIPTION)
     check_blowup_problem(problem)
     if not isinstance(x, torch.Tensor):
         raise ArgumentTypeError(f"x must be a torch.Tensor of points, got {type(x).__name__}")
@@ -98,7 +98,7 @@ def residual_gradient(model: nn.Module, problem: InviscidBurgersBlowup, x: torch
     return torch.stack(rows, dim=1).detach()
 
 
-def _check_gradient_args(
+def check_gradient_args(
     problem,
     n_samples: Any,
     seed: Any,
@@ -121,7 +121,7 @@ def _check_gradient_args(
         )
     n_samples = check_count("n_samples", n_samples)
     d = problem.spatial_dim
-    size = _rule_size(n_samples, d + 1, method)
+    size = rule_size(n_samples, d + 1, method)
     rows = min(chunk, size)
     # the points and weights, the per-chunk Jacobians and residual gradients, and the chunk's second-order
     # autograd graph (every hidden activation with its first and second input derivatives)
@@ -129,7 +129,7 @@ def _check_gradient_args(
     estimate = 8 * size * (3 * (d + 1) + 2) + 8 * rows * 4 * d * (d + 1) + graph
     check_memory("n_samples", n_samples, estimate, f"gradient_diagnostics ({size} points in Ω, chunks of {rows})")
     if theorem1_terms is None:
-        _check_theorem1_args(problem, n_samples, seed, norm, method, None, None)
+        check_theorem1_args(problem, n_samples, seed, norm, method, None, None)
     return n_samples, seed, chunk
 
 
@@ -149,8 +149,8 @@ def gradient_diagnostics(
     computed with the same points; ``grad_sup`` is taken as the larger of the two sampled maxima so that
     the shares use one consistent value of ``‖∇u_θ‖_∞``).
     """
-    check_module("model", model, _MODEL)
-    n_samples, seed, chunk = _check_gradient_args(problem, n_samples, seed, norm, method, theorem1_terms, chunk, model)
+    check_module("model", model, MODEL_DESCRIPTION)
+    n_samples, seed, chunk = check_gradient_args(problem, n_samples, seed, norm, method, theorem1_terms, chunk, model)
     d = problem.spatial_dim
     pts, w = omega_rule(problem, n_samples, method, seed)
     dtype, device = model_dtype(model), model_device(model)

@@ -27,7 +27,7 @@ from torch import Tensor
 
 from pinnkit.validation import check_range, check_real
 
-from ._checks import ArgumentTypeError, check_count
+from .checks import ArgumentTypeError, check_count
 
 if TYPE_CHECKING:
     from pinnkit.meanfield_energy import Energy

@@ -8,22 +8,22 @@ from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence
 
 from pinnkit.validation import check_choice
 
-from ._checks import ArgumentTypeError, check_count, check_module, check_seed
 from .burgers_blowup import (
-    _MODEL,
     GRAD_NORMS,
+    MODEL_DESCRIPTION,
     TIGHT_OPTIONS,
-    _check_theorem1_args,
-    _check_theorem2_args,
-    _check_tight_args,
     check_1d_preset,
     check_blowup_problem,
+    check_theorem1_args,
+    check_theorem2_args,
+    check_tight_args,
     theorem1,
     theorem2,
     theorem2_consistent,
     tight_estimate,
 )
-from .gradients import _check_gradient_args, gradient_diagnostics
+from .checks import ArgumentTypeError, check_count, check_module, check_seed
+from .gradients import check_gradient_args, gradient_diagnostics
 
 if TYPE_CHECKING:
     from torch import nn
@@ -120,21 +120,21 @@ class TheoryTracker:
         # every computation this tracker will run, checked now (counts, choices, memory) rather than when it
         # first computes
         if "theorem1" in what or "gradients" in what:
-            _check_theorem1_args(problem, n_samples, seed, norm, "uniform", None, None)
+            check_theorem1_args(problem, n_samples, seed, norm, "uniform", None, None)
         if "theorem2" in what:
             n_axis = _theorem2_axis(n_samples)
-            _check_theorem2_args(problem, n_samples, n_axis, n_axis, "gauss", 0)
+            check_theorem2_args(problem, n_samples, n_axis, n_axis, "gauss", 0)
         if "tight" in what:
-            _check_tight_args(problem, **tight)
+            check_tight_args(problem, **tight)
         if "gradients" in what:
-            _check_gradient_args(problem, min(n_samples, 4096), seed, norm, "uniform", None, 8192)
+            check_gradient_args(problem, min(n_samples, 4096), seed, norm, "uniform", None, 8192)
         self.problem, self.every, self.what = problem, every, what
         self.n_samples, self.seed, self.norm = n_samples, seed, norm
         self.tight_options = tight
 
     def compute(self, model: nn.Module) -> Dict[str, float]:
         """The numbers for ``model`` (what ``__call__`` records)."""
-        check_module("model", model, _MODEL)
+        check_module("model", model, MODEL_DESCRIPTION)
         p, out = self.problem, {}
         t1 = None
         if "theorem1" in self.what or "gradients" in self.what:

@@ -253,3 +253,18 @@ def test_regression_helper_refuses_bad_arguments_before_any_work(no_work):
     _refused(lambda: train_meanfield_regression(x, y, n=4, steps=2, x_test=x, y_test=y[:, :0]), "y_test")
     _refused(lambda: train_meanfield_regression(x, y, n=4, steps=2, dt=-1.0), "dt")
     _refused(lambda: train_meanfield_regression(x, y, n=4, steps=2, net_options={"bias": 1.0}), "bias", "allowed")
+
+
+def test_meanfield_spec_refuses_a_misspelt_key_and_lists_the_allowed_ones():
+    from pinnkit.nets.meanfield import meanfield_spec
+
+    msg = _refused(lambda: meanfield_spec({"kind": "meanfield", "nn": 64}), "'nn'", "allowed")
+    assert "weight_scale" in msg and "activation" in msg
+    _refused(lambda: meanfield_spec({"kind": "meanfield", "n": 2.5}), "n must be an integer")
+    _refused(lambda: meanfield_spec({"kind": "meanfield", "width": math.inf}), "width")
+    _refused(lambda: meanfield_spec({"kind": "meanfield", "activation": "swish"}), "activation")
+    _refused(lambda: meanfield_spec({"kind": "meanfield", "output_scale": -1}), "output_scale")
+    _refused(lambda: meanfield_spec({"kind": "mlp"}), "kind")
+    assert meanfield_spec({"kind": "meanfield", "width": np.int64(32)}) == {"n": 32, "activation": "tanh"}
+    merged = {"kind": "meanfield", "width": 64, "depth": 3, "activation": "tanh", "n": 16, "weight_scale": 0.5}
+    assert meanfield_spec(merged, ignore=("depth",)) == {"n": 16, "activation": "tanh", "weight_scale": 0.5}

@@ -24,7 +24,14 @@ from .activations import ACTIVATIONS
 from .activations import activation as make_activation
 from .mlp import InputScaling
 
-__all__ = ["MeanFieldTwoLayer", "MEANFIELD_OPTIONS", "check_meanfield_net", "check_net_options"]
+__all__ = [
+    "MeanFieldTwoLayer",
+    "MEANFIELD_OPTIONS",
+    "SPEC_KEYS",
+    "check_meanfield_net",
+    "check_net_options",
+    "meanfield_spec",
+]
 
 #: the initial-measure options of :class:`MeanFieldTwoLayer` a caller may set through ``net_options``
 MEANFIELD_OPTIONS = ("weight_scale", "bias_scale", "output_scale")
@@ -48,6 +55,31 @@ def check_net_options(options: Any, name: str = "net_options") -> Dict[str, floa
     for k, v in options.items():
         check_nonnegative(f"{name}[{k!r}]", v)
     return options
+
+
+#: the keys a mean-field net spec (``{"kind": "meanfield", "n": 256, ...}``) may hold
+SPEC_KEYS = ("kind", "n", "width", "activation") + MEANFIELD_OPTIONS
+
+
+def meanfield_spec(spec: Any, default_n: int = 256, ignore: Any = ()) -> Dict[str, Any]:
+    """The :class:`MeanFieldTwoLayer` keywords (``n``, ``activation`` and any of :data:`MEANFIELD_OPTIONS`) of
+    a net spec such as ``{"kind": "meanfield", "n": 128, "activation": "tanh"}`` (``n`` may be given as
+    ``width``; neither: ``default_n``). A key outside :data:`SPEC_KEYS` (and ``ignore``, e.g. the keys a
+    caller merged in from an MLP default) is refused, naming it and listing the allowed keys; every value is
+    checked like the net's own arguments. Nothing is built."""
+    if not isinstance(spec, dict) and not hasattr(spec, "keys"):
+        raise ValueError(f"a mean-field net spec must be a dict with keys from {list(SPEC_KEYS)}, got {spec!r}")
+    spec = dict(spec)
+    unknown = sorted(str(k) for k in spec if k not in SPEC_KEYS and k not in tuple(ignore))
+    if unknown:
+        raise ValueError(f"unknown mean-field net option(s) {unknown}; allowed: {list(SPEC_KEYS)}")
+    if spec.get("kind", "meanfield") != "meanfield":
+        raise ValueError(f"a mean-field net spec must have kind 'meanfield', got {spec.get('kind')!r}")
+    n = check_min_int("n", spec["n"]) if "n" in spec else check_min_int("width", spec.get("width", default_n))
+    activation = check_choice("activation", spec.get("activation", "tanh"), ACTIVATIONS)
+    out = {"n": n, "activation": activation}
+    out.update(check_net_options({k: spec[k] for k in MEANFIELD_OPTIONS if k in spec}, "net spec"))
+    return out
 
 
 def _check_bounds(input_bounds: Any, in_dim: int) -> None:

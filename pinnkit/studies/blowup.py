@@ -425,12 +425,15 @@ def run_study(config: StudyConfig, progress: bool = True, log: Callable[[str], A
         else:
             found[job_name(j)] = rec
             reused.append(job_name(j))
-    busy = [(p["name"], pid) for p in map(lambda j: _paths(j, config.out), todo) if (pid := JobLock.holder(p["lock"]))]
+    busy = [(p, JobLock.holder(p["lock"])) for p in (_paths(j, config.out) for j in todo)]
+    busy = [(p, pid) for p, pid in busy if pid is not None]
     if busy:
+        (p, pid), more = busy[0], len(busy) - 1
         raise JobBusy(
-            f"{len(busy)} job(s) of this study are being run by another process right now (e.g. {busy[0][0]}, pid "
-            f"{busy[0][1] if busy[0][1] > 0 else '?'}, lock files in {os.path.join(config.out, 'jobs')}); wait for "
-            "that run to finish or stop it, then rerun"
+            f"job {p['name']} of this study is being run by another process right now (pid "
+            f"{pid if pid > 0 else '?'}, lock file {p['lock']})"
+            + (f", and {more} more job(s) too" if more else "")
+            + "; wait for that run to finish or stop it, then rerun"
         )
     if reused:
         log(f"reused {len(reused)} of {len(jobs)} jobs from earlier runs in {config.out} (same settings)")

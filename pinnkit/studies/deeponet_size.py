@@ -84,6 +84,7 @@ class SizeStudyConfig:
 
     def validate(self) -> "SizeStudyConfig":
         """Check every setting (ValueError names the parameter and its allowed range); sorts the grids."""
+        from pinnkit.preflight import check_output_dir
         from pinnkit.validation import check_int, check_positive
 
         for name in ("qs", "n_functions"):
@@ -102,7 +103,7 @@ class SizeStudyConfig:
         self.threads = check_int("threads", self.threads, 0, 1024)
         if not isinstance(self.out, (str, os.PathLike)) or not str(self.out):
             raise ValueError(f"out must be a non-empty path, got {self.out!r}")
-        self.out = str(self.out)
+        self.out = check_output_dir("out", os.fspath(self.out))
         if not isinstance(self.resume, bool):
             raise ValueError(f"resume must be True or False, got {self.resume!r}")
         return self
@@ -203,8 +204,34 @@ def _atomic_json(path: str, obj) -> None:
     os.replace(tmp, path)
 
 
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _cell_problem(c, settings: dict) -> Optional[str]:
+    """Why the stored cell ``c`` cannot be reused under ``settings`` (None: it can)."""
+    if not isinstance(c, dict):
+        return f"is not a JSON object ({c!r:.60})"
+    missing = [k for k in ("n_functions", "n", "q", "risk", "steps", "data_sha256_16") if k not in c]
+    if missing:
+        return f"lacks the keys {missing}"
+    if not (_is_int(c["n_functions"]) and _is_int(c["q"]) and _is_int(c["n"])):
+        return "has an n_functions, n or q that is not an integer"
+    if not isinstance(c["risk"], (int, float)) or isinstance(c["risk"], bool):
+        return f"has a risk that is not a number ({c['risk']!r})"
+    if c["steps"] != settings["steps"] or c["n"] != c["n_functions"] * settings["points"]:
+        return "does not match its settings (steps or n)"
+    if not isinstance(c["data_sha256_16"], str):
+        return "has no data fingerprint"
+    return None
+
+
 def _stored_cells(out: str, settings: dict) -> Dict[tuple, dict]:
-    """Cells recorded in ``out``/cells.json or ``out``/summary.json under the same cell settings."""
+    """Cells recorded in ``out``/cells.json or ``out``/summary.json under the same cell settings (the full
+    :meth:`SizeStudyConfig.cell_settings`, and per cell its training data's fingerprint, checked by the
+    caller). A malformed cell is skipped with a warning naming the file (it is trained again)."""
+    import warnings
+
     found: Dict[tuple, dict] = {}
     for name in ("summary.json", _CELLS_FILE):  # cells.json last: it is rewritten after every cell
         path = os.path.join(out, name)
@@ -215,7 +242,15 @@ def _stored_cells(out: str, settings: dict) -> Dict[tuple, dict]:
             continue
         if not isinstance(stored, dict) or stored.get("cell_settings") != settings:
             continue
-        for c in stored.get("cells", []):
+        cells = stored.get("cells", [])
+        if not isinstance(cells, list):
+            warnings.warn(f"{path}: 'cells' is not a list; its cells are trained again", stacklevel=3)
+            continue
+        for i, c in enumerate(cells):
+            problem = _cell_problem(c, settings)
+            if problem is not None:
+                warnings.warn(f"{path}: cell {i} {problem}; not reused (trained again)", stacklevel=3)
+                continue
             found[(c["n_functions"], c["q"])] = c
     return found
 

@@ -22,7 +22,15 @@ import pytest
 from pinnkit.studies import blowup, deeponet_size
 from pinnkit.studies.blowup import StudyConfig, job_name, run_study, summarise
 from pinnkit.studies.deeponet_size import SizeStudyConfig, run_size_study
-from pinnkit.studies.jobs import JobBusy, StudyInterrupted, load_record, pid_alive, write_record
+from pinnkit.studies.jobs import (
+    JobBusy,
+    JobLock,
+    StudyInterrupted,
+    _start_time,
+    load_record,
+    pid_alive,
+    write_record,
+)
 
 TINY = dict(dim=1, widths=[8], grad_penalties=[0.0], steps=30, lbfgs_steps=0, n_theory_samples=1000, workers=1)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -195,6 +203,13 @@ def test_a_job_locked_by_a_live_process_is_not_started_and_a_stale_lock_is_taken
             run_study(cfg(out, deltas=[0.95]), progress=False)
         assert isinstance(exc.value, ValueError) and lock in str(exc.value)
         assert not os.path.exists(lock[: -len(".lock")] + ".json")
+        if sys.platform.startswith("linux"):  # the pid with another start time: a later process reusing it
+            with open(lock, "w") as fh:
+                fh.write(f"{sleeper.pid} 1\n")
+            assert JobLock.holder(lock) is None
+            with open(lock, "w") as fh:
+                fh.write(f"{sleeper.pid} {_start_time(sleeper.pid)}\n")
+            assert JobLock.holder(lock) == sleeper.pid
     finally:
         sleeper.kill()
         sleeper.wait()
@@ -255,8 +270,13 @@ def _wait_for_locks(proc, out, n, timeout=60):
     jobs = out / "jobs"
     t0 = time.time()
     while time.time() - t0 < timeout:
-        if jobs.exists() and len([f for f in os.listdir(jobs) if f.endswith(".lock")]) >= n:
-            return [int(open(jobs / f).read()) for f in os.listdir(jobs) if f.endswith(".lock")]
+        locks = [jobs / f for f in os.listdir(jobs) if f.endswith(".lock")] if jobs.exists() else []
+        try:
+            pids = [int(p.read_text().split()[0]) for p in locks]
+        except (OSError, ValueError, IndexError):  # being written: look again
+            pids = []
+        if len(pids) >= n:
+            return pids
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.1)
     raise AssertionError("the workers never started their jobs")

@@ -86,14 +86,16 @@ RECORD_KEYS = ("job", "distance_to_blowup", "train_s", "final_loss", "risk", "re
 _ANALYSIS_KEYS = ("theorem1/log_lhs", "theorem1/log_rhs", "tight/true", "tight/estimate", "tight/ratio_l2")
 _JOB_KEYS = ("dim", "delta", "width", "grad_penalty", "seed", "protocol", "steps", "lbfgs_steps", "n_theory_samples")
 #: theory analysis: bytes per sample (points, weights, surrogate, exact solution, Jacobian, residual in float64,
-#: their concatenated copies and temporaries) per (d+1)² — a generous estimate
-_THEORY_BYTES_PER_SAMPLE = 256
+#: their concatenated copies and temporaries) per (d+1)² — a generous estimate (measured, 1-D, width 30: 400,000
+#: samples peaked at 645 MiB with the process, estimated 940 MiB; paper protocol, width 100: training peaked at
+#: 899 MiB, estimated 1381 MiB)
+_THEORY_BYTES_PER_SAMPLE = 128
 #: the derivative graph of a chunk of evaluation points (theory/burgers_blowup.py evaluates 32768 at a time)
 _THEORY_CHUNK = 32768
 #: bytes per parameter (weights, gradients, Adam moments, L-BFGS history of 50 pairs, copies; 8 bytes each)
 _BYTES_PER_PARAMETER = 8 * 128
 #: bytes per (point × unit × layer) of the autograd graph with its input derivatives (a generous estimate)
-_BYTES_PER_ACTIVATION = 8 * 24
+_BYTES_PER_ACTIVATION = 8 * 12
 #: a worker process with torch imported
 _WORKER_BYTES = 200 * 2**20
 _MAX_SEED = 2**63 - 1

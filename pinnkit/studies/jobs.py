@@ -122,6 +122,16 @@ def quarantine(path: str) -> str:
     return target
 
 
+def _start_time(pid: int) -> Optional[str]:
+    """The start time of process ``pid`` (Linux: field 22 of ``/proc/<pid>/stat``), None where unknown; with the
+    pid it tells a lock's holder from a later process that reuses its pid."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
 def pid_alive(pid: int) -> bool:
     """Whether a process ``pid`` exists (a zombie counts as dead on Linux)."""
     if pid <= 0:
@@ -143,7 +153,7 @@ def pid_alive(pid: int) -> bool:
 
 class JobLock:
     """``with JobLock(path, what):`` — hold the lock file ``path`` (created with ``O_CREAT | O_EXCL``, holding
-    this pid) while a job runs. A lock held by a live process raises :class:`JobBusy`; a stale one (its pid
+    this pid and, on Linux, its start time) while a job runs. A lock held by a live process raises :class:`JobBusy`; a stale one (its pid
     is dead, or the file is empty or unreadable and older than a few seconds) is taken over."""
 
     def __init__(self, path: str, what: str = "this job") -> None:
@@ -154,16 +164,21 @@ class JobLock:
         """The live pid holding ``path``, or None (no lock, or a stale one)."""
         try:
             with open(path) as fh:
-                text = fh.read().strip()
-            pid = int(text)
+                fields = fh.read().split()
+            pid = int(fields[0])
         except FileNotFoundError:
             return None
-        except (OSError, ValueError):
+        except (OSError, ValueError, IndexError):
             try:  # being written this instant: count it as held for a moment
                 return -1 if time.time() - os.path.getmtime(path) < 5 else None
             except OSError:
                 return None
-        return pid if pid != os.getpid() and pid_alive(pid) else None
+        if pid == os.getpid() or not pid_alive(pid):
+            return None
+        started = _start_time(pid)
+        if len(fields) > 1 and started is not None and fields[1] != started:
+            return None  # the pid now belongs to another process
+        return pid
 
     def acquire(self) -> "JobLock":
         os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
@@ -183,7 +198,7 @@ class JobLock:
                     pass
                 continue
             with os.fdopen(fd, "w") as fh:
-                fh.write(f"{os.getpid()}\n")
+                fh.write(f"{os.getpid()} {_start_time(os.getpid()) or ''}\n")
             self.held = True
             return self
         raise JobBusy(f"could not take the lock file {self.path} of {self.what}")  # pragma: no cover
@@ -194,7 +209,7 @@ class JobLock:
         self.held = False
         try:
             with open(self.path) as fh:
-                mine = fh.read().strip() == str(os.getpid())
+                mine = fh.read().split()[:1] == [str(os.getpid())]
             if mine:
                 os.remove(self.path)
         except OSError:

@@ -18,6 +18,10 @@ from torch import Tensor
 
 from pinnkit.derivatives import Fields
 
+#: the largest magnitude a physical coefficient of a shipped problem (κ, ν, Re, T, ...) may have: beyond it
+#: the residual's numbers overflow float32 or the solution underflows to nothing worth learning
+MAX_COEFFICIENT = 1e4
+
 __all__ = [
     "Face",
     "Condition",

@@ -23,9 +23,9 @@ import torch
 from torch import Tensor
 
 from pinnkit.derivatives import Fields
-from pinnkit.validation import check_choice, check_int, check_positive
+from pinnkit.validation import check_choice, check_int, check_real
 
-from .base import Condition, DirichletBC, InitialCondition, Problem, all_faces
+from .base import MAX_COEFFICIENT, Condition, DirichletBC, InitialCondition, Problem, all_faces
 from .reference import blowup_exact as be
 from .reference import cole_hopf as ch
 
@@ -53,16 +53,16 @@ class ViscousBurgers(Problem):
     """
 
     PARAMETERS = {
-        "nu": (ch.DEFAULT_NU, "viscosity ν > 0 (Raissi et al.: 0.01/π)"),
-        "n_nodes": (None, "Gauss–Hermite nodes of the Cole–Hopf ground truth (None: automatic)"),
+        "nu": (ch.DEFAULT_NU, "viscosity ν in (0, 1e4] (Raissi et al.: 0.01/π)"),
+        "n_nodes": (None, "Gauss–Hermite nodes of the Cole–Hopf ground truth, 1…10000 (None: automatic)"),
     }
 
     def __init__(self, nu: float = ch.DEFAULT_NU, n_nodes: Optional[int] = None) -> None:
-        nu = check_positive("nu", nu)
+        nu = check_real("nu", nu, 0.0, MAX_COEFFICIENT)
         if n_nodes is None:
             ch.default_node_count(nu)  # fail now, naming nu, if the automatic count would be too large
         else:
-            n_nodes = check_int("n_nodes", n_nodes, 1)
+            n_nodes = check_int("n_nodes", n_nodes, 1, ch.MAX_NODES)
         super().__init__(
             name="burgers",
             spatial_dim=1,

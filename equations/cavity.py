@@ -28,6 +28,7 @@ The pressure is fixed only up to a constant (``pressure_gauge = "mean"``); the r
 from __future__ import annotations
 
 import hashlib
+import numbers
 import os
 import warnings
 from pathlib import Path
@@ -240,7 +241,12 @@ class LidDrivenCavity(IncompressibleNS):
         n_reference: int = 129,
         cache_dir: Union[str, os.PathLike, None] = None,
     ) -> None:
-        ok = isinstance(re, (int, float)) and not isinstance(re, bool) and np.isfinite(re) and 0 < re <= RE_MAX
+        ok = (
+            isinstance(re, numbers.Real)
+            and not isinstance(re, (bool, np.bool_))
+            and np.isfinite(re)
+            and 0 < re <= RE_MAX
+        )
         if not ok:
             raise ValueError(f"re must be a number in (0, {RE_MAX:g}] (validated at 100, 400, 1000); got {re!r}")
         re = float(re)

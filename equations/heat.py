@@ -18,9 +18,9 @@ import torch
 from torch import Tensor
 
 from pinnkit.derivatives import Fields
-from pinnkit.validation import check_choice, check_int, check_positive
+from pinnkit.validation import check_choice, check_int, check_real
 
-from .base import Condition, DirichletBC, Face, InitialCondition, NeumannBC, PeriodicBC, Problem
+from .base import MAX_COEFFICIENT, Condition, DirichletBC, Face, InitialCondition, NeumannBC, PeriodicBC, Problem
 
 __all__ = ["Heat", "HEAT_SOLUTIONS"]
 
@@ -51,15 +51,15 @@ class Heat(Problem):
 
     PARAMETERS = {
         "dim": (1, "spatial dimension d, integer in [1, 10]"),
-        "kappa": (0.1, "diffusivity κ > 0"),
-        "T": (1.0, "final time T > 0"),
+        "kappa": (0.1, "diffusivity κ in (0, 1e4]"),
+        "T": (1.0, "final time T in (0, 1e4]"),
         "solution": ("sine", f"closed form, one of {tuple(HEAT_SOLUTIONS)}"),
     }
 
     def __init__(self, dim: int = 1, kappa: float = 0.1, T: float = 1.0, solution: str = "sine") -> None:
         dim = check_int("dim", dim, 1, 10)
-        kappa = check_positive("kappa", kappa)
-        T = check_positive("T", T)
+        kappa = check_real("kappa", kappa, 0.0, MAX_COEFFICIENT)
+        T = check_real("T", T, 0.0, MAX_COEFFICIENT)
         check_choice("solution", solution, tuple(HEAT_SOLUTIONS))
         super().__init__(
             name="heat",

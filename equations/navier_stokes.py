@@ -47,9 +47,9 @@ import torch
 from torch import Tensor
 
 from pinnkit.derivatives import Fields
-from pinnkit.validation import check_positive
+from pinnkit.validation import check_range, check_real
 
-from .base import Condition, DirichletBC, InitialCondition, PeriodicBC, Problem
+from .base import MAX_COEFFICIENT, Condition, DirichletBC, InitialCondition, PeriodicBC, Problem
 
 __all__ = ["IncompressibleNS", "Kovasznay", "TaylorGreen", "Beltrami", "PRESSURE_GAUGES"]
 
@@ -60,12 +60,13 @@ Array = Union[np.ndarray, Tensor]
 
 
 def _check_finite(name: str, value: object, nonzero: bool = False) -> float:
-    """``value`` must be a finite real number (and ``≠ 0`` when ``nonzero``)."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or (nonzero and value == 0):
-        what = "a finite nonzero number" if nonzero else "a finite number"
-        raise ValueError(f"{name} must be {what}, got {value!r}")
-    return float(value)
+    """``value`` must be a finite real number in ``[-1e4, 1e4]`` (and ``≠ 0`` when ``nonzero``)."""
+    v = check_range(name, value, -MAX_COEFFICIENT, MAX_COEFFICIENT)
+    if nonzero and v == 0:
+        raise ValueError(
+            f"{name} must be a nonzero number in [-{MAX_COEFFICIENT:g}, {MAX_COEFFICIENT:g}], got {value!r}"
+        )
+    return v
 
 
 # =========================================================================== base class
@@ -209,7 +210,7 @@ class Kovasznay(IncompressibleNS):
     PARAMETERS = {"re": (20.0, "Reynolds number Re > 0; ν = 1/Re")}
 
     def __init__(self, re: float = 20.0) -> None:
-        re = check_positive("re", re)
+        re = check_real("re", re, 0.0, MAX_COEFFICIENT)
         super().__init__("kovasznay", 2, 1.0 / re, (-0.5, -0.5), (1.0, 1.5), None, {"re": re})
         self.re = re
         self.lam = re / 2.0 - math.sqrt(re * re / 4.0 + 4.0 * math.pi**2)
@@ -251,8 +252,8 @@ class TaylorGreen(IncompressibleNS):
     }
 
     def __init__(self, nu: float = 0.01, T: float = 1.0) -> None:
-        nu = check_positive("nu", nu)
-        T = check_positive("T", T)
+        nu = check_real("nu", nu, 0.0, MAX_COEFFICIENT)
+        T = check_real("T", T, 0.0, MAX_COEFFICIENT)
         two_pi = 2.0 * math.pi
         super().__init__("taylor-green", 2, nu, (0.0, 0.0), (two_pi, two_pi), (0.0, T), {"nu": nu, "T": T})
         self.T = T
@@ -306,8 +307,8 @@ class Beltrami(IncompressibleNS):
     def __init__(self, a: float = 1.0, d: float = 1.0, nu: float = 1.0, T: float = 1.0) -> None:
         a = _check_finite("a", a, nonzero=True)
         d = _check_finite("d", d)
-        nu = check_positive("nu", nu)
-        T = check_positive("T", T)
+        nu = check_real("nu", nu, 0.0, MAX_COEFFICIENT)
+        T = check_real("T", T, 0.0, MAX_COEFFICIENT)
         super().__init__("beltrami", 3, nu, (-1.0,) * 3, (1.0,) * 3, (0.0, T), {"a": a, "d": d, "nu": nu, "T": T})
         self.a, self.d, self.T = a, d, T
 

@@ -15,6 +15,7 @@ from .constraints import HardConstraints
 from .metrics import problem_errors
 from .nets import MLP, FourierFeatures, MeanFieldTwoLayer, ResidualMLP
 from .result import Result, predict
+from .run_options import MAX_SEED, check_bool, check_net_spec, check_run
 from .sampling import Points, Sampler, evaluation_points
 from .trainer import PINNTrainer, TrainConfig
 from .training.stages import FirstOrder, QuasiNewton, Stage
@@ -34,11 +35,15 @@ def build_net(spec: Mapping[str, Any], problem: "Problem", seed: int) -> nn.Modu
     """A net from a spec such as ``{"kind": "mlp", "width": 32, "depth": 3, "activation": "tanh",
     "fourier_features": 0, "fourier_sigma": 1.0}``, sized for the problem's inputs and outputs and with
     its input box mapped onto ``[-1, 1]^D``."""
-    spec = {**DEFAULT_NET, **dict(spec)}
-    kind = check_choice("net kind", spec.pop("kind"), NET_KINDS)
+    spec = dict(spec)
+    kind = check_choice("net kind", spec.pop("kind", DEFAULT_NET["kind"]), NET_KINDS)
+    if kind != "meanfield":
+        spec = {**{k: v for k, v in DEFAULT_NET.items() if k != "kind"}, **spec}
     bounds = (problem.input_lower, problem.input_upper)
     D, m = problem.input_dim, problem.n_outputs
     torch.manual_seed(seed)
+    spec = check_net_spec({"kind": kind, **spec})
+    spec.pop("kind")
     if kind == "meanfield":
         return MeanFieldTwoLayer(
             D,
@@ -51,12 +56,6 @@ def build_net(spec: Mapping[str, Any], problem: "Problem", seed: int) -> nn.Modu
     sigma = float(spec.pop("fourier_sigma", 1.0))
     fourier = FourierFeatures(D, nf, sigma, seed=seed) if nf else None
     cls = MLP if kind == "mlp" else ResidualMLP
-    allowed = {"width", "depth", "activation", "init"}
-    extra = set(spec) - allowed
-    if extra:
-        raise ValueError(
-            f"unknown net option(s) {sorted(extra)}; allowed: {sorted(allowed | {'kind', 'fourier_features', 'fourier_sigma'})}"
-        )
     return cls(D, m, input_bounds=bounds, fourier=fourier, **spec)
 
 
@@ -106,11 +105,14 @@ class Engine(_Group):
 
 @dataclass(frozen=True)
 class Checkpoint(_Group):
-    """Checkpoints in ``dir`` every ``every`` steps; ``resume=True`` continues from the one there."""
+    """Checkpoints in ``dir`` every ``every`` steps; ``resume=True`` continues from the one there (refused
+    when it belongs to another run); a fresh run in a ``dir`` holding a checkpoint is refused unless
+    ``overwrite=True``."""
 
     dir: Optional[str] = None
     every: Optional[int] = None
     resume: Optional[bool] = None
+    overwrite: Optional[bool] = None
 
     _keys = {"dir": "checkpoint_dir", "every": "checkpoint_every"}
 
@@ -191,6 +193,20 @@ def _train_config(problem: "Problem", cfg: Mapping[str, Any], progress: bool) ->
     return TrainConfig(**kw).validate()
 
 
+def _check_callbacks(callbacks: Any) -> List[Any]:
+    """Callbacks must be a sequence of callables, each with ``every`` (an integer >= 0; 0 or None: only at the
+    end of the run)."""
+    if callable(callbacks) or not isinstance(callbacks, (list, tuple)):
+        raise ValueError(f"callbacks must be a list or tuple of callbacks, got {callbacks!r}")
+    for i, cb in enumerate(callbacks):
+        if not callable(cb):
+            raise ValueError(f"callbacks[{i}] must be callable as cb(trainer) -> {{name: value}}, got {cb!r}")
+        every = getattr(cb, "every", None)
+        if every is not None:
+            check_int(f"callbacks[{i}].every", every, 0)
+    return list(callbacks)
+
+
 def _split_options(problem: Union[str, "Problem"], options: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """``solve``'s flat keywords and the problem parameters among ``options``; anything else is an error that
     names it and lists what is allowed."""
@@ -256,7 +272,7 @@ def solve(
     - ``loss``: :class:`Loss` (condition weights, gradient and gPINN penalties, hard constraints, loss
       balancing).
     - ``engine``: :class:`Engine` (derivative method, ``torch.compile``, dtype, device).
-    - ``checkpoint``: :class:`Checkpoint` (directory, interval, resume).
+    - ``checkpoint``: :class:`Checkpoint` (directory, interval, resume, overwrite).
     - ``callbacks``: objects with ``every`` and ``__call__(trainer) -> {name: value}``, run during training
       into ``history["diagnostics"]`` (e.g. :class:`pinnkit.theory.TheoryTracker`).
     - ``seed``: seeds the net and the points.
@@ -269,7 +285,7 @@ def solve(
       ``n_domain``, ``n_boundary``, ``n_initial``, ``sampling``, ``resample_every``, ``adaptive``,
       ``pool_factor``; ``condition_weight``, ``weights``, ``grad_penalty``, ``gpinn_penalty``,
       ``hard_constraints``, ``balance``, ``balance_every``, ``balance_alpha``; ``method``, ``compile``,
-      ``dtype``, ``device``; ``checkpoint_dir``, ``checkpoint_every``, ``resume``; ``n_eval`` (held-out
+      ``dtype``, ``device``; ``checkpoint_dir``, ``checkpoint_every``, ``resume``, ``overwrite``; ``n_eval`` (held-out
       points) and ``track_every`` (record the held-out relative L2 every k steps, 0: never). A shortcut and
       the same field of a group together are an error; so is an unknown keyword.
 
@@ -296,10 +312,10 @@ def solve(
         overrides["stages"] = stages
     if isinstance(problem, str):
         problem = make_problem(problem, **problem_params)
-    cfg = presets.resolve(problem, overrides, preset=preset)
-    seed = check_int("seed", seed, 0)
-    check_int("n_eval", cfg["n_eval"], 1)
-    check_int("track_every", cfg["track_every"], 0)
+    seed = check_int("seed", seed, 0, MAX_SEED)
+    progress = check_bool("progress", progress)
+    callbacks = _check_callbacks(callbacks)
+    cfg = check_run(problem, presets.resolve(problem, overrides, preset=preset))
     run_stages = presets.stages_of(cfg)
     config = _train_config(problem, cfg, progress)
     sampler = Sampler(
@@ -314,9 +330,7 @@ def solve(
         pool_factor=cfg["pool_factor"],
     )
     net = cfg["net"]
-    net_spec: Dict[str, Any] = (
-        {"kind": "custom", "repr": repr(net)} if isinstance(net, nn.Module) else {**DEFAULT_NET, **dict(net)}
-    )
+    net_spec: Dict[str, Any] = {"kind": "custom", "repr": repr(net)} if isinstance(net, nn.Module) else dict(net)
     model = net if isinstance(net, nn.Module) else build_net(net_spec, problem, seed)
     hard_constraints: List[str] = list(cfg["hard_constraints"] or ())
     if hard_constraints:

@@ -8,7 +8,13 @@ import os
 import sys
 from typing import List, Optional
 
-__all__ = ["main"]
+__all__ = ["main", "EXIT_BAD_INPUT", "EXIT_DIVERGED", "EXIT_INTERRUPTED", "MAX_THREADS"]
+
+#: exit statuses: 0 done, 2 a bad input (nothing was run), 3 training diverged (the last good state kept),
+#: 130 interrupted (Ctrl-C; what was finished is kept)
+EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
+#: the most torch threads ``--threads`` may ask for
+MAX_THREADS = 4096
 
 
 def _parse_value(text: str):
@@ -107,17 +113,21 @@ def _cmd_solve(args, extra: List[str]) -> int:
     import torch
 
     import pinnkit
+    from pinnkit.preflight import check_output_dir
+    from pinnkit.validation import check_int, check_positive
 
     params = _problem_params(args, extra)
     if args.minutes is not None:
-        from pinnkit.validation import check_positive
-
         check_positive("--minutes", args.minutes)
+    check_int("--threads", args.threads, 0, MAX_THREADS)
+    check_int("--seed", args.seed, 0, 2**63 - 1)
+    check_int("--track-every", args.track_every, 0)
     if args.threads:
         torch.set_num_threads(args.threads)
     out = args.out or os.path.join(
         "runs", f"{args.name}-" + "-".join(f"{k}{v}" for k, v in params.items()) + f"-s{args.seed}"
     )
+    check_output_dir("--out", out)
     result = pinnkit.solve(
         args.name,
         **solve_options(args),
@@ -125,6 +135,7 @@ def _cmd_solve(args, extra: List[str]) -> int:
         track_every=args.track_every,
         checkpoint_dir=os.path.join(out, "checkpoints"),
         resume=args.resume,
+        overwrite=args.overwrite,
         time_limit=None if args.minutes is None else 60.0 * args.minutes,
         progress=not args.quiet,
         **params,
@@ -238,6 +249,7 @@ def _cmd_deeponet(args) -> int:
         threads=args.threads,
         out=args.out or os.path.join("runs", f"deeponet-{args.pde}"),
         resume=args.resume,
+        overwrite=args.overwrite,
         progress=not args.quiet,
     ).validate()  # bad settings fail here, before anything is printed, generated or trained
     print(
@@ -347,6 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--track-every", type=int, default=500, help="record held-out error every k steps (0: off)")
     s.add_argument("--out", default=None, help="output directory (default runs/NAME-...)")
     s.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/checkpoint.pt")
+    s.add_argument(
+        "--overwrite", action="store_true", help="start over, replacing the checkpoint an earlier run left in OUT"
+    )
     s.add_argument("--minutes", type=float, default=None, help="end training after this many minutes of it")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -435,11 +450,26 @@ def build_parser() -> argparse.ArgumentParser:
     dn.add_argument("--seed", type=int, default=0, help="net initialisation and mini-batches")
     dn.add_argument("--out", default=None, help="output directory (default runs/deeponet-PDE)")
     dn.add_argument("--resume", action="store_true", help="continue each mode from OUT/checkpoint_<mode>/")
+    dn.add_argument(
+        "--overwrite", action="store_true", help="start over, replacing the checkpoints an earlier run left in OUT"
+    )
     dn.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
 
+def _resume_hint(args) -> str:
+    if args.command == "solve":
+        return "rerun the same command with --resume to continue from the last checkpoint"
+    if args.command == "deeponet":
+        return "rerun the same command with --resume to continue each mode from its checkpoint"
+    return "rerun the same command to resume; finished jobs are kept"
+
+
 def main(argv: Optional[List[str]] = None) -> int:
+    """Run the command line; returns the exit status (:data:`EXIT_BAD_INPUT`, :data:`EXIT_DIVERGED`,
+    :data:`EXIT_INTERRUPTED`, or 0)."""
+    from pinnkit.training.divergence import TrainingDiverged
+
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     try:
@@ -459,7 +489,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _cmd_solve(args, extra)
     except (ValueError, FileNotFoundError) as exc:
         print(f"pinnkit: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except TrainingDiverged as exc:
+        print(f"pinnkit: {exc}; nothing else was written (lower the learning rate, or resume)", file=sys.stderr)
+        return EXIT_DIVERGED
+    except KeyboardInterrupt:
+        print(f"pinnkit: interrupted; {_resume_hint(args)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -53,7 +53,12 @@ def check_output_dir(name: str, path: Any) -> str:
 
 
 def check_fresh_start(
-    path: Optional[str], *, resume: bool, overwrite: bool, resume_hint: str = "--resume", overwrite_hint: str = "--overwrite"
+    path: Optional[str],
+    *,
+    resume: bool,
+    overwrite: bool,
+    resume_hint: str = "--resume",
+    overwrite_hint: str = "--overwrite",
 ) -> None:
     """A run that is not resumed must not replace the checkpoint an earlier run left at ``path``: refuse, saying
     how to continue it (``resume_hint``) or start over (``overwrite_hint``). ``overwrite=True`` allows it."""

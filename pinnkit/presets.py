@@ -24,6 +24,7 @@ __all__ = [
     "DEEPONET",
     "OPTIMISER_KEYS",
     "OPTIONS",
+    "NET_KEYS",
     "preset_name",
     "entry",
     "resolve",
@@ -76,6 +77,7 @@ DEFAULT: Dict[str, Any] = {
     "checkpoint_dir": None,
     "checkpoint_every": 500,
     "resume": False,
+    "overwrite": False,  # a fresh run may replace the checkpoint an earlier run left in checkpoint_dir
     "time_limit": None,  # seconds of training time after which the run ends (its last step recorded)
 }
 
@@ -93,6 +95,13 @@ OPTIMISER_KEYS = (
 )
 #: every key :func:`resolve` accepts as an override
 OPTIONS = tuple(DEFAULT) + ("stages",)
+
+#: the keys a net spec may hold, per kind (:func:`pinnkit.api.build_net`)
+NET_KEYS: Dict[str, Tuple[str, ...]] = {
+    "mlp": ("kind", "width", "depth", "activation", "init", "fourier_features", "fourier_sigma"),
+    "resmlp": ("kind", "width", "depth", "activation", "init", "fourier_features", "fourier_sigma"),
+    "meanfield": ("kind", "n", "width", "activation"),
+}
 
 # The Navier–Stokes problems: float64, Adam then the dense self-scaled BFGS stage on nets of a few thousand
 # parameters (3-4 × 30 tanh), compiled taylor engine. ``benchmarks/ns_accuracy.py --width 30 --quasi-newton
@@ -191,8 +200,16 @@ def resolve(
         raise ValueError(f"unknown option(s) {unknown}; options: {sorted(OPTIONS)}")
     cfg = entry(problem, preset)
     net = given.pop("net", None)
-    if net is not None:
-        cfg["net"] = {**cfg["net"], **dict(net)} if isinstance(net, Mapping) else net
+    if isinstance(net, str):  # a kind name
+        net = {"kind": net}
+    if isinstance(net, Mapping):
+        base = cfg["net"]
+        kind = net.get("kind", base.get("kind"))
+        if kind != base.get("kind") and kind in NET_KEYS:  # another kind keeps only the preset keys it has
+            base = {k: v for k, v in base.items() if k in NET_KEYS[kind]}
+        cfg["net"] = {**base, **dict(net)}
+    elif net is not None:
+        cfg["net"] = net
     stages = given.pop("stages", None)
     if stages is not None:
         clash = sorted(set(given) & set(OPTIMISER_KEYS))

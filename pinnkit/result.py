@@ -74,6 +74,11 @@ class Result:
         pts = torch.as_tensor(self._inputs(x, t), dtype=torch.float64)
         return self.problem.reference(pts).numpy()
 
+    def is_finite(self) -> bool:
+        """Every weight of the model and every error is finite."""
+        weights = all(bool(torch.isfinite(p).all()) for p in self.model.state_dict().values() if p.is_floating_point())
+        return weights and all(np.isfinite(v) for v in self.errors.values() if isinstance(v, (int, float)))
+
     def summary(self) -> dict:
         return {
             "problem": self.problem.describe(),
@@ -89,13 +94,23 @@ class Result:
         """Write ``summary.json`` (config, versions, seed, timings, errors), ``history.json``, the model's
         state dict, and plots (solution/error slice, loss history; for velocity–pressure problems also
         ``velocity.png``, ``pressure.png``, ``errors.png`` from :func:`pinnkit.report.plot_flow`). Returns the
-        written paths."""
-        os.makedirs(directory, exist_ok=True)
+        written paths.
+
+        A result that is not finite (NaN or infinite weights or errors) never replaces the files of an earlier
+        result in ``directory``: it raises ValueError and leaves them as they were."""
         paths = {
             "summary": os.path.join(directory, "summary.json"),
             "history": os.path.join(directory, "history.json"),
             "model": os.path.join(directory, "model.pt"),
         }
+        if not self.is_finite():
+            kept = [p for p in (paths["summary"], paths["model"]) if os.path.exists(p)]
+            if kept:
+                raise ValueError(
+                    f"this result is not finite (NaN or infinite weights or errors); the earlier results "
+                    f"{', '.join(kept)} are kept, not overwritten"
+                )
+        os.makedirs(directory, exist_ok=True)
         with open(paths["summary"], "w") as fh:
             json.dump(self.summary(), fh, indent=2, default=str)
         with open(paths["history"], "w") as fh:

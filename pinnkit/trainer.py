@@ -10,7 +10,6 @@ through :func:`pinnkit.losses.loss_terms`, the sampler the points.
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tuple, Union
@@ -20,12 +19,13 @@ from torch import Tensor, nn
 
 from .derivatives import METHODS, Fields
 from .losses import loss_terms, total_loss
+from .run_options import check_device
 from .sampling import Batch, Sampler
 from .training.balance import BALANCE_RULES, GradientBalance, as_balance
 from .training.divergence import TrainingDiverged
 from .training.loop import Callback, TrainingLoop
 from .training.stages import FIRST_ORDER, QUASI_NEWTON, FirstOrder, Stage, first_order, quasi_newton
-from .validation import check_choice, check_int, check_positive, check_range
+from .validation import check_choice, check_int, check_nonnegative, check_positive, check_range
 
 if TYPE_CHECKING:
     from pinnkit.equations import Problem
@@ -97,12 +97,8 @@ class TrainConfig:
         if self.time_limit is not None:
             check_positive("time_limit", self.time_limit)
         for name in ("grad_penalty", "gpinn_penalty"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
-        for k, w in self.weights.items():
-            if not (isinstance(w, (int, float)) and math.isfinite(w) and w >= 0):
-                raise ValueError(f"weights[{k!r}] must be a finite number >= 0, got {w!r}")
+            setattr(self, name, check_nonnegative(name, getattr(self, name)))
+        self.weights = {k: check_nonnegative(f"weights[{k!r}]", w) for k, w in self.weights.items()}
         if self.stages is not None:
             if isinstance(self.stages, Stage) or not all(isinstance(s, Stage) for s in self.stages) or not self.stages:
                 raise ValueError(
@@ -110,8 +106,7 @@ class TrainConfig:
                     f"LBFGS(...), SSBFGS(...), ...), got {self.stages!r}"
                 )
             self.stages = tuple(s.validate() for s in self.stages)
-        if self.device.startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError("device 'cuda' requested but no CUDA device is available; use device='cpu'")
+        self.device = check_device("device", self.device)
         return self
 
     def stage_list(self) -> Tuple[Stage, ...]:
@@ -314,4 +309,16 @@ class PINNTrainer(TrainingLoop):
 
     def config_dict(self) -> dict:
         p = self.problem
-        return {**self.config.as_dict(), "problem": {"name": p.name, **dict(getattr(p, "params", {}))}}
+        s = self.sampler
+        sampler = {
+            "n_domain": s.n_domain,
+            "n_boundary": s.n_boundary,
+            "n_initial": s.n_initial,
+            "method": s.method,
+            "resample_every": s.resample_every,
+            "seed": s.seed,
+            "adaptive": s.strategy.as_dict() if s.strategy is not None else None,
+            "pool_factor": s.pool_factor,
+        }
+        problem = {"name": p.name, **dict(getattr(p, "params", {}))}
+        return {**self.config.as_dict(), "problem": problem, "sampler": sampler}

@@ -75,7 +75,7 @@ def test_solve_writes_outputs(tmp_path, capsys):
 
 def test_bad_parameter_is_a_clear_error(capsys):
     assert main(["solve", "heat", "--kappa", "-1", "--quiet"]) == 2
-    assert "kappa must be a finite number > 0" in capsys.readouterr().err
+    assert "kappa must be a finite number in (0.0, 10000.0]" in capsys.readouterr().err
     assert main(["solve", "heat", "--viscosity", "1", "--quiet"]) == 2
     assert "unknown option --viscosity" in capsys.readouterr().err
 

@@ -69,6 +69,8 @@ __all__ = [
 DEFAULT_NU: float = 0.01 / np.pi
 MIN_DEFAULT_NODES: int = 200
 MAX_AUTO_NODES: int = 3000
+#: the most nodes a rule may have (its bisection costs O(n²) time: seconds at this size)
+MAX_NODES: int = 10_000
 _CHUNK_ELEMENTS = 1 << 21  # points × nodes per chunk: bounds temporaries to ~16 MiB each
 
 
@@ -150,8 +152,8 @@ def default_node_count(nu: float = DEFAULT_NU) -> int:
 
 # --------------------------------------------------------------------------- validation
 def _check_nodes(n: int) -> int:
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n_nodes must be an integer >= 1, got {n!r}")
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_NODES:
+        raise ValueError(f"n_nodes must be an integer in [1, {MAX_NODES}] (the rule costs O(n²) time), got {n!r}")
     return int(n)
 
 

@@ -3,7 +3,7 @@ history schema (:mod:`.history`), checkpoints (:mod:`.checkpoint`), divergence g
 and loss balancing (:mod:`.balance`)."""
 
 from .balance import GradientBalance
-from .divergence import TrainingDiverged
+from .divergence import InitialLossNotFinite, TrainingDiverged
 from .history import new_history
 from .loop import Callback, TrainingLoop
 from .stages import BFGS, LBFGS, SGD, SSBFGS, Adam, FirstOrder, QuasiNewton, Stage, first_order, quasi_newton
@@ -12,6 +12,7 @@ __all__ = [
     "TrainingLoop",
     "Callback",
     "TrainingDiverged",
+    "InitialLossNotFinite",
     "new_history",
     "GradientBalance",
     "Stage",

@@ -22,6 +22,7 @@ import copy
 import math
 import os
 import time
+import warnings
 from typing import Any, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 import torch
@@ -29,7 +30,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .checkpoint import load_state, save_atomic
-from .divergence import TrainingDiverged
+from .divergence import InitialLossNotFinite, TrainingDiverged
 from .history import new_history, record, record_diagnostics
 from .stages import QuasiNewton, Stage
 
@@ -130,6 +131,7 @@ class TrainingLoop:
         self.optimizers: List[torch.optim.Optimizer] = [self.build_optimizer(s) for s in self.stages()]
         self._base_lrs = [[g.get("lr", 1.0) for g in o.param_groups] for o in self.optimizers]
         self._snapshot: Optional[dict] = None
+        self._snapshot_on_disk: Optional[str] = None  # the file holding _snapshot, once written or loaded
 
     # ------------------------------------------------------------------ what a trainer supplies
     def stages(self) -> Sequence[Stage]:
@@ -207,8 +209,20 @@ class TrainingLoop:
                     break
         finally:
             bar.close()
+        self._warn_if_worse()
         self.on_train_end()
         return self.history
+
+    def _warn_if_worse(self) -> None:
+        """A run that ends with its loss far above where it started trained nothing useful: say so."""
+        losses = self.history["loss"]
+        if len(losses) >= 2 and math.isfinite(losses[-1]) and losses[-1] > 10.0 * losses[0]:
+            warnings.warn(
+                f"the loss rose from {losses[0]:.3e} to {losses[-1]:.3e} over training: the learning rate (or "
+                "another setting) is too large for this problem",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
     def _finished(self, stages: Sequence[Stage], limit: Optional[int]) -> bool:
         """No work left after the step just taken (or the time or step limit reached)."""
@@ -231,7 +245,7 @@ class TrainingLoop:
             g["lr"] = base * lr / stage.lr
         opt.zero_grad(set_to_none=True)
         loss, terms = self.objective()
-        self._guard(loss)
+        self._guard(loss, terms=terms)
         loss = self.before_backward(loss, terms)
         loss.backward()
         self.after_backward()
@@ -264,7 +278,7 @@ class TrainingLoop:
         n_done = state.get("n_iter", 0) - n_before
         self._elapsed += time.perf_counter() - t0
         self._check_time()
-        self._guard(last["loss"], params=True)
+        self._guard(last["loss"], params=True, terms=last.get("terms"))
         if n_done == 0:  # the line search could make no progress at all: the stage ends
             self._stage_done = True
             return
@@ -310,14 +324,18 @@ class TrainingLoop:
         record(self.history, step, stage, self._elapsed, lr, loss, terms, extra)
 
     # ------------------------------------------------------------------ divergence guard
-    def _guard(self, loss: Tensor, params: bool = False) -> None:
+    def _guard(self, loss: Tensor, params: bool = False, terms: Optional[Mapping[str, Tensor]] = None) -> None:
         bad = not bool(torch.isfinite(loss))
         if params and not bad:
             bad = not all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
-        if bad:
-            step, good = self.step, self._snapshot
-            self._restore(good)
-            raise TrainingDiverged(step, float(loss.detach()), good["step"], self.checkpoint_path)
+        if not bad:
+            return
+        if self.step == 0 and not self.history["step"] and not params:  # the first evaluation, untrained
+            self._restore(self._snapshot)
+            raise InitialLossNotFinite(float(loss.detach()), terms or {}, self.config_dict().get("problem"))
+        step, good = self.step, self._snapshot
+        self._restore(good)
+        raise TrainingDiverged(step, float(loss.detach()), good["step"], self._snapshot_on_disk)
 
     # ------------------------------------------------------------------ checkpoints
     @property
@@ -361,6 +379,7 @@ class TrainingLoop:
         self._snapshot = self._state()
         if self.checkpoint_path:
             save_atomic(self._snapshot, self.checkpoint_path)
+            self._snapshot_on_disk = self.checkpoint_path
 
     def load_checkpoint(self, path: Optional[str] = None) -> "TrainingLoop":
         """Resume from a checkpoint (``torch.load(..., weights_only=True)``)."""
@@ -385,7 +404,7 @@ class TrainingLoop:
                 "steps; give at least as many steps to resume"
             )
         self._restore(state)
-        self._snapshot = state
+        self._snapshot, self._snapshot_on_disk = state, where
         return self
 
     def device_for_load(self) -> Optional[torch.device]:

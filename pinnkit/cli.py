@@ -491,10 +491,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"pinnkit: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except TrainingDiverged as exc:
-        print(f"pinnkit: {exc}; nothing else was written (lower the learning rate, or resume)", file=sys.stderr)
+        print(
+            f"pinnkit: {exc}; nothing else was written: lower --lr (or the setting that diverged) and run again",
+            file=sys.stderr,
+        )
         return EXIT_DIVERGED
-    except KeyboardInterrupt:
-        print(f"pinnkit: interrupted; {_resume_hint(args)}", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # a study's StudyInterrupted says itself how to resume
+        print(f"pinnkit: {str(exc) or 'interrupted; ' + _resume_hint(args)}", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

@@ -25,11 +25,11 @@ class TrainingDiverged(RuntimeError):
         self.step, self.loss, self.restored_step, self.path = step, loss, restored_step, path
 
 
-def _fmt(v: Any) -> str:
+def _float(v: Any) -> float:
     try:
-        return f"{float(v):.3g}"
-    except (TypeError, ValueError):
-        return repr(v)
+        return float(v.detach()) if hasattr(v, "detach") else float(v)
+    except (TypeError, ValueError, RuntimeError):
+        return math.nan
 
 
 class InitialLossNotFinite(ValueError):
@@ -37,7 +37,7 @@ class InitialLossNotFinite(ValueError):
     parameter, a net scale, the dtype) makes the numbers overflow. A bad input, so a ``ValueError``."""
 
     def __init__(self, loss: float, terms: Mapping[str, Any], problem: Optional[Mapping[str, Any]] = None):
-        bad = [f"{k} = {_fmt(v)}" for k, v in terms.items() if not math.isfinite(float(v))]
+        bad = [f"{k} = {_float(v):.3g}" for k, v in terms.items() if not math.isfinite(_float(v))]
         params = {k: v for k, v in (problem or {}).items() if k != "name"}
         large = {k: v for k, v in params.items() if isinstance(v, (int, float)) and abs(v) >= 1e6}
         hint = (

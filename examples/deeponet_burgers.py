@@ -39,6 +39,8 @@ def main() -> None:
         help="physics mode: impose u(x, 0) = u0(x) exactly (default on)",
     )
     ap.add_argument("--out", default="runs/deeponet-burgers")
+    ap.add_argument("--resume", action="store_true", help="continue each mode from its checkpoint in OUT")
+    ap.add_argument("--overwrite", action="store_true", help="start over, replacing the checkpoints in OUT")
     args = ap.parse_args()
     try:
         summary = run(
@@ -50,6 +52,8 @@ def main() -> None:
             threads=args.threads,
             hard_initial=args.hard_initial,
             out=args.out,
+            resume=args.resume,
+            overwrite=args.overwrite,
             log=print,
         )
     except ValueError as exc:  # bad settings, found before any data generation or training

@@ -222,3 +222,12 @@ def test_cli_ctrl_c_is_one_line_on_how_to_resume(tmp_path, monkeypatch, capsys):
     assert main(["solve", "heat", *CLI_TINY, "--out", str(tmp_path / "r")]) == EXIT_INTERRUPTED
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--resume" in err[0]
+
+
+def test_resume_with_other_sampler_settings_is_refused_naming_them(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert main(["solve", "heat", *CLI_TINY, "--out", out]) == 0
+    capsys.readouterr()
+    assert main(["solve", "heat", *CLI_TINY, "--n-domain", "48", "--sampling", "lhs", "--out", out, "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "belongs to another run" in err and "sampler.n_domain: 32 there, 48 here" in err and "sampler.method" in err

@@ -49,7 +49,7 @@ from torch import Tensor
 from pinnkit.derivatives import Fields
 from pinnkit.validation import check_range, check_real
 
-from .base import MAX_COEFFICIENT, Condition, DirichletBC, InitialCondition, PeriodicBC, Problem
+from .base import MAX_COEFFICIENT, MIN_TIME, Condition, DirichletBC, InitialCondition, PeriodicBC, Problem
 
 __all__ = ["IncompressibleNS", "Kovasznay", "TaylorGreen", "Beltrami", "PRESSURE_GAUGES"]
 
@@ -61,11 +61,13 @@ Array = Union[np.ndarray, Tensor]
 
 def _check_finite(name: str, value: object, nonzero: bool = False) -> float:
     """``value`` must be a finite real number in ``[-1e4, 1e4]`` (and ``≠ 0`` when ``nonzero``)."""
-    v = check_range(name, value, -MAX_COEFFICIENT, MAX_COEFFICIENT)
-    if nonzero and v == 0:
-        raise ValueError(
-            f"{name} must be a nonzero number in [-{MAX_COEFFICIENT:g}, {MAX_COEFFICIENT:g}], got {value!r}"
-        )
+    what = "a finite nonzero number" if nonzero else "a finite number"
+    try:
+        v = check_range(name, value, -MAX_COEFFICIENT, MAX_COEFFICIENT)
+    except ValueError:
+        v = None
+    if v is None or (nonzero and v == 0):
+        raise ValueError(f"{name} must be {what} in [-{MAX_COEFFICIENT:g}, {MAX_COEFFICIENT:g}], got {value!r}")
     return v
 
 
@@ -253,7 +255,7 @@ class TaylorGreen(IncompressibleNS):
 
     def __init__(self, nu: float = 0.01, T: float = 1.0) -> None:
         nu = check_real("nu", nu, 0.0, MAX_COEFFICIENT)
-        T = check_real("T", T, 0.0, MAX_COEFFICIENT)
+        T = check_real("T", T, MIN_TIME, MAX_COEFFICIENT, low_open=False)
         two_pi = 2.0 * math.pi
         super().__init__("taylor-green", 2, nu, (0.0, 0.0), (two_pi, two_pi), (0.0, T), {"nu": nu, "T": T})
         self.T = T
@@ -308,7 +310,7 @@ class Beltrami(IncompressibleNS):
         a = _check_finite("a", a, nonzero=True)
         d = _check_finite("d", d)
         nu = check_real("nu", nu, 0.0, MAX_COEFFICIENT)
-        T = check_real("T", T, 0.0, MAX_COEFFICIENT)
+        T = check_real("T", T, MIN_TIME, MAX_COEFFICIENT, low_open=False)
         super().__init__("beltrami", 3, nu, (-1.0,) * 3, (1.0,) * 3, (0.0, T), {"a": a, "d": d, "nu": nu, "T": T})
         self.a, self.d, self.T = a, d, T
 

@@ -94,6 +94,6 @@ def test_cli_problem_parameters_are_not_option_prefixes(capsys):
     assert main(["solve", "cavity", "--lid", "wavy", "--quiet"]) == 2
     assert "lid must be one of" in capsys.readouterr().err
     assert main(["solve", "beltrami", "--a", "0", "--quiet"]) == 2
-    assert "a must be a finite nonzero number" in capsys.readouterr().err
+    assert "a must be a finite nonzero number in [-10000, 10000]" in capsys.readouterr().err
     assert main(["solve", "beltrami", "--d", "nan", "--quiet"]) == 2
     assert "d must be a finite number" in capsys.readouterr().err

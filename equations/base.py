@@ -21,6 +21,9 @@ from pinnkit.derivatives import Fields
 #: the largest magnitude a physical coefficient of a shipped problem (κ, ν, Re, T, ...) may have: beyond it
 #: the residual's numbers overflow float32 or the solution underflows to nothing worth learning
 MAX_COEFFICIENT = 1e4
+#: the shortest final time T a shipped problem accepts: a shorter time window collapses to nothing in the
+#: float32 input scaling of the nets (and is no time-dependent problem worth solving)
+MIN_TIME = 1e-30
 
 __all__ = [
     "Face",

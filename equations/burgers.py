@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -285,8 +286,13 @@ class BurgersBlowup(InviscidBurgersBlowup):
 
     def __init__(self, dim: int = 1, delta: float = 0.5) -> None:
         dim = check_int("dim", dim, 1, 2)
-        if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not math.isfinite(delta):
-            raise ValueError(f"delta must be a finite number, got {delta!r}")
+        # |δ| <= MAX_COEFFICIENT: a window [δ − 1, δ] further out is lost in the float32 input scaling
+        if (
+            isinstance(delta, (bool, np.bool_))
+            or not isinstance(delta, numbers.Real)
+            or not -MAX_COEFFICIENT <= delta <= MAX_COEFFICIENT
+        ):
+            raise ValueError(f"delta must be a finite number with |delta| <= {MAX_COEFFICIENT:g}, got {delta!r}")
         make, allowed = self._PRESETS[dim]
         try:
             spec = make(float(delta))  # validates the window with the reference module's check_window

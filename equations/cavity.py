@@ -244,8 +244,8 @@ class LidDrivenCavity(IncompressibleNS):
         ok = (
             isinstance(re, numbers.Real)
             and not isinstance(re, (bool, np.bool_))
-            and np.isfinite(re)
-            and 0 < re <= RE_MAX
+            and 0 < re <= RE_MAX  # compared as a number first: an int such as 10**400 is no float
+            and np.isfinite(float(re))
         )
         if not ok:
             raise ValueError(f"re must be a number in (0, {RE_MAX:g}] (validated at 100, 400, 1000); got {re!r}")

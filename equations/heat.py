@@ -20,7 +20,17 @@ from torch import Tensor
 from pinnkit.derivatives import Fields
 from pinnkit.validation import check_choice, check_int, check_real
 
-from .base import MAX_COEFFICIENT, Condition, DirichletBC, Face, InitialCondition, NeumannBC, PeriodicBC, Problem
+from .base import (
+    MAX_COEFFICIENT,
+    MIN_TIME,
+    Condition,
+    DirichletBC,
+    Face,
+    InitialCondition,
+    NeumannBC,
+    PeriodicBC,
+    Problem,
+)
 
 __all__ = ["Heat", "HEAT_SOLUTIONS"]
 
@@ -59,7 +69,7 @@ class Heat(Problem):
     def __init__(self, dim: int = 1, kappa: float = 0.1, T: float = 1.0, solution: str = "sine") -> None:
         dim = check_int("dim", dim, 1, 10)
         kappa = check_real("kappa", kappa, 0.0, MAX_COEFFICIENT)
-        T = check_real("T", T, 0.0, MAX_COEFFICIENT)
+        T = check_real("T", T, MIN_TIME, MAX_COEFFICIENT, low_open=False)
         check_choice("solution", solution, tuple(HEAT_SOLUTIONS))
         super().__init__(
             name="heat",

@@ -370,12 +370,19 @@ def _resolve_problem(problem: Any) -> "Problem":
     return problem
 
 
-def _check_pinn_memory(problem: "Problem", n: int, n_points: int, n_eval: int) -> None:
+def _check_pinn_memory(problem: "Problem", n: int, points: Mapping[str, int], n_eval: int) -> None:
     """What one energy evaluation (every unit's activation at every training point, with its first and second
-    input derivatives kept for the backward pass) and the held-out evaluation hold must fit in memory."""
+    input derivatives kept for the backward pass) and the held-out evaluation hold must fit in memory. A refusal
+    names ``n`` or the largest point count (``points``: ``{"n_domain": …, "n_boundary": …, "n_initial": …}``),
+    whichever is larger."""
     D = problem.input_dim
     per = 8 * n * (D + 1) ** 2 * 4
-    check_memory("n", n, n_points * per, f"the mean-field PINN energy ({n} particles x {n_points} training points)")
+    n_points = sum(points.values())
+    cause = max(points, key=lambda k: points[k])
+    name, value = ("n", n) if n >= points[cause] else (cause, points[cause])
+    check_memory(
+        name, value, n_points * per, f"the mean-field PINN energy ({n} particles x {n_points} training points)"
+    )
     if n_eval:
         check_memory(
             "n_eval", n_eval, 8 * 3 * n_eval * (D + problem.n_outputs + n), f"the held-out error ({n} particles)"
@@ -438,7 +445,8 @@ def train_meanfield_pinn(
     options = check_net_options(net_options)
     problem = _resolve_problem(problem)
     n = check_meanfield_net(problem.input_dim, n, problem.n_outputs, activation, **options)["n"]
-    _check_pinn_memory(problem, n, n_domain + n_boundary + n_initial, n_eval if problem.has_exact else 0)
+    points = {"n_domain": n_domain, "n_boundary": n_boundary, "n_initial": n_initial}
+    _check_pinn_memory(problem, n, points, n_eval if problem.has_exact else 0)
 
     g = torch.Generator().manual_seed(seed)
     model = MeanFieldTwoLayer(

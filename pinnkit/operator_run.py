@@ -346,7 +346,11 @@ class OperatorRunConfig:
         self.seed = check_int("seed", self.seed, 0, SEED_MAX)
         self.threads = check_int("threads", self.threads, 0, THREADS_MAX)
         self.lr = check_positive("lr", self.lr)
-        self.lr_decay = float(self.lr_decay) if _is_number(self.lr_decay) else self.lr_decay  # range: make_config
+        if _is_number(self.lr_decay):  # the range is make_config's
+            try:
+                self.lr_decay = float(self.lr_decay)
+            except OverflowError:  # an int such as 10**400
+                raise ValueError(f"lr_decay must be a finite number in (0, 1], got {self.lr_decay!r}") from None
         self.initial_weight = check_nonnegative("initial_weight", self.initial_weight)
         self.n_collocation = check_int("n_collocation", self.n_collocation, 1)
         if self.decay_every is not None:

@@ -87,7 +87,11 @@ def available_memory() -> Optional[int]:
 
 
 def format_bytes(n: float) -> str:
-    """``n`` bytes as ``"7.28 TiB"``."""
+    """``n`` bytes as ``"7.28 TiB"`` (an integer beyond float range as ``"> 1e300 B"``)."""
+    try:
+        n = float(n)
+    except OverflowError:
+        return "> 1e300 B"
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if abs(n) < 1024 or unit == "PiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.2f} {unit}"

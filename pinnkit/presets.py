@@ -166,7 +166,7 @@ def preset_name(problem: Any, preset: Optional[str] = None) -> str:
     """The table entry a run of ``problem`` (a name or a Problem) uses: ``preset`` when given (``"default"``
     for :data:`DEFAULT` alone), else the problem's name when :data:`PRESETS` has it, else ``"default"``."""
     if preset is not None:
-        if preset != "default" and preset not in PRESETS:
+        if not isinstance(preset, str) or (preset != "default" and preset not in PRESETS):
             raise ValueError(f"unknown preset {preset!r}; presets: {['default', *PRESETS]}")
         return preset
     name = problem if isinstance(problem, str) else getattr(problem, "name", None)
@@ -205,8 +205,12 @@ def resolve(
     if isinstance(net, Mapping):
         base = cfg["net"]
         kind = net.get("kind", base.get("kind"))
-        if kind != base.get("kind") and kind in NET_KEYS:  # another kind keeps only the preset keys it has
+        if (
+            isinstance(kind, str) and kind != base.get("kind") and kind in NET_KEYS
+        ):  # another kind keeps only the preset keys it has
             base = {k: v for k, v in base.items() if k in NET_KEYS[kind]}
+        if kind == "meanfield" and "n" in net:  # the user's n is the size; the preset's width does not clash with it
+            base = {k: v for k, v in base.items() if k != "width"}
         cfg["net"] = {**base, **dict(net)}
     elif net is not None:
         cfg["net"] = net
@@ -215,9 +219,17 @@ def resolve(
         clash = sorted(set(given) & set(OPTIMISER_KEYS))
         if clash:
             raise ValueError(f"stages= replaces the optimiser options; do not also give {clash}")
-        stages = tuple(stages)
         from .training.stages import Stage
 
+        try:  # a 0-d array or tensor has __iter__ but cannot be iterated
+            if isinstance(stages, (Stage, str, bytes, Mapping)):
+                raise TypeError
+            stages = tuple(stages)
+        except TypeError:
+            raise ValueError(
+                f"stages must be a non-empty sequence of optimiser stages (pinnkit.training.stages: "
+                f"Adam, SGD, LBFGS, BFGS, SSBFGS), got {stages!r}"
+            ) from None
         bad = [s for s in stages if not isinstance(s, Stage)]
         if bad or not stages:
             raise ValueError(

@@ -122,7 +122,8 @@ def check_net_spec(net: Any) -> Any:
         if "depth" in spec:
             spec["depth"] = check_int("net depth", spec["depth"], 1, MAX_DEPTH)
         if "fourier_features" in spec:
-            spec["fourier_features"] = check_int("net fourier_features", spec["fourier_features"] or 0, 0, MAX_WIDTH)
+            nf = spec["fourier_features"]  # None: none; a bool is no count
+            spec["fourier_features"] = check_int("net fourier_features", 0 if nf is None else nf, 0, MAX_WIDTH)
         if "fourier_sigma" in spec:
             spec["fourier_sigma"] = check_real("net fourier_sigma", spec["fourier_sigma"], 0.0, MAX_FOURIER_SIGMA)
         if "init" in spec:
@@ -153,7 +154,11 @@ def estimate_bytes(problem: "Problem", cfg: Mapping[str, Any]) -> Dict[str, floa
     n_conditions = max(1, len(problem.conditions()))
     n_train = cfg["n_domain"] + n_conditions * max(cfg["n_boundary"], cfg["n_initial"])
     graph = 20.0 * n_train * width * depth * item * max(1, m)
-    pool = float(cfg["n_domain"]) * cfg["pool_factor"] * (D + width * depth * 10) * item if cfg["adaptive"] else 0.0
+    pool = (
+        float(cfg["n_domain"]) * cfg["pool_factor"] * (D + width * depth * 10) * item
+        if cfg["adaptive"] is not None
+        else 0.0
+    )
     evaluation = float(cfg["n_eval"]) * (D + 4 * m) * 8 * 4 + min(cfg["n_eval"], 65536) * width * depth * item * 4
     history = 2.0 * cfg.get("lbfgs_history", 0) * n_params * item if cfg.get("stages") is None else 0.0
     return {"n_domain": graph, "pool_factor": pool, "n_eval": evaluation, "lbfgs_history": history, "net": 0.0}

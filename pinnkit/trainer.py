@@ -10,6 +10,7 @@ through :func:`pinnkit.losses.loss_terms`, the sampler the points.
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tuple, Union
@@ -91,21 +92,32 @@ class TrainConfig:
         check_choice("method", self.method, METHODS)
         check_choice("dtype", self.dtype, tuple(DTYPES))
         check_int("log_every", self.log_every, 1)
-        if not isinstance(self.compile, bool):
-            raise ValueError(f"compile must be True or False, got {self.compile!r}")
+        for name in ("compile", "progress"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         check_int("checkpoint_every", self.checkpoint_every, 1)
         if self.time_limit is not None:
             check_positive("time_limit", self.time_limit)
         for name in ("grad_penalty", "gpinn_penalty"):
             setattr(self, name, check_nonnegative(name, getattr(self, name)))
+        if not isinstance(self.weights, Mapping):
+            raise ValueError(f"weights must be a mapping of condition names to weights, got {self.weights!r}")
         self.weights = {k: check_nonnegative(f"weights[{k!r}]", w) for k, w in self.weights.items()}
+        if self.checkpoint_dir is not None and (
+            not isinstance(self.checkpoint_dir, (str, os.PathLike)) or not str(os.fspath(self.checkpoint_dir)).strip()
+        ):
+            raise ValueError(f"checkpoint_dir must be None or a directory path, got {self.checkpoint_dir!r}")
         if self.stages is not None:
-            if isinstance(self.stages, Stage) or not all(isinstance(s, Stage) for s in self.stages) or not self.stages:
+            try:  # a 0-d array or tensor has __iter__ but cannot be iterated
+                stages = None if isinstance(self.stages, (Stage, str, bytes, Mapping)) else tuple(self.stages)
+            except TypeError:
+                stages = None
+            if not stages or not all(isinstance(s, Stage) for s in stages):
                 raise ValueError(
                     "stages must be a non-empty sequence of pinnkit.training stages (Adam(...), "
                     f"LBFGS(...), SSBFGS(...), ...), got {self.stages!r}"
                 )
-            self.stages = tuple(s.validate() for s in self.stages)
+            self.stages = tuple(s.validate() for s in stages)
         self.device = check_device("device", self.device)
         return self
 

@@ -28,6 +28,14 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _is_finite(value: Any) -> bool:
+    """A real that is finite as a float (an integer too large for a float, ``10**400`` say, is not)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def _as_int(value: Any) -> Optional[int]:
     """``value`` as an ``int`` when it is an integer (an integral number, or a real with an integer value), else
     ``None``; ``bool`` is not an integer here."""
@@ -46,7 +54,7 @@ def _interval(low: float, high: float, low_open: bool, high_open: bool) -> str:
 
 
 def _in_interval(value: Any, low: float, high: float, low_open: bool, high_open: bool) -> bool:
-    if not _is_real(value) or not math.isfinite(float(value)):
+    if not _is_real(value) or not _is_finite(value):
         return False
     v = float(value)
     return (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
@@ -54,14 +62,14 @@ def _in_interval(value: Any, low: float, high: float, low_open: bool, high_open:
 
 def check_positive(name: str, value: Any) -> float:
     """``value`` must be a finite real ``> 0``."""
-    if not _is_real(value) or not math.isfinite(float(value)) or value <= 0:
+    if not _is_real(value) or not _is_finite(value) or value <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
 
 
 def check_nonnegative(name: str, value: Any) -> float:
     """``value`` must be a finite real ``>= 0``."""
-    if not _is_real(value) or not math.isfinite(float(value)) or value < 0:
+    if not _is_real(value) or not _is_finite(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return float(value)
 

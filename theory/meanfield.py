@@ -85,7 +85,7 @@ def _particles(model_or_particles, out_dim: Optional[int]) -> Tuple[np.ndarray, 
                 if isinstance(model_or_particles, Tensor)
                 else np.asarray(model_or_particles, dtype=np.float64)
             )
-        except (TypeError, ValueError, RuntimeError):
+        except (TypeError, ValueError, RuntimeError, OverflowError):
             raise ValueError(
                 f"{name} must be a MeanFieldTwoLayer or a real array of shape (n, out_dim + in_dim + 1), "
                 f"got {type(model_or_particles).__name__}"
@@ -221,7 +221,7 @@ def _real_array(name: str, value) -> np.ndarray:
         if isinstance(value, Tensor):
             value = value.detach().cpu()
         return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{name} must be a 1-D sequence of real numbers, got {type(value).__name__}") from None
 
 

@@ -125,7 +125,12 @@ class TheoryTracker:
             n_axis = _theorem2_axis(n_samples)
             check_theorem2_args(problem, n_samples, n_axis, n_axis, "gauss", 0)
         if "tight" in what:
-            check_tight_args(problem, **tight)
+            try:
+                check_tight_args(problem, **tight)
+            except ValueError as err:  # n_slices is this tracker's tight_slices unless tight_options gives it
+                if "n_slices" in tight_options:
+                    raise
+                raise ValueError(f"tight_slices (tight_estimate's n_slices): {err}") from None
         if "gradients" in what:
             check_gradient_args(problem, min(n_samples, 4096), seed, norm, "uniform", None, 8192)
         self.problem, self.every, self.what = problem, every, what

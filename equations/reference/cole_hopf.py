@@ -141,7 +141,8 @@ def default_node_count(nu: float = DEFAULT_NU) -> int:
     Raises ValueError if ν is so small that this exceeds MAX_AUTO_NODES (pass n_nodes explicitly then).
     """
     nu = _check_nu(nu)
-    n = max(MIN_DEFAULT_NODES, int(np.ceil(0.2 / nu)))
+    ratio = 0.2 / nu  # inf for a subnormal nu
+    n = max(MIN_DEFAULT_NODES, int(np.ceil(ratio))) if ratio <= MAX_AUTO_NODES else ratio
     if n > MAX_AUTO_NODES:
         raise ValueError(
             f"nu={nu!r} is below {0.2 / MAX_AUTO_NODES:.3g}: the automatic Gauss–Hermite node count {n} exceeds "

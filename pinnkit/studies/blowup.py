@@ -104,14 +104,21 @@ _MAX_SEED = 2**63 - 1
 def _number_list(name: str, values, kind: str) -> list:
     if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
         raise ValueError(f"{name} must be a non-empty list of {kind}, got {values!r}")
-    values = list(values)
+    try:
+        values = list(values)
+    except TypeError:  # a 0-d array
+        raise ValueError(f"{name} must be a non-empty list of {kind}, got {values!r}") from None
     if not values:
         raise ValueError(f"{name} must be a non-empty list of {kind}, got []")
     return values
 
 
 def _finite(name: str, v) -> float:
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(float(v)):
+    try:  # float() of an int such as 10**400 overflows
+        ok = not isinstance(v, bool) and isinstance(v, numbers.Real) and math.isfinite(float(v))
+    except OverflowError:
+        ok = False
+    if not ok:
         raise ValueError(f"{name} must hold finite numbers, got {v!r}")
     return float(v)
 

@@ -89,8 +89,13 @@ class SizeStudyConfig:
 
         for name in ("qs", "n_functions"):
             values = getattr(self, name)
-            if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__") or len(list(values)) == 0:
+            try:  # a 0-d array has __iter__ but cannot be iterated
+                items = None if isinstance(values, (str, bytes)) else list(values)
+            except TypeError:
+                items = None
+            if not items:
                 raise ValueError(f"{name} must be a non-empty list of integers >= 1, got {values!r}")
+            values = items
             checked = [check_int(name, v, 1, 4096 if name == "qs" else 100_000) for v in values]
             if len(set(checked)) != len(checked):
                 raise ValueError(f"{name} must not repeat a value, got {values!r}")

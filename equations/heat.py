@@ -62,7 +62,7 @@ class Heat(Problem):
     PARAMETERS = {
         "dim": (1, "spatial dimension d, integer in [1, 10]"),
         "kappa": (0.1, "diffusivity κ in (0, 1e4]"),
-        "T": (1.0, "final time T in (0, 1e4]"),
+        "T": (1.0, "final time T in [1e-30, 1e4]"),
         "solution": ("sine", f"closed form, one of {tuple(HEAT_SOLUTIONS)}"),
     }
 

@@ -209,7 +209,7 @@ class Kovasznay(IncompressibleNS):
         re: Reynolds number ``Re > 0`` (default 20).
     """
 
-    PARAMETERS = {"re": (20.0, "Reynolds number Re > 0; ν = 1/Re")}
+    PARAMETERS = {"re": (20.0, "Reynolds number Re in (0, 1e4]; ν = 1/Re")}
 
     def __init__(self, re: float = 20.0) -> None:
         re = check_real("re", re, 0.0, MAX_COEFFICIENT)
@@ -249,8 +249,8 @@ class TaylorGreen(IncompressibleNS):
     """
 
     PARAMETERS = {
-        "nu": (0.01, "viscosity ν > 0"),
-        "T": (1.0, "final time T > 0"),
+        "nu": (0.01, "viscosity ν in (0, 1e4]"),
+        "T": (1.0, "final time T in [1e-30, 1e4]"),
     }
 
     def __init__(self, nu: float = 0.01, T: float = 1.0) -> None:
@@ -300,10 +300,10 @@ class Beltrami(IncompressibleNS):
     """
 
     PARAMETERS = {
-        "a": (1.0, "spatial rate a ≠ 0 (Ethier & Steinman: π/4)"),
-        "d": (1.0, "wave number d (Ethier & Steinman: π/2)"),
-        "nu": (1.0, "viscosity ν > 0"),
-        "T": (1.0, "final time T > 0"),
+        "a": (1.0, "spatial rate a ≠ 0, |a| ≤ 1e4 (Ethier & Steinman: π/4)"),
+        "d": (1.0, "wave number d, |d| ≤ 1e4 (Ethier & Steinman: π/2)"),
+        "nu": (1.0, "viscosity ν in (0, 1e4]"),
+        "T": (1.0, "final time T in [1e-30, 1e4]"),
     }
 
     def __init__(self, a: float = 1.0, d: float = 1.0, nu: float = 1.0, T: float = 1.0) -> None:

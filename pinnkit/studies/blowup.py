@@ -390,10 +390,21 @@ def _worker(args):
 
 
 def _make_pool(n: int):
-    """A spawn pool of ``n`` workers that die with this process and ignore SIGINT."""
+    """A spawn pool of ``n`` workers that die with this process and ignore SIGINT. They are started with SIGINT
+    ignored here, a disposition that survives exec and that Python keeps at start-up, so a Ctrl-C while a worker
+    is still importing (before its initializer runs) prints nothing in it either."""
+    import signal
+    import threading
+
     from .jobs import init_worker
 
-    return mp.get_context("spawn").Pool(n, initializer=init_worker, initargs=(os.getpid(),))
+    main = threading.current_thread() is threading.main_thread()  # only the main thread may set handlers
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        return mp.get_context("spawn").Pool(n, initializer=init_worker, initargs=(os.getpid(),))
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def interrupted_message(out: str) -> str:

@@ -49,6 +49,11 @@ def plot_study(records: List[dict], dim: int, out: str) -> Dict[str, str]:
 
     fig = Figure(figsize=(12, 4.5))
     axes = fig.subplots(1, 2)
+    dists = [r["distance_to_blowup"] for rs in groups.values() for r in rs]
+    if dists and min(dists) == max(dists) > 0:  # one δ: a decade around it, not a zero-width axis
+        for ax in axes:
+            ax.set_xscale("log")
+            ax.set_xlim(min(dists) / np.sqrt(10.0), min(dists) * np.sqrt(10.0))
     for i, (label, rs) in enumerate(groups.items()):
         c = f"C{i}"
         dist = [r["distance_to_blowup"] for r in rs]

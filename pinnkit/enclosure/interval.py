@@ -258,3 +258,14 @@ class Interval:
 
     def __repr__(self) -> str:
         return f"Interval(lo={self.lo}, hi={self.hi})"
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        """``torch.stack``/``torch.cat`` of intervals (so residual code written for tensors runs on them)."""
+        kwargs = kwargs or {}
+        if func in (torch.stack, torch.cat):
+            seq = args[0]
+            dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
+            parts = [Interval._as(p) for p in seq]
+            return Interval(func([p.lo for p in parts], dim=dim), func([p.hi for p in parts], dim=dim))
+        raise TypeError(f"{getattr(func, '__name__', func)} has no interval rule (pinnkit.enclosure.Interval)")

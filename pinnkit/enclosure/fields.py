@@ -1,0 +1,65 @@
+"""The :class:`~pinnkit.derivatives.Fields` interface on enclosures: a problem's residual code runs unchanged
+on intervals and returns a sound enclosure of the residual over each box.
+
+``u`` is the value enclosure ``(N, m)``, ``d(i, k)`` the enclosure of ``∂u_i/∂x_k`` and ``d2(i, k)`` of
+``∂²u_i/∂x_k²`` (from :func:`pinnkit.enclosure.enclose`); ``x`` the boxes as an :class:`Interval`. Any
+residual built from these with ``+``, ``−``, ``×``, indexing, ``unsqueeze``, ``torch.stack`` and
+``torch.cat`` (every shipped problem) is evaluated in interval arithmetic, so its result encloses the
+residual of the net at every point of each box (the inclusion property of interval arithmetic: each
+operation encloses its exact result over its operands).
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from torch import nn
+
+from ..derivatives import FieldOperators
+from .interval import Interval
+from .net import Enclosure, enclose
+
+__all__ = ["IntervalFields"]
+
+
+class IntervalFields(FieldOperators):
+    """Enclosures of a net's value and input derivatives over boxes, with the vector calculus of
+    :class:`~pinnkit.derivatives.FieldOperators` (``dt``, ``grad``, ``laplacian``) and ``divergence``."""
+
+    def __init__(self, model: nn.Module, lo, hi, spatial_dim: int) -> None:
+        self.enclosure: Enclosure = enclose(model, lo, hi)
+        self.x = Interval(lo, hi)
+        self.D = self.x.shape[1]
+        self.spatial_dim = int(spatial_dim)
+        self.has_time = self.spatial_dim == self.D - 1
+
+    @property
+    def u(self) -> Interval:
+        return self.enclosure.value
+
+    @property
+    def n_outputs(self) -> int:
+        return self.enclosure.value.shape[1]
+
+    @property
+    def time_index(self) -> int:
+        if not self.has_time:
+            raise ValueError("this problem is steady: it has no time derivative")
+        return self.D - 1
+
+    def d(self, i: int, k: int) -> Interval:
+        return self.enclosure.grad[:, i, k]
+
+    def d2(self, i: int, k: int) -> Interval:
+        return self.enclosure.hess[:, i, k, k]
+
+    def d2_mixed(self, i: int, j: int, k: int) -> Interval:
+        return self.enclosure.hess[:, i, j, k]
+
+    def divergence(self, components: Optional[Sequence[int]] = None) -> Interval:
+        """``∇·v = Σ_k ∂v_k/∂x_k`` for the velocity made of ``components`` (default: the first d)."""
+        components = list(range(self.spatial_dim)) if components is None else list(components)
+        out = None
+        for k, i in enumerate(components):
+            out = self.d(i, k) if out is None else out + self.d(i, k)
+        return out

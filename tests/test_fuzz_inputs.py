@@ -44,7 +44,7 @@ from pinnkit.cli import build_parser, main
 from pinnkit.equations import PROBLEMS, BurgersBlowup, make_problem
 from pinnkit.equations import cavity as cavity_module
 from pinnkit.meanfield_trainer import MeanFieldConfig, train_meanfield_pinn
-from pinnkit.nets import MeanFieldTwoLayer
+from pinnkit.nets import MLP, MeanFieldTwoLayer
 from pinnkit.nets.activations import ACTIVATIONS
 from pinnkit.operator_run import GRFS, PDES, RUN_MODES, OperatorRunConfig
 from pinnkit.presets import DEFAULT, NET_KEYS, PRESETS
@@ -376,6 +376,18 @@ class Tripwire(nn.Module):
 
 
 _B1 = BurgersBlowup(dim=1, delta=0.5)
+
+
+def _constant_net() -> nn.Module:
+    """A net whose residual is exactly 0 on _B1 (zero weights: u ≡ 0), so any accepted budget ends at once."""
+    net = MLP(2, 1, 2, 1)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.zero_()
+    return net
+
+
+_ZERO_NET = _constant_net()
 _MF = MeanFieldTwoLayer(2, n=3)
 _T = np.linspace(0.0, 1.0, 12)
 QUAD = ("uniform", "sobol", "gauss")
@@ -471,6 +483,10 @@ THEORY: Dict[str, Tuple[Callable[..., Any], Sequence[P]]] = {
     "data_needed_for_q": (
         lambda **k: theory.data_needed_for_q(**{"q": 4, **k}),
         [P("q", "count"), P("constant", "real")],
+    ),
+    "certify_residual": (
+        lambda **k: theory.certify_residual(_ZERO_NET, _B1, **{"initial_boxes": 4, **k}),
+        [P("rtol", "real"), P("max_boxes", "count"), P("initial_boxes", "count"), P("batch", "count")],
     ),
     "particle_moments": (
         lambda **k: theory.particle_moments(**{"model_or_particles": _MF, **k}),

@@ -11,6 +11,7 @@ from .burgers_blowup import (
     theorem2_consistent,
     tight_estimate,
 )
+from .certified import ResidualCertificate, certify_residual
 from .deeponet_bound import (
     DeepONetSizeEstimate,
     calibrate_constant,
@@ -23,6 +24,8 @@ from .meanfield import EnergyDecay, MeanFieldState, ParticleMoments, energy_deca
 from .tracking import TheoryTracker
 
 __all__ = [
+    "ResidualCertificate",
+    "certify_residual",
     "Theorem1Terms",
     "Theorem2Terms",
     "TightEstimate",

@@ -12,7 +12,7 @@ An :class:`Interval` holds two float64 tensors ``lo <= hi`` of one shape. How ea
   Stability of Numerical Algorithms*, 2nd ed., Thm 3.1/§3.1; it holds for any order of summation and with
   fused multiply–adds, so for any BLAS that does not use fast matrix multiplication). The computed bounds are
   themselves inflated by ``(1 + 2γ_k)`` and an underflow term ``k · 2⁻¹⁰²²``.
-- ``tanh``, ``sin``, ``cos`` of the C library are not correctly rounded; they are accurate to a few ulps
+- ``tanh``, ``exp``, ``sin``, ``cos`` of the C library are not correctly rounded; they are accurate to a few ulps
   (glibc's manual lists at most 2–3 ulps for these in double precision). Each endpoint value is padded by
   :data:`LIBM_PAD` (relative ``2⁻⁴⁴``, i.e. 512 ulps, far beyond any documented error) plus ``2⁻¹⁰⁰⁰``,
   and clamped to ``[−1, 1]``. ``tanh`` is monotone; for ``sin``/``cos`` an interval containing a maximiser or
@@ -231,6 +231,10 @@ class Interval:
             torch.clamp(_pad_down(torch.tanh(self.lo)), min=-1.0), torch.clamp(_pad_up(torch.tanh(self.hi)), max=1.0)
         )
 
+    def exp(self) -> "Interval":
+        """``exp`` is increasing: padded values at the endpoints, never below 0."""
+        return Interval(torch.clamp(_pad_down(torch.exp(self.lo)), min=0.0), _pad_up(torch.exp(self.hi)))
+
     def sin(self) -> "Interval":
         """``sin`` over each interval: padded endpoint values, ``+1`` where a point ``π/2 + 2πk`` may lie inside,
         ``−1`` where ``−π/2 + 2πk`` may."""
@@ -261,8 +265,12 @@ class Interval:
 
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):
-        """``torch.stack``/``torch.cat`` of intervals (so residual code written for tensors runs on them)."""
+        """``torch.stack``/``torch.cat`` of intervals and ``torch.sin``/``cos``/``tanh``/``exp`` of one (so
+        residual code written for tensors, source terms included, runs on them)."""
         kwargs = kwargs or {}
+        unary = {torch.sin: "sin", torch.cos: "cos", torch.tanh: "tanh", torch.exp: "exp"}
+        if func in unary and len(args) == 1 and not kwargs:
+            return getattr(args[0], unary[func])()
         if func in (torch.stack, torch.cat):
             seq = args[0]
             dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)

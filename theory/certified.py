@@ -132,7 +132,7 @@ def certify_residual(
             mag = R.mag()
             top = float(mag.max())
             keep = mag >= best  # a box whose bound is below a value reached cannot hold the supremum
-            lo, hi, mag = lo[keep], hi[keep], mag[keep]
+            lo, hi, mag, R = lo[keep], hi[keep], mag[keep], R[keep]
             if top <= (1.0 + rtol) * best or lo.shape[0] * 2 > max_boxes:
                 break
             k = max(1, min(lo.shape[0], max_boxes // 2 - lo.shape[0] // 2, int(0.25 * lo.shape[0]) + 1))

@@ -123,6 +123,9 @@ class Interval:
     def transpose(self, a: int, b: int) -> "Interval":
         return Interval(self.lo.transpose(a, b), self.hi.transpose(a, b))
 
+    def movedim(self, source: int, destination: int) -> "Interval":
+        return Interval(self.lo.movedim(source, destination), self.hi.movedim(source, destination))
+
     def expand(self, *shape) -> "Interval":
         return Interval(self.lo.expand(*shape), self.hi.expand(*shape))
 

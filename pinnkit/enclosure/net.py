@@ -16,7 +16,9 @@ mean-value theorem ``u(x) = u(c) + ∇u(ξ)·(x − c)`` for some ``ξ ∈ B``, 
 (``c`` a point of the box, ``ρ`` an upper bound of ``|x − c|``), and likewise ``∇u(B) ⊆ ∇u(c) + H(B)·[−ρ, ρ]``;
 ``u(c)``, ``∇u(c)`` come from the interval jet of the degenerate box ``[c, c]``. Each is intersected with the
 naive enclosure. The width of ``V`` then falls like ``ρ`` (with the width of ``u(c)`` at rounding level) and
-that of ``G`` like ``ρ``; ``H`` is the naive enclosure.
+that of ``G`` like ``ρ``; the Hessian gets the same form from carried third derivatives
+(``a_ijk = σ‴ z_i z_j z_k + σ″(z_ij z_k + z_ik z_j + z_jk z_i) + σ′ z_ijk``; tanh ``σ‴ = −2(1 − t²)(1 − 3t²)``,
+sin ``−cos``), or is the naive enclosure with ``centred_hessian=False``.
 
 Nets: :class:`pinnkit.nets.MLP` and :class:`pinnkit.nets.ResidualMLP` with tanh or sin, with or without input
 scaling and Fourier features.
@@ -25,7 +27,7 @@ scaling and Fourier features.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -37,21 +39,26 @@ __all__ = ["Jet", "Enclosure", "enclose", "naive_jet", "ENCLOSURE_ACTIVATIONS", 
 
 @dataclass
 class Jet:
-    """Interval jet of a layer's state: value ``(N, n)``, gradient ``(N, n, D)``, Hessian ``(N, n, D, D)``."""
+    """Interval jet of a layer's state: value ``(N, n)``, gradient ``(N, n, D)``, Hessian ``(N, n, D, D)`` and,
+    when carried, third derivatives ``(N, n, D, D, D)``."""
 
     v: Interval
     g: Interval
     h: Interval
+    t: Optional[Interval] = None
 
-    def linear(self, W: Tensor, b: Tensor | None) -> "Jet":
+    def linear(self, W: Tensor, b: Optional[Tensor]) -> "Jet":
         """``z = W a + b``: the value gets the bias, the derivatives do not."""
-        g = self.g.transpose(-1, -2).linear(W).transpose(-1, -2)
-        h = self.h.transpose(-1, -3).linear(W).transpose(-1, -3)
-        return Jet(self.v.linear(W, b), g, h)
 
-    def activate(self, rule: Callable[[Interval], Tuple[Interval, Interval, Interval]]) -> "Jet":
-        """``a = σ(z)``, ``a_k = σ'(z) z_k``, ``a_jk = σ''(z) z_j z_k + σ'(z) z_jk`` (diagonal ``z_j²`` squared)."""
-        s0, s1, s2 = rule(self.v)
+        def lin(x: Interval) -> Interval:
+            return x.movedim(1, -1).linear(W).movedim(-1, 1)
+
+        return Jet(self.v.linear(W, b), lin(self.g), lin(self.h), None if self.t is None else lin(self.t))
+
+    def activate(self, rule: Callable[[Interval], Tuple[Interval, ...]]) -> "Jet":
+        """``a = σ(z)``, ``a_i = σ′ z_i``, ``a_ij = σ″ z_i z_j + σ′ z_ij`` (diagonal ``z_i²`` squared),
+        ``a_ijk = σ‴ z_i z_j z_k + σ″ (z_ij z_k + z_ik z_j + z_jk z_i) + σ′ z_ijk``."""
+        s0, s1, s2, s3 = rule(self.v)
         g = s1.unsqueeze(-1) * self.g
         outer = self.g.unsqueeze(-1) * self.g.unsqueeze(-2)
         D = self.g.shape[-1]
@@ -59,44 +66,61 @@ class Jet:
         idx = torch.arange(D)
         outer.lo[..., idx, idx] = sq.lo
         outer.hi[..., idx, idx] = sq.hi
-        h = s2.unsqueeze(-1).unsqueeze(-1) * outer + s1.unsqueeze(-1).unsqueeze(-1) * self.h
-        return Jet(s0, g, h)
+        e2 = s2.unsqueeze(-1).unsqueeze(-1)
+        e1 = s1.unsqueeze(-1).unsqueeze(-1)
+        h = e2 * outer + e1 * self.h
+        t = None
+        if self.t is not None:
+            gi = self.g.unsqueeze(-1).unsqueeze(-1)
+            gj = self.g.unsqueeze(-2).unsqueeze(-1)
+            gk = self.g.unsqueeze(-2).unsqueeze(-2)
+            hij, hik, hjk = self.h.unsqueeze(-1), self.h.unsqueeze(-2), self.h.unsqueeze(-3)
+            t = (
+                s3.unsqueeze(-1).unsqueeze(-1).unsqueeze(-1) * (outer.unsqueeze(-1) * gk)
+                + e2.unsqueeze(-1) * (hij * gk + hik * gj + hjk * gi)
+                + e1.unsqueeze(-1) * self.t
+            )
+        return Jet(s0, g, h, t)
 
     def __add__(self, other: "Jet") -> "Jet":
-        return Jet(self.v + other.v, self.g + other.g, self.h + other.h)
+        t = None if self.t is None else self.t + other.t
+        return Jet(self.v + other.v, self.g + other.g, self.h + other.h, t)
 
     def scaled(self, c: float) -> "Jet":
         s = Interval.from_value(c)
-        return Jet(self.v * s, self.g * s, self.h * s)
+        return Jet(self.v * s, self.g * s, self.h * s, None if self.t is None else self.t * s)
 
     @staticmethod
     def cat(parts, dim: int = 1) -> "Jet":
         """Concatenate along the feature axis (``dim = 1`` of the value)."""
+        t = None if parts[0].t is None else Interval.cat([p.t for p in parts], dim)
         return Jet(
             Interval.cat([p.v for p in parts], dim),
             Interval.cat([p.g for p in parts], dim),
             Interval.cat([p.h for p in parts], dim),
+            t,
         )
 
 
-def _tanh_rule(z: Interval) -> Tuple[Interval, Interval, Interval]:
+def _tanh_rule(z: Interval) -> Tuple[Interval, Interval, Interval, Interval]:
     t = z.tanh()
-    s1 = 1.0 - t.square()
+    t2 = t.square()
+    s1 = 1.0 - t2
     s1 = Interval(torch.clamp(s1.lo, min=0.0), torch.clamp(s1.hi, max=1.0))  # 1 − tanh² ∈ [0, 1]
-    return t, s1, (-2.0 * t) * s1
+    return t, s1, (-2.0 * t) * s1, (-2.0 * s1) * (1.0 - 3.0 * t2)
 
 
-def _sin_rule(z: Interval) -> Tuple[Interval, Interval, Interval]:
-    s = z.sin()
-    return s, z.cos(), -s
+def _sin_rule(z: Interval) -> Tuple[Interval, Interval, Interval, Interval]:
+    s, c = z.sin(), z.cos()
+    return s, c, -s, -c
 
 
-def _cos_rule(z: Interval) -> Tuple[Interval, Interval, Interval]:
-    c = z.cos()
-    return c, -z.sin(), -c
+def _cos_rule(z: Interval) -> Tuple[Interval, Interval, Interval, Interval]:
+    s, c = z.sin(), z.cos()
+    return c, -s, -c, s
 
 
-#: activation name -> interval rule z ↦ (σ(z), σ'(z), σ''(z)) enclosures
+#: activation name -> interval rule z ↦ enclosures of (σ(z), σ′(z), σ″(z), σ‴(z))
 ENCLOSURE_ACTIVATIONS: Dict[str, Callable[[Interval], Tuple[Interval, Interval, Interval]]] = {
     "tanh": _tanh_rule,
     "sin": _sin_rule,
@@ -110,11 +134,12 @@ def supports(model: nn.Module) -> bool:
     return isinstance(model, (MLP, ResidualMLP)) and model.activation_name in ENCLOSURE_ACTIVATIONS
 
 
-def _input_jet(lo: Tensor, hi: Tensor) -> Jet:
+def _input_jet(lo: Tensor, hi: Tensor, order: int) -> Jet:
     N, D = lo.shape
     eye = torch.eye(D, dtype=torch.float64).expand(N, D, D)
     zeros = torch.zeros(N, D, D, D, dtype=torch.float64)
-    return Jet(Interval(lo, hi), Interval.point(eye.clone()), Interval.point(zeros))
+    t = Interval.point(torch.zeros(N, D, D, D, D, dtype=torch.float64)) if order >= 3 else None
+    return Jet(Interval(lo, hi), Interval.point(eye.clone()), Interval.point(zeros), t)
 
 
 def _embed(model: nn.Module, jet: Jet) -> Jet:
@@ -123,15 +148,17 @@ def _embed(model: nn.Module, jet: Jet) -> Jet:
         hw = Interval.point(model.scaling.half_width.detach().to(torch.float64))
         inv = Interval(1.0, 1.0) / hw
         v = (jet.v - Interval.point(c)) * inv
-        jet = Jet(v, jet.g * inv.unsqueeze(-1), jet.h * inv.unsqueeze(-1).unsqueeze(-1))
+        t = None if jet.t is None else jet.t * inv.unsqueeze(-1).unsqueeze(-1).unsqueeze(-1)
+        jet = Jet(v, jet.g * inv.unsqueeze(-1), jet.h * inv.unsqueeze(-1).unsqueeze(-1), t)
     if model.fourier is not None:
         z = jet.linear(model.fourier.B, None)
         jet = Jet.cat([z.activate(_cos_rule), z.activate(_sin_rule)])
     return jet
 
 
-def naive_jet(model: nn.Module, lo: Tensor, hi: Tensor) -> Jet:
-    """The interval jet of ``model`` over the boxes ``[lo, hi]`` (``(N, D)``), layer by layer (no centred form)."""
+def naive_jet(model: nn.Module, lo: Tensor, hi: Tensor, order: int = 2) -> Jet:
+    """The interval jet of ``model`` over the boxes ``[lo, hi]`` (``(N, D)``), layer by layer (no centred form),
+    to derivatives of order ``order`` (2 or 3)."""
     from ..nets.mlp import MLP, ResidualMLP
 
     if not supports(model):
@@ -141,7 +168,7 @@ def naive_jet(model: nn.Module, lo: Tensor, hi: Tensor) -> Jet:
             f"{tuple(ENCLOSURE_ACTIVATIONS)}"
         )
     rule = ENCLOSURE_ACTIVATIONS[model.activation_name]
-    jet = _embed(model, _input_jet(lo, hi))
+    jet = _embed(model, _input_jet(lo, hi, order))
     if isinstance(model, MLP):
         for layer in model.hidden:
             jet = jet.linear(layer.weight, layer.bias).activate(rule)
@@ -169,9 +196,11 @@ def _centred(at_c: Interval, slope: Interval, rho: Tensor, naive: Interval) -> I
     return (at_c + (slope * box).sum(-1)).intersect(naive)
 
 
-def enclose(model: nn.Module, lo: Tensor, hi: Tensor) -> Enclosure:
+def enclose(model: nn.Module, lo: Tensor, hi: Tensor, centred_hessian: bool = True) -> Enclosure:
     """Sound enclosures of the output, gradient and Hessian of ``model`` over each box ``[lo_i, hi_i]``
-    (module docstring: interval jets with mean-value forms, float64, outward rounding)."""
+    (module docstring: interval jets with mean-value forms, float64, outward rounding). ``centred_hessian``:
+    carry third derivatives over the box so that the Hessian too gets a centred form
+    ``∇²u(c) + [∇³u](B)·[−ρ, ρ]``."""
     lo = torch.as_tensor(lo, dtype=torch.float64)
     hi = torch.as_tensor(hi, dtype=torch.float64)
     if lo.dim() != 2 or lo.shape != hi.shape:
@@ -179,10 +208,11 @@ def enclose(model: nn.Module, lo: Tensor, hi: Tensor) -> Enclosure:
     if not bool((lo <= hi).all()) or not bool(torch.isfinite(lo).all() & torch.isfinite(hi).all()):
         raise ValueError("boxes must be finite with lo <= hi in every coordinate")
     with torch.no_grad():
-        box = naive_jet(model, lo, hi)
+        box = naive_jet(model, lo, hi, 3 if centred_hessian else 2)
         c = Interval(lo, hi).mid()
         rho = Interval(lo, hi).rad(c)
         at = naive_jet(model, c, c.clone())
         value = _centred(at.v, box.g, rho, box.v)
         grad = _centred(at.g, box.h, rho, box.g)
-    return Enclosure(value, grad, box.h)
+        hess = _centred(at.h, box.t, rho, box.h) if centred_hessian else box.h
+    return Enclosure(value, grad, hess)

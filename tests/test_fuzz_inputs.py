@@ -41,7 +41,7 @@ import pinnkit.studies.deeponet_size as deeponet_size
 from pinnkit import theory
 from pinnkit.api import SHORTCUTS, Checkpoint, Engine, Loss
 from pinnkit.cli import build_parser, main
-from pinnkit.equations import PROBLEMS, BurgersBlowup, make_problem
+from pinnkit.equations import PROBLEMS, BurgersBlowup, Heat, make_problem
 from pinnkit.equations import cavity as cavity_module
 from pinnkit.meanfield_trainer import MeanFieldConfig, train_meanfield_pinn
 from pinnkit.nets import MLP, MeanFieldTwoLayer
@@ -51,6 +51,7 @@ from pinnkit.presets import DEFAULT, NET_KEYS, PRESETS
 from pinnkit.sampling import Points
 from pinnkit.studies.blowup import StudyConfig
 from pinnkit.studies.deeponet_size import SizeStudyConfig
+from pinnkit.theory import parabolic
 from pinnkit.trainer import TrainConfig
 
 GiB = 1024**3
@@ -388,6 +389,24 @@ def _constant_net() -> nn.Module:
 
 
 _ZERO_NET = _constant_net()
+_HEAT = Heat()
+_HEAT_ZERO_NET = _constant_net()
+
+
+def _tripwired(module, name, fn, *args, **kwargs):
+    """Call ``fn`` with ``module.name`` replaced by the tripwire: the work it would start is not done."""
+
+    def wire(*a, **k):
+        raise Reached
+
+    saved = getattr(module, name)
+    setattr(module, name, wire)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        setattr(module, name, saved)
+
+
 _MF = MeanFieldTwoLayer(2, n=3)
 _T = np.linspace(0.0, 1.0, 12)
 QUAD = ("uniform", "sobol", "gauss")
@@ -487,6 +506,16 @@ THEORY: Dict[str, Tuple[Callable[..., Any], Sequence[P]]] = {
     "certify_residual": (
         lambda **k: theory.certify_residual(_ZERO_NET, _B1, **{"initial_boxes": 4, **k}),
         [P("rtol", "real"), P("max_boxes", "count"), P("initial_boxes", "count"), P("batch", "count")],
+    ),
+    "heat_sup_bound": (
+        lambda **k: _tripwired(parabolic, "certified_sup", theory.heat_sup_bound, _HEAT_ZERO_NET, _HEAT, **k),
+        [
+            P("slabs", "count"),
+            P("rtol", "real"),
+            P("max_boxes", "count"),
+            P("initial_boxes", "count"),
+            P("certify_true", "bool"),
+        ],
     ),
     "particle_moments": (
         lambda **k: theory.particle_moments(**{"model_or_particles": _MF, **k}),

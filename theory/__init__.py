@@ -21,11 +21,14 @@ from .deeponet_bound import (
 )
 from .gradients import GradientDiagnostics, gradient_diagnostics
 from .meanfield import EnergyDecay, MeanFieldState, ParticleMoments, energy_decay, meanfield_state, particle_moments
+from .parabolic import HeatSupBound, heat_sup_bound
 from .tracking import TheoryTracker
 
 __all__ = [
     "ResidualCertificate",
     "certify_residual",
+    "HeatSupBound",
+    "heat_sup_bound",
     "Theorem1Terms",
     "Theorem2Terms",
     "TightEstimate",

@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass, field
-from typing import Any, List, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -33,7 +33,7 @@ from pinnkit.enclosure.interval import Interval
 from pinnkit.enclosure.net import supports
 from pinnkit.validation import check_int, check_real
 
-__all__ = ["ResidualCertificate", "certify_residual", "residual_enclosure"]
+__all__ = ["ResidualCertificate", "certify_residual", "residual_enclosure", "certified_sup"]
 
 
 @dataclass
@@ -83,6 +83,42 @@ def _mig(r: Interval) -> Tensor:
     return torch.where(straddle, torch.zeros_like(r.lo), torch.minimum(r.lo.abs(), r.hi.abs()))
 
 
+def certified_sup(
+    fn: Callable[[Tensor, Tensor], Interval],
+    lo: Tensor,
+    hi: Tensor,
+    scale: Tensor,
+    *,
+    rtol: float = 0.1,
+    max_boxes: int = 20_000,
+    first: Optional[Interval] = None,
+) -> Tuple[float, float, int]:
+    """``(lower, upper, boxes)`` with ``lower ≤ sup_{x ∈ ∪B} |f(x)| ≤ upper`` for ``f`` enclosed over boxes by
+    ``fn(lo, hi) -> Interval (N,)``: branch and bound. Upper: the largest enclosure magnitude over a cover of
+    the region; lower: the largest ``min |f|`` over degenerate boxes at the box centres (a value attained).
+    A box whose upper bound is below the best lower bound cannot hold the supremum and is dropped; the boxes
+    with the largest upper bounds are bisected (along the widest side in units of ``scale``) until
+    ``upper ≤ (1 + rtol) lower`` or the next round would pass ``max_boxes``. ``first``: ``fn(lo, hi)`` if known."""
+    F = fn(lo, hi) if first is None else first
+    best = 0.0
+    while True:
+        centre = Interval(lo, hi).mid()
+        best = max(best, float(_mig(fn(centre, centre.clone())).max()))
+        mag = F.mag()
+        top = float(mag.max())
+        keep = mag >= best  # cannot hold the supremum otherwise
+        lo, hi, mag, F = lo[keep], hi[keep], mag[keep], F[keep]
+        if top <= (1.0 + rtol) * best or lo.shape[0] * 2 > max_boxes:
+            return best, top, lo.shape[0]
+        k = max(1, min(lo.shape[0], max_boxes // 2 - lo.shape[0] // 2, int(0.25 * lo.shape[0]) + 1))
+        order = torch.argsort(mag, descending=True)
+        split, rest = order[:k], order[k:]
+        nlo, nhi = bisect(lo[split], hi[split], scale)
+        Fn = fn(nlo, nhi)
+        lo, hi = torch.cat([lo[rest], nlo]), torch.cat([hi[rest], nhi])
+        F = Interval(torch.cat([F.lo[rest], Fn.lo]), torch.cat([F.hi[rest], Fn.hi]))
+
+
 def _check(model: nn.Module, problem: Any, rtol: float, max_boxes: int, initial_boxes: int) -> None:
     if not isinstance(model, nn.Module) or not supports(model):
         raise ValueError(
@@ -118,32 +154,18 @@ def certify_residual(
     lo0, hi0 = grid_boxes(lower, upper, per_axis_for(initial_boxes, scale.tolist()))
 
     # ---- sup |R_c|, per component: branch and bound
-    sups: List[Tuple[float, float]] = []
-    n_comp = None
-    boxes_sup = 0
     R0 = residual_enclosure(model, problem, lo0, hi0, batch)
     n_comp = R0.shape[1]
+    sups: List[Tuple[float, float]] = []
+    boxes_sup = 0
     for c in range(n_comp):
-        lo, hi, R = lo0, hi0, R0[:, c]
-        best = 0.0
-        while True:
-            centre = Interval(lo, hi).mid()
-            best = max(best, float(_mig(residual_enclosure(model, problem, centre, centre.clone(), batch)[:, c]).max()))
-            mag = R.mag()
-            top = float(mag.max())
-            keep = mag >= best  # a box whose bound is below a value reached cannot hold the supremum
-            lo, hi, mag, R = lo[keep], hi[keep], mag[keep], R[keep]
-            if top <= (1.0 + rtol) * best or lo.shape[0] * 2 > max_boxes:
-                break
-            k = max(1, min(lo.shape[0], max_boxes // 2 - lo.shape[0] // 2, int(0.25 * lo.shape[0]) + 1))
-            order = torch.argsort(mag, descending=True)
-            split, rest = order[:k], order[k:]
-            nlo, nhi = bisect(lo[split], hi[split], scale)
-            Rn = residual_enclosure(model, problem, nlo, nhi, batch)[:, c]
-            lo, hi = torch.cat([lo[rest], nlo]), torch.cat([hi[rest], nhi])
-            R = Interval(torch.cat([R.lo[rest], Rn.lo]), torch.cat([R.hi[rest], Rn.hi]))
-        sups.append((best, top))
-        boxes_sup = max(boxes_sup, lo.shape[0])
+
+        def fn(lo: Tensor, hi: Tensor, c: int = c) -> Interval:
+            return residual_enclosure(model, problem, lo, hi, batch)[:, c]
+
+        s_lo, s_hi, n = certified_sup(fn, lo0, hi0, scale, rtol=rtol, max_boxes=max_boxes, first=R0[:, c])
+        sups.append((s_lo, s_hi))
+        boxes_sup = max(boxes_sup, n)
 
     # ---- ∫ |R|²: Darboux sums with refinement of the largest gaps
     lo, hi, R = lo0, hi0, R0

@@ -123,6 +123,35 @@ class Interval:
     def transpose(self, a: int, b: int) -> "Interval":
         return Interval(self.lo.transpose(a, b), self.hi.transpose(a, b))
 
+    def clone(self) -> "Interval":
+        return Interval(self.lo.clone(), self.hi.clone())
+
+    def __setitem__(self, idx, value) -> None:
+        v = Interval._as(value)
+        self.lo[idx] = v.lo
+        self.hi[idx] = v.hi
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return torch.float64
+
+    @property
+    def device(self) -> torch.device:
+        return self.lo.device
+
+    def dim(self) -> int:
+        return self.lo.dim()
+
+    def prod(self, dim: int) -> "Interval":
+        """Product along ``dim`` (interval products, outward)."""
+        out = self.select(dim, 0)
+        for i in range(1, self.shape[dim]):
+            out = out * self.select(dim, i)
+        return out
+
+    def select(self, dim: int, index: int) -> "Interval":
+        return Interval(self.lo.select(dim, index), self.hi.select(dim, index))
+
     def movedim(self, source: int, destination: int) -> "Interval":
         return Interval(self.lo.movedim(source, destination), self.hi.movedim(source, destination))
 
@@ -268,12 +297,15 @@ class Interval:
 
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):
-        """``torch.stack``/``torch.cat`` of intervals and ``torch.sin``/``cos``/``tanh``/``exp`` of one (so
-        residual code written for tensors, source terms included, runs on them)."""
+        """``torch.stack``/``torch.cat`` of intervals, ``torch.sin``/``cos``/``tanh``/``exp`` of one and
+        ``torch.zeros_like``/``ones_like`` (so residual and closed-form code written for tensors, source terms
+        included, runs on them)."""
         kwargs = kwargs or {}
         unary = {torch.sin: "sin", torch.cos: "cos", torch.tanh: "tanh", torch.exp: "exp"}
         if func in unary and len(args) == 1 and not kwargs:
             return getattr(args[0], unary[func])()
+        if func in (torch.zeros_like, torch.ones_like) and len(args) == 1:
+            return Interval.point(func(args[0].lo))
         if func in (torch.stack, torch.cat):
             seq = args[0]
             dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)

@@ -33,7 +33,7 @@ from pinnkit.enclosure.interval import Interval
 from pinnkit.enclosure.net import supports
 from pinnkit.validation import check_int, check_real
 
-__all__ = ["ResidualCertificate", "certify_residual", "residual_enclosure", "certified_sup"]
+__all__ = ["ResidualCertificate", "certify_residual", "residual_enclosure", "certified_sup", "check_certify_args"]
 
 
 @dataclass
@@ -119,7 +119,8 @@ def certified_sup(
         F = Interval(torch.cat([F.lo[rest], Fn.lo]), torch.cat([F.hi[rest], Fn.hi]))
 
 
-def _check(model: nn.Module, problem: Any, rtol: float, max_boxes: int, initial_boxes: int) -> None:
+def check_certify_args(model: nn.Module, problem: Any, rtol: float, max_boxes: int, initial_boxes: int) -> None:
+    """The checks every certificate makes before any work: a supported net, a Problem, and the budgets."""
     if not isinstance(model, nn.Module) or not supports(model):
         raise ValueError(
             "model must be a pinnkit MLP or ResidualMLP with tanh or sin (no hard-constraint wrapper), got "
@@ -144,7 +145,7 @@ def certify_residual(
     """Certified ``sup_Ω |R_c|`` (each component) and ``∫_Ω |R|²`` of ``model`` on ``problem`` (module
     docstring). ``rtol``: refine until ``upper ≤ (1 + rtol) lower`` (sup) and ``upper − lower ≤ rtol · upper``
     (integral), or until ``max_boxes`` boxes are in a partition; ``initial_boxes``: the starting grid."""
-    _check(model, problem, rtol, max_boxes, initial_boxes)
+    check_certify_args(model, problem, rtol, max_boxes, initial_boxes)
     check_int("batch", batch, 1, 10**6)
     t0 = time.perf_counter()
     model = copy.deepcopy(model).double()  # the user's model is left as it is

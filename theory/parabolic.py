@@ -33,7 +33,7 @@ from pinnkit.enclosure.boxes import grid_boxes, per_axis_for
 from pinnkit.enclosure.fields import IntervalFields
 from pinnkit.enclosure.interval import Interval
 
-from .certified import _check, certified_sup, residual_enclosure
+from .certified import certified_sup, check_certify_args, residual_enclosure
 
 __all__ = ["HeatSupBound", "heat_sup_bound"]
 
@@ -97,7 +97,7 @@ def heat_sup_bound(
     from pinnkit.equations import Heat
     from pinnkit.validation import check_int
 
-    _check(model, problem, rtol, max_boxes, initial_boxes)
+    check_certify_args(model, problem, rtol, max_boxes, initial_boxes)
     slabs = check_int("slabs", slabs, 1, 1000)
     if not isinstance(certify_true, bool):
         raise ValueError(f"certify_true must be True or False, got {certify_true!r}")

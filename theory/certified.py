@@ -101,8 +101,9 @@ def certified_sup(
     ``upper ≤ (1 + rtol) lower`` or the next round would pass ``max_boxes``. ``first``: ``fn(lo, hi)`` if known."""
     F = fn(lo, hi) if first is None else first
     best = 0.0
+    new_lo, new_hi = lo, hi  # boxes whose centres are not evaluated yet
     while True:
-        centre = Interval(lo, hi).mid()
+        centre = Interval(new_lo, new_hi).mid()
         best = max(best, float(_mig(fn(centre, centre.clone())).max()))
         mag = F.mag()
         top = float(mag.max())
@@ -115,6 +116,7 @@ def certified_sup(
         split, rest = order[:k], order[k:]
         nlo, nhi = bisect(lo[split], hi[split], scale)
         Fn = fn(nlo, nhi)
+        new_lo, new_hi = nlo, nhi
         lo, hi = torch.cat([lo[rest], nlo]), torch.cat([hi[rest], nhi])
         F = Interval(torch.cat([F.lo[rest], Fn.lo]), torch.cat([F.hi[rest], Fn.hi]))
 

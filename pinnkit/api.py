@@ -15,11 +15,11 @@ from .constraints import HardConstraints
 from .metrics import problem_errors
 from .nets import MLP, FourierFeatures, MeanFieldTwoLayer, ResidualMLP
 from .result import Result, predict
-from .run_options import MAX_SEED, check_bool, check_net_spec, check_run
+from .run_options import MAX_SEED, check_net_spec, check_run
 from .sampling import Points, Sampler, evaluation_points
 from .trainer import PINNTrainer, TrainConfig
 from .training.stages import FirstOrder, QuasiNewton, Stage
-from .validation import check_choice, check_int
+from .validation import check_bool, check_choice, check_int
 from .versions import versions
 
 if TYPE_CHECKING:  # pragma: no cover

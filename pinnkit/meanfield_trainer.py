@@ -30,7 +30,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -54,7 +53,7 @@ from .preflight import check_memory
 from .sampling import Sampler, evaluation_points
 from .training.loop import Callback, TrainingLoop
 from .training.stages import FirstOrder, Params
-from .validation import check_choice, check_int, check_nonnegative, check_positive, check_range
+from .validation import check_bool, check_choice, check_int, check_nonnegative, check_positive, check_range
 
 #: the largest seed accepted (it seeds ``torch.Generator`` and the samplers' ``numpy`` streams)
 SEED_MAX = 2**32 - 1
@@ -135,9 +134,7 @@ class MeanFieldConfig:
             not isinstance(self.checkpoint_dir, (str, os.PathLike)) or not str(os.fspath(self.checkpoint_dir)).strip()
         ):
             raise ValueError(f"checkpoint_dir must be None or a directory path, got {self.checkpoint_dir!r}")
-        if not isinstance(self.progress, (bool, np.bool_)):
-            raise ValueError(f"progress must be True or False, got {self.progress!r}")
-        self.progress = bool(self.progress)
+        self.progress = check_bool("progress", self.progress)
         return self
 
     @property

@@ -47,7 +47,7 @@ from .nets.deeponet import DeepONet  # noqa: E402
 from .operator_trainer import CHECKPOINT_NAME, DeepONetTrainer, OperatorTrainConfig  # noqa: E402
 from .preflight import check_fresh_start, check_memory, check_output_dir  # noqa: E402
 from .presets import DEEPONET  # noqa: E402
-from .validation import check_choice, check_int, check_nonnegative, check_positive  # noqa: E402
+from .validation import check_bool, check_choice, check_int, check_nonnegative, check_positive  # noqa: E402
 from .versions import versions  # noqa: E402
 
 __all__ = [
@@ -330,10 +330,7 @@ class OperatorRunConfig:
         self.mode = str(check_choice("mode", self.mode, RUN_MODES))
         self.grf = str(check_choice("grf", self.grf, tuple(GRFS)))
         for name in ("hard_initial", "resume", "overwrite", "progress"):
-            value = getattr(self, name)
-            if not isinstance(value, (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False, got {value!r}")
-            setattr(self, name, bool(value))
+            setattr(self, name, check_bool(name, getattr(self, name)))
         if self.steps is not None:
             self.steps = check_int("steps", self.steps, 1)
         if self.minutes is not None:

@@ -18,7 +18,15 @@ from torch import nn
 
 from .preflight import check_memory, check_output_dir
 from .presets import NET_KEYS
-from .validation import check_choice, check_int, check_nonnegative, check_positive, check_range, check_real
+from .validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_range,
+    check_real,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from pinnkit.equations import Problem
@@ -27,7 +35,6 @@ __all__ = [
     "check_run",
     "check_device",
     "check_dtype",
-    "check_bool",
     "check_net_spec",
     "estimate_bytes",
     "NET_KEYS",
@@ -49,13 +56,6 @@ MAX_FOURIER_SIGMA = 1e4
 #: a first-order learning rate above this is never meant (Adam's step is about lr per parameter)
 MAX_LR = 10.0
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-def check_bool(name: str, value: Any) -> bool:
-    """``value`` must be True or False (numpy's bools too); anything else, 0 and 1 included, is refused."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
-        return bool(value)
-    raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
 def check_device(name: str, value: Any) -> str:
@@ -161,7 +161,7 @@ def estimate_bytes(problem: "Problem", cfg: Mapping[str, Any]) -> Dict[str, floa
     )
     evaluation = float(cfg["n_eval"]) * (D + 4 * m) * 8 * 4 + min(cfg["n_eval"], 65536) * width * depth * item * 4
     history = 2.0 * cfg.get("lbfgs_history", 0) * n_params * item if cfg.get("stages") is None else 0.0
-    return {"n_domain": graph, "pool_factor": pool, "n_eval": evaluation, "lbfgs_history": history, "net": 0.0}
+    return {"n_domain": graph, "pool_factor": pool, "n_eval": evaluation, "lbfgs_history": history}
 
 
 def _points_limits(problem: "Problem", cfg: Dict[str, Any]) -> None:
@@ -170,8 +170,6 @@ def _points_limits(problem: "Problem", cfg: Dict[str, Any]) -> None:
     cause = max(est, key=est.get)
     if cause == "n_domain":  # the graph grows with every point set; name the largest
         cause = max(("n_domain", "n_boundary", "n_initial"), key=lambda k: cfg[k])
-    if cause == "net":  # pragma: no cover - the net term is folded into the graph
-        cause = "width"
     check_memory(cause, cfg.get(cause), total, "this solve")
 
 

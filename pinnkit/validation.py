@@ -20,6 +20,7 @@ __all__ = [
     "check_int",
     "check_min_int",
     "check_choice",
+    "check_bool",
     "check_points",
 ]
 
@@ -124,6 +125,15 @@ def check_choice(name: str, value: Any, choices: tuple) -> Any:
     if not ok:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` must be True or False (``numpy.bool_`` too, recognised without importing numpy); anything
+    else, 0 and 1 included, is refused. Returns a Python ``bool``."""
+    kind = type(value)
+    if isinstance(value, bool) or (kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")):
+        return bool(value)
+    raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
 def check_points(name: str, x: Any, n_cols: int) -> Any:

@@ -83,6 +83,28 @@ def _mig(r: Interval) -> Tensor:
     return torch.where(straddle, torch.zeros_like(r.lo), torch.minimum(r.lo.abs(), r.hi.abs()))
 
 
+def refine(
+    lo: Tensor,
+    hi: Tensor,
+    F: Interval,
+    score: Tensor,
+    fn: Callable[[Tensor, Tensor], Interval],
+    scale: Tensor,
+    max_boxes: int,
+) -> Tuple[Tensor, Tensor, Interval, Tensor, Tensor]:
+    """One refinement round of a box partition carrying enclosures ``F = fn(lo, hi)``: the quarter of the
+    boxes with the largest ``score`` (fewer where ``max_boxes`` would be passed) is bisected and ``fn`` is
+    evaluated on the halves. Returns the new partition and its enclosures, then the new halves alone."""
+    n = lo.shape[0]
+    k = max(1, min(n, max_boxes // 2 - n // 2, int(0.25 * n) + 1))
+    order = torch.argsort(score, descending=True)
+    split, rest = order[:k], order[k:]
+    nlo, nhi = bisect(lo[split], hi[split], scale)
+    Fn = fn(nlo, nhi)
+    lo, hi = torch.cat([lo[rest], nlo]), torch.cat([hi[rest], nhi])
+    return lo, hi, Interval.cat([F[rest], Fn], 0), nlo, nhi
+
+
 def certified_sup(
     fn: Callable[[Tensor, Tensor], Interval],
     lo: Tensor,
@@ -111,14 +133,7 @@ def certified_sup(
         lo, hi, mag, F = lo[keep], hi[keep], mag[keep], F[keep]
         if top <= (1.0 + rtol) * best or lo.shape[0] * 2 > max_boxes:
             return best, top, lo.shape[0]
-        k = max(1, min(lo.shape[0], max_boxes // 2 - lo.shape[0] // 2, int(0.25 * lo.shape[0]) + 1))
-        order = torch.argsort(mag, descending=True)
-        split, rest = order[:k], order[k:]
-        nlo, nhi = bisect(lo[split], hi[split], scale)
-        Fn = fn(nlo, nhi)
-        new_lo, new_hi = nlo, nhi
-        lo, hi = torch.cat([lo[rest], nlo]), torch.cat([hi[rest], nhi])
-        F = Interval(torch.cat([F.lo[rest], Fn.lo]), torch.cat([F.hi[rest], Fn.hi]))
+        lo, hi, F, new_lo, new_hi = refine(lo, hi, F, mag, fn, scale, max_boxes)
 
 
 def check_certify_args(model: nn.Module, problem: Any, rtol: float, max_boxes: int, initial_boxes: int) -> None:
@@ -156,15 +171,18 @@ def certify_residual(
     scale = upper - lower
     lo0, hi0 = grid_boxes(lower, upper, per_axis_for(initial_boxes, scale.tolist()))
 
+    def residuals(lo: Tensor, hi: Tensor) -> Interval:
+        return residual_enclosure(model, problem, lo, hi, batch)
+
     # ---- sup |R_c|, per component: branch and bound
-    R0 = residual_enclosure(model, problem, lo0, hi0, batch)
+    R0 = residuals(lo0, hi0)
     n_comp = R0.shape[1]
     sups: List[Tuple[float, float]] = []
     boxes_sup = 0
     for c in range(n_comp):
 
         def fn(lo: Tensor, hi: Tensor, c: int = c) -> Interval:
-            return residual_enclosure(model, problem, lo, hi, batch)[:, c]
+            return residuals(lo, hi)[:, c]
 
         s_lo, s_hi, n = certified_sup(fn, lo0, hi0, scale, rtol=rtol, max_boxes=max_boxes, first=R0[:, c])
         sups.append((s_lo, s_hi))
@@ -176,20 +194,13 @@ def certify_residual(
         sq = R[:, 0].square()
         for c in range(1, n_comp):
             sq = sq + R[:, c].square()
-        vol = volumes(lo, hi)
-        contrib = Interval(torch.clamp((vol * sq).lo, min=0.0), (vol * sq).hi)
+        vs = volumes(lo, hi) * sq
+        contrib = Interval(torch.clamp(vs.lo, min=0.0), vs.hi)
         total = contrib.sum(0)
         low, high = max(0.0, float(total.lo)), float(total.hi)
         if high - low <= rtol * high or lo.shape[0] * 2 > max_boxes:
             break
-        gap = contrib.hi - contrib.lo
-        k = max(1, min(lo.shape[0], max_boxes // 2 - lo.shape[0] // 2, int(0.25 * lo.shape[0]) + 1))
-        order = torch.argsort(gap, descending=True)
-        split, rest = order[:k], order[k:]
-        nlo, nhi = bisect(lo[split], hi[split], scale)
-        Rn = residual_enclosure(model, problem, nlo, nhi, batch)
-        lo, hi = torch.cat([lo[rest], nlo]), torch.cat([hi[rest], nhi])
-        R = Interval(torch.cat([R.lo[rest], Rn.lo]), torch.cat([R.hi[rest], Rn.hi]))
+        lo, hi, R, _, _ = refine(lo, hi, R, contrib.hi - contrib.lo, residuals, scale, max_boxes)
     names = [f"R{c}" for c in range(n_comp)]
     return ResidualCertificate(
         sup_abs=sups,

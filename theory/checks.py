@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-import numpy as np
 from torch import nn
 
 from pinnkit.preflight import check_memory
-from pinnkit.validation import check_int, check_min_int
+from pinnkit.validation import check_bool, check_int, check_min_int
 
 __all__ = ["ArgumentTypeError", "SEED_MAX", "check_seed", "check_count", "check_flag", "check_module", "check_memory"]
 
@@ -35,10 +34,8 @@ def check_count(name: str, value: Any, low: int = 1) -> int:
 
 
 def check_flag(name: str, value: Any) -> bool:
-    """``True`` or ``False`` (``numpy.bool_`` too)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+    """``True`` or ``False`` (``numpy.bool_`` too): :func:`pinnkit.validation.check_bool`."""
+    return check_bool(name, value)
 
 
 def check_module(name: str, value: Any, what: str) -> nn.Module:

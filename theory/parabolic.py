@@ -95,12 +95,11 @@ def heat_sup_bound(
     :func:`~pinnkit.theory.certified.certify_residual` (``max_boxes`` per supremum and per slab).
     ``certify_true``: also certify the true sup error from both sides (``true``; else ``(nan, nan)``)."""
     from pinnkit.equations import Heat
-    from pinnkit.validation import check_int
+    from pinnkit.validation import check_bool, check_int
 
     check_certify_args(model, problem, rtol, max_boxes, initial_boxes)
     slabs = check_int("slabs", slabs, 1, 1000)
-    if not isinstance(certify_true, bool):
-        raise ValueError(f"certify_true must be True or False, got {certify_true!r}")
+    certify_true = check_bool("certify_true", certify_true)
     if not isinstance(problem, Heat) or problem.boundary != "dirichlet":
         raise ValueError(
             "problem must be a pinnkit.equations.Heat with Dirichlet data (solution 'sine' or 'two-mode'); the "

@@ -11,7 +11,7 @@ from torch import Tensor
 
 from .interval import Interval, down, up
 
-__all__ = ["grid_boxes", "bisect", "volumes"]
+__all__ = ["grid_boxes", "bisect", "volumes", "per_axis_for"]
 
 
 def grid_boxes(lower: Sequence[float], upper: Sequence[float], per_axis: Sequence[int]) -> Tuple[Tensor, Tensor]:

@@ -28,12 +28,23 @@ import torch
 from torch import Tensor, nn
 
 from pinnkit.enclosure.boxes import bisect, grid_boxes, per_axis_for, volumes
-from pinnkit.enclosure.fields import IntervalFields
+from pinnkit.enclosure.fields import SlopeFields, centre_fields
 from pinnkit.enclosure.interval import Interval
-from pinnkit.enclosure.net import supports
+from pinnkit.enclosure.net import enclose, supports
+from pinnkit.enclosure.slope import Slope, centred_form, square_integral
 from pinnkit.validation import check_int, check_real
 
-__all__ = ["ResidualCertificate", "certify_residual", "residual_enclosure", "certified_sup", "check_certify_args"]
+__all__ = [
+    "ResidualCertificate",
+    "ResidualForms",
+    "certify_residual",
+    "field_forms",
+    "residual_forms",
+    "residual_enclosure",
+    "square_integrals",
+    "certified_sup",
+    "check_certify_args",
+]
 
 
 @dataclass
@@ -62,19 +73,82 @@ class ResidualCertificate:
         return out
 
 
-def residual_enclosure(model: nn.Module, problem: Any, lo: Tensor, hi: Tensor, batch: int = 2048) -> Interval:
-    """``R(B)`` for each box ``[lo_i, hi_i]`` (shape ``(N, n_residuals)``), in batches of ``batch`` boxes."""
+@dataclass
+class ResidualForms:
+    """The residual over each box in three forms: ``value`` the centred enclosure ``(N, C)`` (mean-value form
+    ``R(c) + [∇R](B)·[−ρ, ρ]`` intersected with the direct interval evaluation), ``at_centre`` ``R(c)`` ``(N, C)``,
+    ``slope`` ``[∇R](B)`` ``(N, C, D)`` and ``rho`` ``(N, D)``."""
+
+    value: Interval
+    at_centre: Interval
+    slope: Interval
+    rho: Tensor
+
+    def __getitem__(self, idx) -> "ResidualForms":
+        return ResidualForms(self.value[idx], self.at_centre[idx], self.slope[idx], self.rho[idx])
+
+    @staticmethod
+    def cat(parts: List["ResidualForms"], dim: int = 0) -> "ResidualForms":
+        return ResidualForms(
+            Interval.cat([p.value for p in parts], 0),
+            Interval.cat([p.at_centre for p in parts], 0),
+            Interval.cat([p.slope for p in parts], 0),
+            torch.cat([p.rho for p in parts], 0),
+        )
+
+    def square_integral(self, vol: Interval) -> Interval:
+        """``∫_B Σ_c R_c²`` for each box (:func:`pinnkit.enclosure.slope.square_integral`), ``(N,)``."""
+        return square_integral(self.at_centre, self.slope, self.rho, vol).sum(-1)
+
+
+def _as_columns(r: Any, problem: Any) -> Any:
+    if not isinstance(r, (Interval, Slope)):
+        raise ValueError(
+            f"{type(problem).__name__}.residual did not return an interval: it must be built from the "
+            "Fields it is given (f.u, f.d, f.d2, f.dt, f.laplacian, ...), not from tensors"
+        )
+    return r if r.dim() == 2 else r.unsqueeze(-1)
+
+
+def field_forms(
+    model: nn.Module, lo: Tensor, hi: Tensor, spatial_dim: int, expression: Callable[[Any], Any], batch: int = 2048
+) -> ResidualForms:
+    """:class:`ResidualForms` of ``expression(fields)`` (a residual, a condition residual, any quantity built
+    from ``Fields``) over each box ``[lo_i, hi_i]``, in batches of ``batch`` boxes: the expression is evaluated
+    once on :class:`~pinnkit.enclosure.fields.SlopeFields` (``R(B)`` and ``[∇R](B)``) and once at the box centres."""
     parts = []
     for s in range(0, lo.shape[0], batch):
-        f = IntervalFields(model, lo[s : s + batch], hi[s : s + batch], problem.spatial_dim)
-        r = problem.residual(f)
-        if not isinstance(r, Interval):
-            raise ValueError(
-                f"{type(problem).__name__}.residual did not return an interval: it must be built from the "
-                "Fields it is given (f.u, f.d, f.d2, f.dt, f.laplacian, ...), not from tensors"
-            )
-        parts.append(r if r.lo.dim() == 2 else r.unsqueeze(-1))
-    return Interval.cat(parts, 0)
+        a, b = lo[s : s + batch], hi[s : s + batch]
+        enc = enclose(model, a, b)
+        Rs = _as_columns(expression(SlopeFields(enc, a, b, spatial_dim)), expression)
+        Rc = _as_columns(expression(centre_fields(enc, spatial_dim)), expression)
+        if not isinstance(Rs, Slope):  # the expression does not depend on the fields
+            Rs = Slope(Rs, Interval.point(torch.zeros(tuple(Rs.shape) + (a.shape[1],), dtype=torch.float64)))
+        value = centred_form(Rc, Rs.g, enc.rho).intersect(Rs.v)
+        parts.append(ResidualForms(value, Rc, Rs.g, enc.rho))
+    return ResidualForms.cat(parts)
+
+
+def residual_forms(model: nn.Module, problem: Any, lo: Tensor, hi: Tensor, batch: int = 2048) -> ResidualForms:
+    """:class:`ResidualForms` of ``problem.residual`` over each box (:func:`field_forms`)."""
+    return field_forms(model, lo, hi, problem.spatial_dim, problem.residual, batch)
+
+
+def residual_enclosure(model: nn.Module, problem: Any, lo: Tensor, hi: Tensor, batch: int = 2048) -> Interval:
+    """``R(B)`` for each box ``[lo_i, hi_i]`` (shape ``(N, n_residuals)``): the centred (mean-value) enclosure
+    of :func:`residual_forms`."""
+    return residual_forms(model, problem, lo, hi, batch).value
+
+
+def square_integrals(F: ResidualForms, vol: Interval) -> Interval:
+    """``∫_B |R|²`` for each box: the tighter of the mean-value bound (:meth:`ResidualForms.square_integral`)
+    and the Darboux bounds ``vol · [inf, sup]_B |R|²``, both proved, so their intersection is too."""
+    sq = F.value[:, 0].square()
+    for c in range(1, F.value.shape[1]):
+        sq = sq + F.value[:, c].square()
+    darboux = vol * sq
+    darboux = Interval(torch.clamp(darboux.lo, min=0.0), darboux.hi)
+    return F.square_integral(vol).intersect(darboux)
 
 
 def _mig(r: Interval) -> Tensor:
@@ -102,7 +176,7 @@ def refine(
     nlo, nhi = bisect(lo[split], hi[split], scale)
     Fn = fn(nlo, nhi)
     lo, hi = torch.cat([lo[rest], nlo]), torch.cat([hi[rest], nhi])
-    return lo, hi, Interval.cat([F[rest], Fn], 0), nlo, nhi
+    return lo, hi, type(F).cat([F[rest], Fn], 0), nlo, nhi
 
 
 def certified_sup(
@@ -171,36 +245,33 @@ def certify_residual(
     scale = upper - lower
     lo0, hi0 = grid_boxes(lower, upper, per_axis_for(initial_boxes, scale.tolist()))
 
-    def residuals(lo: Tensor, hi: Tensor) -> Interval:
-        return residual_enclosure(model, problem, lo, hi, batch)
+    def forms(lo: Tensor, hi: Tensor) -> ResidualForms:
+        return residual_forms(model, problem, lo, hi, batch)
 
     # ---- sup |R_c|, per component: branch and bound
-    R0 = residuals(lo0, hi0)
+    F0 = forms(lo0, hi0)
+    R0 = F0.value
     n_comp = R0.shape[1]
     sups: List[Tuple[float, float]] = []
     boxes_sup = 0
     for c in range(n_comp):
 
         def fn(lo: Tensor, hi: Tensor, c: int = c) -> Interval:
-            return residuals(lo, hi)[:, c]
+            return forms(lo, hi).value[:, c]
 
         s_lo, s_hi, n = certified_sup(fn, lo0, hi0, scale, rtol=rtol, max_boxes=max_boxes, first=R0[:, c])
         sups.append((s_lo, s_hi))
         boxes_sup = max(boxes_sup, n)
 
-    # ---- ∫ |R|²: Darboux sums with refinement of the largest gaps
-    lo, hi, R = lo0, hi0, R0
+    # ---- ∫ |R|²: box sums of the mean-value integral bounds, refining the largest gaps
+    lo, hi, F = lo0, hi0, F0
     while True:
-        sq = R[:, 0].square()
-        for c in range(1, n_comp):
-            sq = sq + R[:, c].square()
-        vs = volumes(lo, hi) * sq
-        contrib = Interval(torch.clamp(vs.lo, min=0.0), vs.hi)
+        contrib = square_integrals(F, volumes(lo, hi))
         total = contrib.sum(0)
         low, high = max(0.0, float(total.lo)), float(total.hi)
         if high - low <= rtol * high or lo.shape[0] * 2 > max_boxes:
             break
-        lo, hi, R, _, _ = refine(lo, hi, R, contrib.hi - contrib.lo, residuals, scale, max_boxes)
+        lo, hi, F, _, _ = refine(lo, hi, F, contrib.hi - contrib.lo, forms, scale, max_boxes)
     names = [f"R{c}" for c in range(n_comp)]
     return ResidualCertificate(
         sup_abs=sups,

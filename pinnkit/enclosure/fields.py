@@ -13,21 +13,23 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+import torch
 from torch import nn
 
 from ..derivatives import FieldOperators
 from .interval import Interval
 from .net import Enclosure, enclose
+from .slope import Slope
 
-__all__ = ["IntervalFields"]
+__all__ = ["IntervalFields", "SlopeFields", "centre_fields"]
 
 
 class IntervalFields(FieldOperators):
     """Enclosures of a net's value and input derivatives over boxes, with the vector calculus of
     :class:`~pinnkit.derivatives.FieldOperators` (``dt``, ``grad``, ``laplacian``) and ``divergence``."""
 
-    def __init__(self, model: nn.Module, lo, hi, spatial_dim: int) -> None:
-        self.enclosure: Enclosure = enclose(model, lo, hi)
+    def __init__(self, model: Optional[nn.Module], lo, hi, spatial_dim: int, enclosure: Optional[Enclosure] = None):
+        self.enclosure: Enclosure = enclose(model, lo, hi) if enclosure is None else enclosure
         self.x = Interval(lo, hi)
         self.D = self.x.shape[1]
         self.spatial_dim = int(spatial_dim)
@@ -63,3 +65,40 @@ class IntervalFields(FieldOperators):
         for k, i in enumerate(components):
             out = self.d(i, k) if out is None else out + self.d(i, k)
         return out
+
+
+def centre_fields(enc: Enclosure, spatial_dim: int) -> IntervalFields:
+    """:class:`IntervalFields` at the centre points of the boxes of ``enc`` (tight enclosures of the value and
+    derivatives at one point of each box)."""
+    v, g, h = enc.at_centre
+    c = enc.centre
+    return IntervalFields(None, c, c.clone(), spatial_dim, Enclosure(v, g, h))
+
+
+class SlopeFields(IntervalFields):
+    """The fields of a net over boxes as :class:`~pinnkit.enclosure.slope.Slope` s: every field carries the
+    enclosure of its gradient over the box (``u`` the Jacobian, ``d(i, k)`` a Hessian row, ``d2(i, k)`` a row of
+    third derivatives), so a residual written with ``Fields`` returns ``R(B)`` together with ``[∇R](B)``; ``x``
+    is the identity slope. Needs an enclosure that carries third derivatives (``enclose(...,
+    centred_hessian=True)``)."""
+
+    def __init__(self, enc: Enclosure, lo, hi, spatial_dim: int) -> None:
+        if enc.third is None:
+            raise ValueError("SlopeFields needs an enclosure with third derivatives (centred_hessian=True)")
+        super().__init__(None, lo, hi, spatial_dim, enc)
+        N, D = self.x.shape
+        eye = torch.eye(D, dtype=torch.float64).expand(N, D, D).clone()
+        self.x = Slope(Interval(lo, hi), Interval.point(eye))
+
+    @property
+    def u(self) -> Slope:
+        return Slope(self.enclosure.value, self.enclosure.grad)
+
+    def d(self, i: int, k: int) -> Slope:
+        return Slope(self.enclosure.grad[:, i, k], self.enclosure.hess[:, i, k, :])
+
+    def d2(self, i: int, k: int) -> Slope:
+        return Slope(self.enclosure.hess[:, i, k, k], self.enclosure.third[:, i, k, k, :])
+
+    def d2_mixed(self, i: int, j: int, k: int) -> Slope:
+        return Slope(self.enclosure.hess[:, i, j, k], self.enclosure.third[:, i, j, k, :])

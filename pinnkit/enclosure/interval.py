@@ -49,14 +49,18 @@ def gamma(k: int) -> float:
     return k * U / (1.0 - k * U)
 
 
+_NEG_INF = torch.tensor(-math.inf, dtype=torch.float64)
+_POS_INF = torch.tensor(math.inf, dtype=torch.float64)
+
+
 def down(x: Tensor) -> Tensor:
     """The float64 next below ``x`` (one ulp outward of a correctly rounded result)."""
-    return torch.nextafter(x, torch.full_like(x, -math.inf))
+    return torch.nextafter(x, _NEG_INF.to(x.device))
 
 
 def up(x: Tensor) -> Tensor:
     """The float64 next above ``x``."""
-    return torch.nextafter(x, torch.full_like(x, math.inf))
+    return torch.nextafter(x, _POS_INF.to(x.device))
 
 
 def _pad_down(v: Tensor) -> Tensor:
@@ -202,8 +206,10 @@ class Interval:
 
     def __mul__(self, other) -> "Interval":
         o = Interval._as(other)
-        p = torch.stack(torch.broadcast_tensors(self.lo * o.lo, self.lo * o.hi, self.hi * o.lo, self.hi * o.hi))
-        return Interval(down(p.min(0).values), up(p.max(0).values))
+        a, b, c, d = self.lo * o.lo, self.lo * o.hi, self.hi * o.lo, self.hi * o.hi
+        lo = torch.minimum(torch.minimum(a, b), torch.minimum(c, d))
+        hi = torch.maximum(torch.maximum(a, b), torch.maximum(c, d))
+        return Interval(down(lo), up(hi))
 
     __rmul__ = __mul__
 

@@ -156,27 +156,57 @@ def _embed(model: nn.Module, jet: Jet) -> Jet:
     return jet
 
 
-def naive_jet(model: nn.Module, lo: Tensor, hi: Tensor, order: int = 2) -> Jet:
-    """The interval jet of ``model`` over the boxes ``[lo, hi]`` (``(N, D)``), layer by layer (no centred form),
-    to derivatives of order ``order`` (2 or 3)."""
-    from ..nets.mlp import MLP, ResidualMLP
-
+def _check_supported(model: nn.Module) -> None:
     if not supports(model):
         raise ValueError(
             f"no enclosure rule for {type(model).__name__} with activation "
             f"{getattr(model, 'activation_name', '?')!r}; supported: MLP and ResidualMLP with "
             f"{tuple(ENCLOSURE_ACTIVATIONS)}"
         )
+
+
+def _run(model: nn.Module, jet: Jet, after_linear: Callable[[Jet], Jet]) -> Jet:
+    """The layers of ``model`` on an interval jet, ``after_linear`` applied to every affine layer's output."""
+    from ..nets.mlp import MLP, ResidualMLP
+
     rule = ENCLOSURE_ACTIVATIONS[model.activation_name]
-    jet = _embed(model, _input_jet(lo, hi, order))
+    jet = _embed(model, jet)
     if isinstance(model, MLP):
         for layer in model.hidden:
-            jet = jet.linear(layer.weight, layer.bias).activate(rule)
+            jet = after_linear(jet.linear(layer.weight, layer.bias)).activate(rule)
     elif isinstance(model, ResidualMLP):
-        jet = jet.linear(model.lift.weight, model.lift.bias).activate(rule)
+        jet = after_linear(jet.linear(model.lift.weight, model.lift.bias)).activate(rule)
         for block in model.blocks:
-            jet = jet + jet.linear(block.weight, block.bias).activate(rule).scaled(model.branch_scale)
-    return jet.linear(model.head.weight, model.head.bias)
+            jet = jet + after_linear(jet.linear(block.weight, block.bias)).activate(rule).scaled(model.branch_scale)
+    return after_linear(jet.linear(model.head.weight, model.head.bias))
+
+
+def naive_jet(model: nn.Module, lo: Tensor, hi: Tensor, order: int = 2) -> Jet:
+    """The interval jet of ``model`` over the boxes ``[lo, hi]`` (``(N, D)``), layer by layer (no centred form),
+    to derivatives of order ``order`` (2 or 3)."""
+    _check_supported(model)
+    return _run(model, _input_jet(lo, hi, order), lambda j: j)
+
+
+def _centred_jet(model: nn.Module, lo: Tensor, hi: Tensor, c: Tensor, rho: Tensor, order: int) -> Tuple[Jet, Jet]:
+    """The jet over the boxes and the (degenerate) jet at the points ``c``, carried through the layers in
+    lockstep; after every affine layer the box jet's value, gradient and (with third derivatives) Hessian are
+    intersected with their mean-value forms about ``c`` (``z(B) ⊆ z(c) + [∇z](B)·[−ρ, ρ]`` and likewise one
+    order up), which stops the wrapping of the intervals through depth."""
+    _check_supported(model)
+    centre_layers = []
+    _run(model, _input_jet(c, c.clone(), 2), lambda j: centre_layers.append(j) or j)
+    it = iter(centre_layers)
+
+    def tighten(j: Jet) -> Jet:
+        at = next(it)
+        v = _centred(at.v, j.g, rho, j.v)
+        g = _centred(at.g, j.h, rho, j.g)
+        h = j.h if j.t is None else _centred(at.h, j.t, rho, j.h)
+        return Jet(v, g, h, j.t)
+
+    box = _run(model, _input_jet(lo, hi, order), tighten)
+    return box, centre_layers[-1]
 
 
 @dataclass
@@ -186,6 +216,13 @@ class Enclosure:
     value: Interval
     grad: Interval
     hess: Interval
+    #: third derivatives over each box ``(N, m, D, D, D)`` (naive interval jet), when carried
+    third: Optional[Interval] = None
+    #: value, gradient and Hessian at the point ``centre`` of each box (tight intervals), and ``rho`` ``(N, D)``
+    #: with ``|x − centre| ≤ rho`` on the box
+    at_centre: Optional[Tuple[Interval, Interval, Interval]] = None
+    centre: Optional[Tensor] = None
+    rho: Optional[Tensor] = None
 
 
 def _centred(at_c: Interval, slope: Interval, rho: Tensor, naive: Interval) -> Interval:
@@ -208,11 +245,8 @@ def enclose(model: nn.Module, lo: Tensor, hi: Tensor, centred_hessian: bool = Tr
     if not bool((lo <= hi).all()) or not bool(torch.isfinite(lo).all() & torch.isfinite(hi).all()):
         raise ValueError("boxes must be finite with lo <= hi in every coordinate")
     with torch.no_grad():
-        box = naive_jet(model, lo, hi, 3 if centred_hessian else 2)
         c = Interval(lo, hi).mid()
         rho = Interval(lo, hi).rad(c)
-        at = naive_jet(model, c, c.clone())
-        value = _centred(at.v, box.g, rho, box.v)
-        grad = _centred(at.g, box.h, rho, box.g)
-        hess = _centred(at.h, box.t, rho, box.h) if centred_hessian else box.h
-    return Enclosure(value, grad, hess)
+        box, at = _centred_jet(model, lo, hi, c, rho, 3 if centred_hessian else 2)
+        value, grad, hess = box.v, box.g, box.h
+    return Enclosure(value, grad, hess, box.t, (at.v, at.g, at.h), c, rho)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -219,10 +219,46 @@ class InviscidBurgersBlowup(Problem):
         eye = torch.eye(self.spatial_dim, dtype=t.dtype, device=t.device)
         return torch.linalg.solve(eye + t[:, None, None] * A0, A0.expand(t.shape[0], -1, -1))
 
+    def A_entries(self, t: Any) -> List[List[Any]]:
+        """``A(t) = (I + t A0)^{-1} A0`` as a ``d × d`` nested list, for times ``t`` of any number type with
+        ``+ − × /`` (tensors, :class:`~pinnkit.enclosure.interval.Interval`, ``Slope``): Gaussian elimination
+        without pivoting on ``I + t A0`` with the columns of ``A0`` as right-hand sides. Every pivot is
+        ``1 + t λ``-like and non-zero on the problem's window for the shipped presets; a pivot interval that
+        contains 0 raises ``ZeroDivisionError`` (use a narrower time box)."""
+        d = self.spatial_dim
+        A0 = self.A0.tolist()
+        M = [[(1.0 if i == j else 0.0) + t * A0[i][j] for j in range(d)] for i in range(d)]
+        rhs = [[A0[i][j] for j in range(d)] for i in range(d)]  # row i, column j
+        for k in range(d):
+            for i in range(k + 1, d):
+                f = M[i][k] / M[k][k]
+                for j in range(k, d):
+                    M[i][j] = M[i][j] - f * M[k][j]
+                rhs[i] = [rhs[i][j] - f * rhs[k][j] for j in range(d)]
+        X: List[List[Any]] = [[None] * d for _ in range(d)]
+        for i in reversed(range(d)):
+            for j in range(d):
+                acc = rhs[i][j]
+                for m in range(i + 1, d):
+                    acc = acc - M[i][m] * X[m][j]
+                X[i][j] = acc / M[i][i]
+        return X
+
     def exact(self, x: Tensor) -> Tensor:
         """``u = A(t) x``, computed as the solution of ``(I + t A0) u = A0 x`` by ``torch.linalg.solve``, so
-        that autograd and forward-mode derivatives in ``x`` and ``t`` are those of the closed form."""
+        that autograd and forward-mode derivatives in ``x`` and ``t`` are those of the closed form. On
+        enclosures (an ``Interval`` or ``Slope`` of boxes) the same closed form is evaluated by
+        :meth:`A_entries`, in the enclosure's arithmetic."""
         d = self.spatial_dim
+        if not isinstance(x, Tensor):
+            A = self.A_entries(x[:, d])
+            cols = []
+            for i in range(d):
+                acc = A[i][0] * x[:, 0]
+                for j in range(1, d):
+                    acc = acc + A[i][j] * x[:, j]
+                cols.append(acc)
+            return torch.stack(cols, dim=1)
         A0 = self._A0_as(x)
         xs, t = x[:, :d], x[:, d]
         eye = torch.eye(d, dtype=x.dtype, device=x.device)

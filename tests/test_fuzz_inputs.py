@@ -51,7 +51,7 @@ from pinnkit.presets import DEFAULT, NET_KEYS, PRESETS
 from pinnkit.sampling import Points
 from pinnkit.studies.blowup import StudyConfig
 from pinnkit.studies.deeponet_size import SizeStudyConfig
-from pinnkit.theory import parabolic
+from pinnkit.theory import blowup_certified, parabolic
 from pinnkit.trainer import TrainConfig
 
 GiB = 1024**3
@@ -515,6 +515,19 @@ THEORY: Dict[str, Tuple[Callable[..., Any], Sequence[P]]] = {
             P("max_boxes", "count"),
             P("initial_boxes", "count"),
             P("certify_true", "bool"),
+        ],
+    ),
+    "certified_tight_bound": (
+        lambda **k: _tripwired(
+            blowup_certified, "field_forms", theory.certified_tight_bound, _ZERO_NET, _B1, **{"n_slices": 4, **k}
+        ),
+        [
+            P("n_slices", "count"),
+            P("cells", "count", optional=True),
+            P("max_boxes", "count"),
+            P("rtol", "real"),
+            P("batch", "count"),
+            P("n_true", "count", optional=True),
         ],
     ),
     "particle_moments": (

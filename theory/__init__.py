@@ -2,6 +2,7 @@
 risk-vs-error bounds, gradient-penalty, mean-field and depth/width diagnostics — each a small dataclass
 with its formula and source in the docstring. No training code and no plotting here."""
 
+from .blowup_certified import CertifiedTightBound, certified_tight_bound
 from .burgers_blowup import (
     Theorem1Terms,
     Theorem2Terms,
@@ -25,6 +26,8 @@ from .parabolic import HeatSupBound, heat_sup_bound
 from .tracking import TheoryTracker
 
 __all__ = [
+    "CertifiedTightBound",
+    "certified_tight_bound",
     "ResidualCertificate",
     "certify_residual",
     "HeatSupBound",

@@ -28,10 +28,10 @@ import torch
 from torch import Tensor, nn
 
 from pinnkit.enclosure.boxes import bisect, grid_boxes, per_axis_for, volumes
-from pinnkit.enclosure.fields import SlopeFields, centre_fields
-from pinnkit.enclosure.interval import Interval
+from pinnkit.enclosure.fields import CentreSlopeFields, Slope2Fields, SlopeFields, centre_fields
+from pinnkit.enclosure.interval import Interval, down, up
 from pinnkit.enclosure.net import enclose, supports
-from pinnkit.enclosure.slope import Slope, centred_form, square_integral
+from pinnkit.enclosure.slope import Slope, Slope2, centred_form, second_order_square_integral, square_integral
 from pinnkit.validation import check_int, check_real
 
 __all__ = [
@@ -45,6 +45,11 @@ __all__ = [
     "certified_sup",
     "check_certify_args",
 ]
+
+
+#: refinement stops once a gap is below this (``2⁻⁹⁰⁰ ≈ 1e-271``): the outward rounding of an exactly zero
+#: residual leaves bounds of a few subnormals, which no refinement removes
+NEGLIGIBLE = 2.0**-900
 
 
 @dataclass
@@ -75,34 +80,63 @@ class ResidualCertificate:
 
 @dataclass
 class ResidualForms:
-    """The residual over each box in three forms: ``value`` the centred enclosure ``(N, C)`` (mean-value form
-    ``R(c) + [∇R](B)·[−ρ, ρ]`` intersected with the direct interval evaluation), ``at_centre`` ``R(c)`` ``(N, C)``,
-    ``slope`` ``[∇R](B)`` ``(N, C, D)`` and ``rho`` ``(N, D)``."""
+    """The residual over each box in several forms: ``value`` the centred enclosure ``(N, C)`` (mean-value form
+    ``R(c) + [∇R](B)·[−ρ, ρ]``, with ``second_order`` also the Taylor form, intersected with the direct interval
+    evaluation), ``at_centre`` ``R(c)`` ``(N, C)``, ``slope`` ``[∇R](B)`` ``(N, C, D)``, ``rho`` ``(N, D)``; with
+    ``second_order`` also ``grad_centre`` ``∇R(c)`` ``(N, C, D)``, ``hess`` ``[∇²R](B)`` ``(N, C, D, D)`` and the boxes
+    ``lo``, ``hi``, ``centre``."""
 
     value: Interval
     at_centre: Interval
     slope: Interval
     rho: Tensor
+    grad_centre: Optional[Interval] = None
+    hess: Optional[Interval] = None
+    lo: Optional[Tensor] = None
+    hi: Optional[Tensor] = None
+    centre: Optional[Tensor] = None
 
     def __getitem__(self, idx) -> "ResidualForms":
-        return ResidualForms(self.value[idx], self.at_centre[idx], self.slope[idx], self.rho[idx])
+        opt = [None if x is None else x[idx] for x in (self.grad_centre, self.hess, self.lo, self.hi, self.centre)]
+        return ResidualForms(self.value[idx], self.at_centre[idx], self.slope[idx], self.rho[idx], *opt)
 
     @staticmethod
     def cat(parts: List["ResidualForms"], dim: int = 0) -> "ResidualForms":
+        def icat(name):
+            xs = [getattr(p, name) for p in parts]
+            return None if any(x is None for x in xs) else Interval.cat(xs, 0)
+
+        def tcat(name):
+            xs = [getattr(p, name) for p in parts]
+            return None if any(x is None for x in xs) else torch.cat(xs, 0)
+
         return ResidualForms(
-            Interval.cat([p.value for p in parts], 0),
-            Interval.cat([p.at_centre for p in parts], 0),
-            Interval.cat([p.slope for p in parts], 0),
-            torch.cat([p.rho for p in parts], 0),
+            icat("value"),
+            icat("at_centre"),
+            icat("slope"),
+            tcat("rho"),
+            icat("grad_centre"),
+            icat("hess"),
+            tcat("lo"),
+            tcat("hi"),
+            tcat("centre"),
         )
 
     def square_integral(self, vol: Interval) -> Interval:
-        """``∫_B Σ_c R_c²`` for each box (:func:`pinnkit.enclosure.slope.square_integral`), ``(N,)``."""
-        return square_integral(self.at_centre, self.slope, self.rho, vol).sum(-1)
+        """``∫_B Σ_c R_c²`` for each box, ``(N,)``: the mean-value bound
+        (:func:`pinnkit.enclosure.slope.square_integral`) and, with second-order forms, the Taylor bound
+        (:func:`pinnkit.enclosure.slope.second_order_square_integral`), intersected."""
+        out = square_integral(self.at_centre, self.slope, self.rho, vol)
+        if self.hess is not None:
+            two = second_order_square_integral(
+                self.at_centre, self.grad_centre, self.hess, self.lo, self.hi, self.centre, vol
+            )
+            out = out.intersect(two)
+        return out.sum(-1)
 
 
 def _as_columns(r: Any, problem: Any) -> Any:
-    if not isinstance(r, (Interval, Slope)):
+    if not isinstance(r, (Interval, Slope, Slope2)):
         raise ValueError(
             f"{type(problem).__name__}.residual did not return an interval: it must be built from the "
             "Fields it is given (f.u, f.d, f.d2, f.dt, f.laplacian, ...), not from tensors"
@@ -110,16 +144,47 @@ def _as_columns(r: Any, problem: Any) -> Any:
     return r if r.dim() == 2 else r.unsqueeze(-1)
 
 
+def _taylor_form(Rc: Slope, H: Interval, rho: Tensor) -> Interval:
+    """``R(c) + ∇R(c)·[−ρ, ρ] + ½ Σ_jk [∇²R](B)_jk [−ρ_j, ρ_j][−ρ_k, ρ_k]`` (``[0, ρ_j²]`` on the diagonal)."""
+    lin = centred_form(Rc.v, Rc.g, rho)
+    D = rho.shape[1]
+    rr = rho.unsqueeze(-1) * rho.unsqueeze(-2)
+    box = Interval(down(-rr), up(rr))
+    idx = torch.arange(D)
+    box.lo[:, idx, idx] = 0.0
+    quad = (H * box.unsqueeze(1)).sum(-1).sum(-1) * 0.5
+    return lin + quad
+
+
 def field_forms(
-    model: nn.Module, lo: Tensor, hi: Tensor, spatial_dim: int, expression: Callable[[Any], Any], batch: int = 2048
+    model: nn.Module,
+    lo: Tensor,
+    hi: Tensor,
+    spatial_dim: int,
+    expression: Callable[[Any], Any],
+    batch: int = 2048,
+    second_order: bool = False,
 ) -> ResidualForms:
     """:class:`ResidualForms` of ``expression(fields)`` (a residual, a condition residual, any quantity built
     from ``Fields``) over each box ``[lo_i, hi_i]``, in batches of ``batch`` boxes: the expression is evaluated
-    once on :class:`~pinnkit.enclosure.fields.SlopeFields` (``R(B)`` and ``[∇R](B)``) and once at the box centres."""
+    once on slopes over the box (``R(B)``, ``[∇R](B)`` and with ``second_order`` ``[∇²R](B)``) and once at the
+    box centres. ``second_order`` applies to expressions of first derivatives only (Burgers, Navier–Stokes'
+    convective part...); one that asks for second derivatives falls back to first order."""
     parts = []
     for s in range(0, lo.shape[0], batch):
         a, b = lo[s : s + batch], hi[s : s + batch]
         enc = enclose(model, a, b)
+        if second_order:
+            try:
+                R2 = _as_columns(expression(Slope2Fields(enc, a, b, spatial_dim)), expression)
+                Rc = _as_columns(expression(CentreSlopeFields(enc, spatial_dim)), expression)
+            except NotImplementedError:
+                R2 = None
+            if R2 is not None and isinstance(R2, Slope2) and isinstance(Rc, Slope):
+                value = centred_form(Rc.v, R2.g, enc.rho).intersect(R2.v)
+                value = value.intersect(_taylor_form(Rc, R2.H, enc.rho))
+                parts.append(ResidualForms(value, Rc.v, R2.g, enc.rho, Rc.g, R2.H, a, b, enc.centre))
+                continue
         Rs = _as_columns(expression(SlopeFields(enc, a, b, spatial_dim)), expression)
         Rc = _as_columns(expression(centre_fields(enc, spatial_dim)), expression)
         if not isinstance(Rs, Slope):  # the expression does not depend on the fields
@@ -130,8 +195,9 @@ def field_forms(
 
 
 def residual_forms(model: nn.Module, problem: Any, lo: Tensor, hi: Tensor, batch: int = 2048) -> ResidualForms:
-    """:class:`ResidualForms` of ``problem.residual`` over each box (:func:`field_forms`)."""
-    return field_forms(model, lo, hi, problem.spatial_dim, problem.residual, batch)
+    """:class:`ResidualForms` of ``problem.residual`` over each box (:func:`field_forms`, second order where
+    the residual is of first order)."""
+    return field_forms(model, lo, hi, problem.spatial_dim, problem.residual, batch, second_order=True)
 
 
 def residual_enclosure(model: nn.Module, problem: Any, lo: Tensor, hi: Tensor, batch: int = 2048) -> Interval:
@@ -205,7 +271,7 @@ def certified_sup(
         top = float(mag.max())
         keep = mag >= best  # cannot hold the supremum otherwise
         lo, hi, mag, F = lo[keep], hi[keep], mag[keep], F[keep]
-        if top <= (1.0 + rtol) * best or lo.shape[0] * 2 > max_boxes:
+        if top <= (1.0 + rtol) * best + NEGLIGIBLE or lo.shape[0] * 2 > max_boxes:
             return best, top, lo.shape[0]
         lo, hi, F, new_lo, new_hi = refine(lo, hi, F, mag, fn, scale, max_boxes)
 
@@ -269,7 +335,7 @@ def certify_residual(
         contrib = square_integrals(F, volumes(lo, hi))
         total = contrib.sum(0)
         low, high = max(0.0, float(total.lo)), float(total.hi)
-        if high - low <= rtol * high or lo.shape[0] * 2 > max_boxes:
+        if high - low <= rtol * high + NEGLIGIBLE or lo.shape[0] * 2 > max_boxes:
             break
         lo, hi, F, _, _ = refine(lo, hi, F, contrib.hi - contrib.lo, forms, scale, max_boxes)
     names = [f"R{c}" for c in range(n_comp)]

@@ -11,7 +11,7 @@ from torch import Tensor
 
 from .interval import Interval, down, up
 
-__all__ = ["grid_boxes", "bisect", "volumes", "per_axis_for"]
+__all__ = ["grid_boxes", "bisect", "bisect_along", "volumes", "per_axis_for"]
 
 
 def grid_boxes(lower: Sequence[float], upper: Sequence[float], per_axis: Sequence[int]) -> Tuple[Tensor, Tensor]:
@@ -41,11 +41,26 @@ def bisect(lo: Tensor, hi: Tensor, scale: Tensor) -> Tuple[Tensor, Tensor]:
     return torch.cat([lo, lo2]), torch.cat([hi1, hi])
 
 
-def volumes(lo: Tensor, hi: Tensor) -> Interval:
-    """``Π_k (hi_k − lo_k)`` enclosed (each side rounded outward, products in interval arithmetic)."""
+def bisect_along(lo: Tensor, hi: Tensor, axis: Tensor) -> Tuple[Tensor, Tensor]:
+    """Split box ``i`` in two at the midpoint of axis ``axis[i]``; the halves share the cut point. Returns
+    ``2N`` boxes (the lower halves first)."""
+    rows = torch.arange(lo.shape[0])
+    mid = lo[rows, axis] + 0.5 * (hi[rows, axis] - lo[rows, axis])
+    hi1, lo2 = hi.clone(), lo.clone()
+    hi1[rows, axis] = mid
+    lo2[rows, axis] = mid
+    return torch.cat([lo, lo2]), torch.cat([hi1, hi])
+
+
+def volumes(lo: Tensor, hi: Tensor, dims: Sequence[int] | None = None) -> Interval:
+    """``Π_k (hi_k − lo_k)`` over the axes ``dims`` (default all) enclosed (each side rounded outward, products
+    in interval arithmetic)."""
+    dims = list(range(lo.shape[1])) if dims is None else list(dims)
+    if not dims:
+        return Interval.point(torch.ones(lo.shape[0], dtype=torch.float64))
     side = Interval(torch.clamp(down(hi - lo), min=0.0), up(hi - lo))
-    v = side[:, 0]
-    for k in range(1, lo.shape[1]):
+    v = side[:, dims[0]]
+    for k in dims[1:]:
         v = v * side[:, k]
     return Interval(torch.clamp(v.lo, min=0.0), v.hi)
 

@@ -19,9 +19,9 @@ from torch import nn
 from ..derivatives import FieldOperators
 from .interval import Interval
 from .net import Enclosure, enclose
-from .slope import Slope
+from .slope import Slope, Slope2
 
-__all__ = ["IntervalFields", "SlopeFields", "centre_fields"]
+__all__ = ["IntervalFields", "SlopeFields", "Slope2Fields", "CentreSlopeFields", "centre_fields"]
 
 
 class IntervalFields(FieldOperators):
@@ -102,3 +102,58 @@ class SlopeFields(IntervalFields):
 
     def d2_mixed(self, i: int, j: int, k: int) -> Slope:
         return Slope(self.enclosure.hess[:, i, j, k], self.enclosure.third[:, i, j, k, :])
+
+
+class _FirstOrderOnly:
+    def d2(self, i: int, k: int):
+        raise NotImplementedError("second derivatives have no enclosure of their Hessian (it needs 4th derivatives)")
+
+    def d2_mixed(self, i: int, j: int, k: int):
+        raise NotImplementedError("second derivatives have no enclosure of their Hessian (it needs 4th derivatives)")
+
+
+class Slope2Fields(_FirstOrderOnly, IntervalFields):
+    """The fields of a net over boxes as second-order slopes (value, gradient and Hessian over the box): ``u``
+    from the value, Jacobian and Hessian enclosures, ``d(i, k)`` from a Jacobian entry, a Hessian row and a
+    slice of third derivatives. For residuals of first order (no ``d2``), such as Burgers'."""
+
+    def __init__(self, enc: Enclosure, lo, hi, spatial_dim: int) -> None:
+        if enc.third is None:
+            raise ValueError("Slope2Fields needs an enclosure with third derivatives (centred_hessian=True)")
+        super().__init__(None, lo, hi, spatial_dim, enc)
+        N, D = self.x.shape
+        eye = torch.eye(D, dtype=torch.float64).expand(N, D, D).clone()
+        self.x = Slope2(
+            Interval(lo, hi), Interval.point(eye), Interval.point(torch.zeros(N, D, D, D, dtype=torch.float64))
+        )
+
+    @property
+    def u(self) -> Slope2:
+        e = self.enclosure
+        return Slope2(e.value, e.grad, e.hess)
+
+    def d(self, i: int, k: int) -> Slope2:
+        e = self.enclosure
+        return Slope2(e.grad[:, i, k], e.hess[:, i, k, :], e.third[:, i, k, :, :])
+
+
+class CentreSlopeFields(_FirstOrderOnly, IntervalFields):
+    """First-order slopes at the centre point of each box (tight value and gradient there), for residuals of
+    first order: ``u`` from the value and Jacobian at the centre, ``d(i, k)`` from the Jacobian entry and Hessian
+    row at the centre."""
+
+    def __init__(self, enc: Enclosure, spatial_dim: int) -> None:
+        v, g, h = enc.at_centre
+        c = enc.centre
+        super().__init__(None, c, c.clone(), spatial_dim, Enclosure(v, g, h))
+        N, D = c.shape
+        eye = torch.eye(D, dtype=torch.float64).expand(N, D, D).clone()
+        self.x = Slope(Interval(c, c.clone()), Interval.point(eye))
+        self._g, self._h = g, h
+
+    @property
+    def u(self) -> Slope:
+        return Slope(self.enclosure.value, self._g)
+
+    def d(self, i: int, k: int) -> Slope:
+        return Slope(self._g[:, i, k], self._h[:, i, k, :])

@@ -220,6 +220,9 @@ class Interval:
         inv = Interval(down(1.0 / o.hi), up(1.0 / o.lo))
         return self * inv
 
+    def __rtruediv__(self, other) -> "Interval":
+        return Interval._as(other) / self
+
     def square(self) -> "Interval":
         """``{x² : x ∈ X}`` (tighter than ``X * X``: never below 0)."""
         lo2, hi2 = self.lo * self.lo, self.hi * self.hi
@@ -263,6 +266,12 @@ class Interval:
         return self * Interval.point(factor.detach().to(torch.float64))
 
     # ------------------------------------------------------------------ elementary functions
+    def sqrt(self) -> "Interval":
+        """``√x`` over ``[max(lo, 0), hi]`` (IEEE-754 square root is correctly rounded: one ulp outward)."""
+        if bool((self.hi < 0).any()):
+            raise ValueError("interval square root of an interval below 0")
+        return Interval(torch.clamp(down(torch.sqrt(torch.clamp(self.lo, min=0.0))), min=0.0), up(torch.sqrt(self.hi)))
+
     def tanh(self) -> "Interval":
         """``tanh`` is increasing: padded values at the endpoints, within ``[−1, 1]``."""
         return Interval(
@@ -307,7 +316,7 @@ class Interval:
         ``torch.zeros_like``/``ones_like`` (so residual and closed-form code written for tensors, source terms
         included, runs on them)."""
         kwargs = kwargs or {}
-        unary = {torch.sin: "sin", torch.cos: "cos", torch.tanh: "tanh", torch.exp: "exp"}
+        unary = {torch.sin: "sin", torch.cos: "cos", torch.tanh: "tanh", torch.exp: "exp", torch.sqrt: "sqrt"}
         if func in unary and len(args) == 1 and not kwargs:
             return getattr(args[0], unary[func])()
         if func in (torch.zeros_like, torch.ones_like) and len(args) == 1:

@@ -26,7 +26,7 @@ from torch import Tensor
 
 from .interval import Interval, down, up
 
-__all__ = ["Slope", "centred_form", "square_integral"]
+__all__ = ["Slope", "Slope2", "centred_form", "square_integral", "second_order_square_integral"]
 
 
 def _last(x: Interval) -> Interval:
@@ -212,3 +212,210 @@ def square_integral(at_centre: Interval, slope: Interval, rho: Tensor, vol: Inte
     while v.lo.dim() < upper.lo.dim():
         v = v.unsqueeze(-1)
     return Interval((lower * v).lo, (upper * v).hi)
+
+
+def _last2(x: Interval) -> Interval:
+    return x.unsqueeze(-1).unsqueeze(-1)
+
+
+def _outer(a: Interval, b: Interval) -> Interval:
+    """``a bᵀ`` over the trailing axis (``(…, D)`` → ``(…, D, D)``)."""
+    return a.unsqueeze(-1) * b.unsqueeze(-2)
+
+
+class Slope2:
+    """Value, gradient and Hessian enclosures over boxes (``v`` ``S``, ``g`` ``S + (D,)``, ``H`` ``S + (D, D)``),
+    carried by the second-order forward rules: ``(ab)'' = a H_b + b H_a + g_a g_bᵀ + g_b g_aᵀ``,
+    ``f(a)'' = f''(a) g_a g_aᵀ + f'(a) H_a``. Over a box, ``H`` encloses the Hessian of the expression at every
+    point, which bounds the remainder of its first-order Taylor polynomial about the centre
+    (:func:`second_order_square_integral`)."""
+
+    __slots__ = ("v", "g", "H")
+
+    def __init__(self, v: Interval, g: Interval, H: Interval) -> None:
+        self.v, self.g, self.H = v, g, H
+
+    @property
+    def shape(self) -> torch.Size:
+        return self.v.shape
+
+    def dim(self) -> int:
+        return self.v.dim()
+
+    def _as(self, other) -> "Slope2":
+        if isinstance(other, Slope2):
+            return other
+        if isinstance(other, Slope):
+            raise TypeError("cannot mix first- and second-order slopes")
+        v = Interval._as(other)
+        D = self.g.shape[-1]
+        zg = torch.zeros(tuple(v.shape) + (D,), dtype=torch.float64)
+        zh = torch.zeros(tuple(v.shape) + (D, D), dtype=torch.float64)
+        return Slope2(v, Interval.point(zg), Interval.point(zh))
+
+    def __getitem__(self, idx) -> "Slope2":
+        idx_t = idx if isinstance(idx, tuple) else (idx,)
+        ell = any(i is Ellipsis for i in idx_t)
+        gidx = idx_t + (slice(None),) if ell else idx
+        hidx = idx_t + (slice(None), slice(None)) if ell else idx
+        return Slope2(self.v[idx], self.g[gidx], self.H[hidx])
+
+    def unsqueeze(self, dim: int) -> "Slope2":
+        return Slope2(
+            self.v.unsqueeze(dim),
+            self.g.unsqueeze(dim if dim >= 0 else dim - 1),
+            self.H.unsqueeze(dim if dim >= 0 else dim - 2),
+        )
+
+    def __add__(self, other) -> "Slope2":
+        o = self._as(other)
+        return Slope2(self.v + o.v, self.g + o.g, self.H + o.H)
+
+    __radd__ = __add__
+
+    def __neg__(self) -> "Slope2":
+        return Slope2(-self.v, -self.g, -self.H)
+
+    def __sub__(self, other) -> "Slope2":
+        o = self._as(other)
+        return Slope2(self.v - o.v, self.g - o.g, self.H - o.H)
+
+    def __rsub__(self, other) -> "Slope2":
+        return self._as(other) - self
+
+    def __mul__(self, other) -> "Slope2":
+        o = self._as(other)
+        cross = _outer(self.g, o.g)
+        H = _last2(self.v) * o.H + _last2(o.v) * self.H + cross + cross.transpose(-1, -2)
+        return Slope2(self.v * o.v, self.g * _last(o.v) + _last(self.v) * o.g, H)
+
+    __rmul__ = __mul__
+
+    def reciprocal(self) -> "Slope2":
+        r = Interval.from_value(1.0) / self.v
+        r2 = r.square()
+        g = _last(-r2) * self.g
+        H = _last2(2.0 * r2 * r) * _outer(self.g, self.g) - _last2(r2) * self.H
+        return Slope2(r, g, H)
+
+    def __truediv__(self, other) -> "Slope2":
+        return self * self._as(other).reciprocal()
+
+    def __rtruediv__(self, other) -> "Slope2":
+        return self._as(other) * self.reciprocal()
+
+    def square(self) -> "Slope2":
+        return Slope2(
+            self.v.square(), (2.0 * _last(self.v)) * self.g, 2.0 * (_outer(self.g, self.g) + _last2(self.v) * self.H)
+        )
+
+    def __pow__(self, k) -> "Slope2":
+        if not isinstance(k, int) or k < 1:
+            raise TypeError(f"a Slope2 can only be raised to a positive integer power, got {k!r}")
+        out = self
+        for _ in range(k - 1):
+            out = out * self
+        return out
+
+    def sum(self, dim: int) -> "Slope2":
+        return Slope2(
+            self.v.sum(dim), self.g.sum(dim if dim >= 0 else dim - 1), self.H.sum(dim if dim >= 0 else dim - 2)
+        )
+
+    def select(self, dim: int, index: int) -> "Slope2":
+        return Slope2(
+            self.v.select(dim, index),
+            self.g.select(dim if dim >= 0 else dim - 1, index),
+            self.H.select(dim if dim >= 0 else dim - 2, index),
+        )
+
+    def prod(self, dim: int) -> "Slope2":
+        out = self.select(dim, 0)
+        for j in range(1, self.shape[dim]):
+            out = out * self.select(dim, j)
+        return out
+
+    def _chain(self, f0: Interval, f1: Interval, f2: Interval) -> "Slope2":
+        return Slope2(f0, _last(f1) * self.g, _last2(f2) * _outer(self.g, self.g) + _last2(f1) * self.H)
+
+    def sin(self) -> "Slope2":
+        s, c = self.v.sin(), self.v.cos()
+        return self._chain(s, c, -s)
+
+    def cos(self) -> "Slope2":
+        s, c = self.v.sin(), self.v.cos()
+        return self._chain(c, -s, -c)
+
+    def exp(self) -> "Slope2":
+        e = self.v.exp()
+        return self._chain(e, e, e)
+
+    def tanh(self) -> "Slope2":
+        t = self.v.tanh()
+        s1 = 1.0 - t.square()
+        return self._chain(t, s1, (-2.0 * t) * s1)
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        """``torch.stack``/``torch.cat``, the elementary functions, ``zeros_like``/``ones_like``."""
+        kwargs = kwargs or {}
+        unary = {torch.sin: "sin", torch.cos: "cos", torch.tanh: "tanh", torch.exp: "exp"}
+        if func in unary and len(args) == 1 and not kwargs:
+            return getattr(args[0], unary[func])()
+        if func in (torch.zeros_like, torch.ones_like) and len(args) == 1:
+            s = args[0]
+            return s._as(func(s.v.lo))
+        if func in (torch.stack, torch.cat):
+            seq = list(args[0])
+            dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
+            ref = next(p for p in seq if isinstance(p, Slope2))
+            parts = [ref._as(p) for p in seq]
+            gd = dim if dim >= 0 else dim - 1
+            hd = dim if dim >= 0 else dim - 2
+            return Slope2(
+                func([p.v for p in parts], dim=dim),
+                func([p.g for p in parts], dim=gd),
+                func([p.H for p in parts], dim=hd),
+            )
+        raise TypeError(f"{getattr(func, '__name__', func)} has no second-order slope rule (pinnkit.enclosure.Slope2)")
+
+
+def second_order_square_integral(
+    at_centre: Interval, grad_centre: Interval, hess_box: Interval, lo: Tensor, hi: Tensor, c: Tensor, vol: Interval
+) -> Interval:
+    r"""Enclosure of ``∫_B f²`` from ``f(c)``, ``∇f(c)`` and the Hessian enclosure over ``B`` (per box and
+    component: ``at_centre`` ``(N, C)``, ``grad_centre`` ``(N, C, D)``, ``hess_box`` ``(N, C, D, D)``).
+
+    Taylor: ``f = L + q`` with ``L(x) = f(c) + ∇f(c)·(x − c)`` and ``|q(x)| ≤ ½ Σ_jk |H_jk| |x_j − c_j||x_k − c_k|``.
+    About the exact centre ``m`` of the box, ``L = C₀ + Σ_k g_k (x_k − m_k)`` with ``C₀ = f(c) + g·(m − c)``, so
+    (odd moments vanish) ``‖L‖²_{L²(B)} = vol (C₀² + Σ_k g_k² ρ̃_k²/3)``, ``ρ̃`` the half widths; and
+    ``‖q‖ ≤ ½ √vol Σ_jk |H_jk| κ_jk`` with ``κ_jk = ρ_j ρ_k/3`` (``j ≠ k``) and ``ρ_j²/√5`` (``j = k``) since
+    ``∫(x − c)⁴ ≤ vol ρ⁴/5``, ``ρ ≥ |x − c|``. Then ``(‖L‖ − ‖q‖)⁺ ≤ ‖f‖ ≤ ‖L‖ + ‖q‖``. The gap is of order
+    ``|H| ρ²`` relative to the value, against ``|∇f| ρ`` for :func:`square_integral`. ``vol`` ``(N,)`` is the
+    measure of each box over the axes integrated (a box may be degenerate along others, as a face or an
+    initial slice is: those have ``ρ = 0`` and add nothing to the Taylor terms)."""
+    half = Interval(down((hi - lo) * 0.5), up((hi - lo) * 0.5))  # exact half widths, enclosed
+    m = Interval(lo) + half  # the exact centre, enclosed
+    delta = Interval.point(c) - m  # c − m (tiny)
+    gd = (grad_centre * delta.unsqueeze(1)).sum(-1)
+    C0 = at_centre - gd
+    f64 = torch.float64
+    third = Interval(torch.tensor(1.0 / 3.0 - 1e-16, dtype=f64), torch.tensor(1.0 / 3.0 + 1e-16, dtype=f64))
+    lin = C0.square() + (grad_centre.square() * (half.square() * third).unsqueeze(1)).sum(-1)
+    rho = Interval(lo, hi).rad(c)
+    D = lo.shape[1]
+    inv_sqrt5 = Interval(
+        torch.tensor(0.4472135954999579 - 1e-15, dtype=f64), torch.tensor(0.447213595499958 + 1e-15, dtype=f64)
+    )
+    kap = Interval.point(rho.unsqueeze(-1) * rho.unsqueeze(-2)) * third  # (N, D, D)
+    diag = Interval.point(rho.square()) * inv_sqrt5
+    idx = torch.arange(D)
+    kap.lo[:, idx, idx], kap.hi[:, idx, idx] = diag.lo, diag.hi
+    q = (Interval.point(hess_box.mag()) * kap.unsqueeze(1)).sum(-1).sum(-1) * 0.5  # (N, C), per √vol
+    normL_hi = Interval.point(lin.hi).sqrt()
+    normL_lo = Interval.point(torch.clamp(lin.lo, min=0.0)).sqrt()
+    upper = (normL_hi + q).square() * vol.unsqueeze(-1)
+    low = normL_lo - q
+    low = Interval(torch.clamp(low.lo, min=0.0), torch.clamp(low.lo, min=0.0))
+    lower = low.square() * vol.unsqueeze(-1)
+    return Interval(lower.lo, upper.hi)

@@ -34,9 +34,11 @@ def test_tiny_sweep_end_to_end_and_resume(tmp_path):
     for r in out["records"]:
         a = r["analysis"]
         assert a["tight/estimate"] >= a["tight/true"] > 0
+        assert a["certified/bound"] >= a["tight/true"] and a["certified/boxes"] > 0  # proved, and it holds
         assert a["theorem1/log_rhs"] >= a["theorem1/log_lhs"]
         assert a["theorem2/log_rhs"] >= a["theorem2/log_lhs"]
     g = out["summary"]["width=8, grad_penalty=0"]
+    assert g["certified_always_valid"] and g["certified_ratio_min"] >= 1.0 and g["certified_seconds_total"] > 0
     assert g["tight_always_valid"] and g["theorem1"]["n"] == 3 and -1 <= g["theorem1"]["spearman"] <= 1
     for f in (
         "table.csv",

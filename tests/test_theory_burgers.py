@@ -264,7 +264,7 @@ def test_residual_gradient_matches_closed_form():
 def test_tracker_keys_and_values():
     p = BurgersBlowup(dim=1, delta=0.95)
     tr = TheoryTracker(p, every=10, n_samples=1024, tight_slices=16)
-    assert tr.every == 10 and tr.what == ("theorem1", "theorem2", "tight", "gradients")
+    assert tr.every == 10 and tr.what == ("theorem1", "theorem2", "tight", "certified", "gradients")
     out = tr.compute(Surrogate(p, 1e-2))
     expected = {
         "true_l2_sq",
@@ -319,6 +319,11 @@ def test_briefly_trained_pinn_tight_estimate_and_tracker():
     assert [s for s, _ in diag["tight/estimate"]] == [100, 200]
     for k in ("tight/estimate", "theorem1/log_rhs", "theorem2_consistent/log_rhs", "gradients/grad_sup"):
         assert all(math.isfinite(v) for _, v in diag[k])
+    # the certified bound: cheap while training, the full setting at the end; proved, so above the truth
+    assert [s for s, _ in diag["certified/bound"]] == [100, 200]
+    assert diag["certified/boxes"][1][1] > diag["certified/boxes"][0][1]
+    for (_, b), (_, t) in zip(diag["certified/bound"], diag["tight/true"]):
+        assert b >= t
     te = tight_estimate(res.model, p)
     assert te.valid and te.estimate >= te.true > 0
     assert te.ratio_l2 < 10

@@ -60,7 +60,14 @@ from pinnkit.validation import check_int, check_real
 from .burgers_blowup import check_blowup_problem, evaluate, graded_time_grid
 from .certified import NEGLIGIBLE, ResidualForms, check_certify_args, field_forms, square_integrals
 
-__all__ = ["CertifiedTightBound", "certified_tight_bound", "slab_eigenvalue_bound"]
+__all__ = [
+    "CERTIFIED_OPTIONS",
+    "CertifiedTightBound",
+    "certified_tight_bound",
+    "check_certified_args",
+    "propagate",
+    "slab_eigenvalue_bound",
+]
 
 _INF = math.inf
 
@@ -388,6 +395,38 @@ def _slab_grid(
 
 
 # =========================================================================== the bound
+#: the settings of :func:`certified_tight_bound` after ``model`` and ``problem``
+CERTIFIED_OPTIONS = ("n_slices", "cells", "max_boxes", "rtol", "batch", "n_true")
+
+
+def check_certified_args(
+    problem: Any,
+    n_slices: Any = 64,
+    cells: Any = None,
+    max_boxes: Any = 20_000,
+    rtol: Any = 0.05,
+    batch: Any = 4096,
+    n_true: Any = None,
+) -> Dict[str, Any]:
+    """The settings of :func:`certified_tight_bound`, checked (ValueError naming the parameter and its range)
+    and with the defaults of ``cells`` and ``n_true`` filled in, before any work."""
+    check_blowup_problem(problem)
+    d = problem.spatial_dim
+    n_slices = check_int("n_slices", n_slices, 1, 4096)
+    cells = {1: 16}.get(d, 4) if cells is None else check_int("cells", cells, 1, 1024)
+    rtol = check_real("rtol", rtol, 0.0, 10.0)
+    max_boxes = check_int("max_boxes", max_boxes, 1, 10**7)
+    batch = check_int("batch", batch, 1, 10**6)
+    n_true = {1: 64, 2: 16}.get(d, 6) if n_true is None else check_int("n_true", n_true, 1, 512)
+    need = cells**d * n_slices * 2 + 2 * d * n_slices * max(1, cells ** (d - 1)) + cells**d
+    if need > max_boxes:
+        raise ValueError(
+            f"max_boxes must be at least the initial partition ({need} boxes for n_slices={n_slices}, "
+            f"cells={cells} in {d}-D), got {max_boxes}"
+        )
+    return dict(n_slices=n_slices, cells=cells, max_boxes=max_boxes, rtol=rtol, batch=batch, n_true=n_true)
+
+
 def certified_tight_bound(
     model: nn.Module,
     problem: Any,
@@ -412,20 +451,10 @@ def certified_tight_bound(
         batch: boxes per enclosure evaluation; ``n_true``: Gauss nodes per spatial axis for the true error
             (default 64 in 1-D, 16 in 2-D, 6 beyond; four per slab in time).
     """
-    check_blowup_problem(problem)
     check_certify_args(model, problem, rtol, max_boxes, 1)
-    n_slices = check_int("n_slices", n_slices, 1, 4096)
+    opts = check_certified_args(problem, n_slices, cells, max_boxes, rtol, batch, n_true)
+    n_slices, cells, max_boxes, rtol, batch, n_true = (opts[k] for k in CERTIFIED_OPTIONS)
     d = problem.spatial_dim
-    cells = {1: 16}.get(d, 4) if cells is None else check_int("cells", cells, 1, 1024)
-    check_real("rtol", rtol, 0.0, 10.0)
-    batch = check_int("batch", batch, 1, 10**6)
-    n_true = {1: 64, 2: 16}.get(d, 6) if n_true is None else check_int("n_true", n_true, 1, 512)
-    need = cells**d * n_slices * 2 + 2 * d * n_slices * max(1, cells ** (d - 1)) + cells**d
-    if need > max_boxes:
-        raise ValueError(
-            f"max_boxes must be at least the initial partition ({need} boxes for n_slices={n_slices}, "
-            f"cells={cells} in {d}-D), got {max_boxes}"
-        )
     t_start = time.perf_counter()
     model = copy.deepcopy(model).double()
     lower = [float(v) for v in problem.lower]

@@ -1,5 +1,6 @@
 """Trainer callback that records the Burgers blow-up theory (Theorems 1 and 2 of Kumar & Mukherjee, the
-tight estimate and gradient diagnostics) into ``history["diagnostics"]`` every ``k`` steps."""
+tight estimate, the certified bound and gradient diagnostics) into ``history["diagnostics"]`` every ``k``
+steps."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence
 
 from pinnkit.validation import check_choice
 
+from .blowup_certified import CERTIFIED_OPTIONS, certified_tight_bound, check_certified_args
 from .burgers_blowup import (
     GRAD_NORMS,
     MODEL_DESCRIPTION,
@@ -32,7 +34,10 @@ if TYPE_CHECKING:
 
 __all__ = ["TheoryTracker", "WHAT"]
 
-WHAT = ("theorem1", "theorem2", "tight", "gradients")
+WHAT = ("theorem1", "theorem2", "tight", "certified", "gradients")
+#: the certified bound while training (cheap) and at the end of a run or on ``compute(model, final=True)``
+CHEAP_CERTIFIED = {"n_slices": 32, "max_boxes": 3000, "rtol": 0.2}
+FINAL_CERTIFIED = {"n_slices": 64, "max_boxes": 8000, "rtol": 0.1}
 
 
 def _theorem2_axis(n_samples: int) -> int:
@@ -48,6 +53,23 @@ def _theorem2_applies(problem) -> bool:
         return False
 
 
+def _certified_settings(name: str, opts: Optional[dict], default: dict) -> dict:
+    if opts is None:
+        return dict(default)
+    if not isinstance(opts, Mapping):
+        raise ValueError(f"{name} must be None or a dict of certified_tight_bound settings {CERTIFIED_OPTIONS}")
+    unknown = sorted(str(k) for k in opts if k not in CERTIFIED_OPTIONS)
+    if unknown:
+        raise ValueError(f"unknown {name} key(s) {unknown}; allowed: {list(CERTIFIED_OPTIONS)}")
+    return {**default, **dict(opts)}
+
+
+def _certifiable(model: Any) -> bool:
+    from pinnkit.enclosure.net import supports
+
+    return supports(model)
+
+
 class TheoryTracker:
     """Callback (``every``, ``__call__(trainer) -> {name: number}``) for :class:`pinnkit.trainer.PINNTrainer`.
 
@@ -59,18 +81,26 @@ class TheoryTracker:
     * ``theorem2/{log_lhs, log_rhs, bracket}`` (as written) and ``theorem2_consistent/{log_lhs, log_rhs,
       bracket}`` — (1+1)-D preset only;
     * ``tight/{estimate, true, ratio, ratio_l2, min_pointwise_ratio}``;
+    * ``certified/{bound, bound_l2, limit, true, ratio_l2, boxes, seconds}`` — a proved bound on ``∫_Ω‖u_θ − u‖²``
+      (:func:`~pinnkit.theory.blowup_certified.certified_tight_bound`), at the cheap setting
+      ``certified_options`` every ``every`` steps and at ``final_certified_options`` at the end of the run
+      (the trainer's ``finishing`` flag) and on ``compute(model, final=True)``; left out for a net the
+      enclosures do not cover (a hard-constraint wrapper) unless ``what`` asks for it;
     * ``gradients/{grad_sup, grad_l2, residual_grad_l2, residual_grad_x_l2_sq, share_C1, share_C2}``.
 
     Args:
         problem: an :class:`~pinnkit.equations.InviscidBurgersBlowup`.
         every: steps between evaluations.
-        what: subset of ``("theorem1", "theorem2", "tight", "gradients")``; ``None``: all that apply
+        what: subset of ``("theorem1", "theorem2", "tight", "certified", "gradients")``; ``None``: all that apply
             (``theorem2`` only for the (1+1)-D preset). Asking for ``theorem2`` on another problem is an error.
         n_samples: points for Theorem 1 / Theorem 2 / gradient integrals (modest by default; the final
             analysis should use many more).
         tight_slices: time slices of the tight estimate; ``tight_options``: further keyword arguments of
             :func:`~pinnkit.theory.burgers_blowup.tight_estimate`.
         seed: seed of the sample points (the same points every call, so curves are comparable).
+        certified_options, final_certified_options: settings of the certified bound (``n_slices``,
+            ``max_boxes``, ``rtol``, ...) while training and at the end (defaults :data:`CHEAP_CERTIFIED`,
+            :data:`FINAL_CERTIFIED`).
     """
 
     def __init__(
@@ -83,8 +113,11 @@ class TheoryTracker:
         tight_options: Optional[dict] = None,
         seed: int = 0,
         norm: str = "max_column_sum",
+        certified_options: Optional[dict] = None,
+        final_certified_options: Optional[dict] = None,
     ) -> None:
         check_blowup_problem(problem)
+        self.explicit_certified = what is not None and (what == "certified" or "certified" in tuple(what))
         every = check_count("every", every)
         if what is None:
             what = tuple(w for w in WHAT if w != "theorem2" or _theorem2_applies(problem))
@@ -133,12 +166,22 @@ class TheoryTracker:
                 raise ValueError(f"tight_slices (tight_estimate's n_slices): {err}") from None
         if "gradients" in what:
             check_gradient_args(problem, min(n_samples, 4096), seed, norm, "uniform", None, 8192)
+        cheap = _certified_settings("certified_options", certified_options, CHEAP_CERTIFIED)
+        final = _certified_settings("final_certified_options", final_certified_options, FINAL_CERTIFIED)
+        if "certified" in what:
+            for name, opts in (("certified_options", cheap), ("final_certified_options", final)):
+                try:
+                    check_certified_args(problem, **opts)
+                except ValueError as err:
+                    raise ValueError(f"{name}: {err}") from None
+        self.certified_options, self.final_certified_options = cheap, final
         self.problem, self.every, self.what = problem, every, what
         self.n_samples, self.seed, self.norm = n_samples, seed, norm
         self.tight_options = tight
 
-    def compute(self, model: nn.Module) -> Dict[str, float]:
-        """The numbers for ``model`` (what ``__call__`` records)."""
+    def compute(self, model: nn.Module, final: bool = False) -> Dict[str, float]:
+        """The numbers for ``model`` (what ``__call__`` records); ``final``: the certified bound at its full
+        setting."""
         check_module("model", model, MODEL_DESCRIPTION)
         p, out = self.problem, {}
         t1 = None
@@ -160,6 +203,11 @@ class TheoryTracker:
                 if k != "initial_sq":
                     out[f"tight/{k}"] = float(v)
             out["true_l2_sq"] = te.true
+        if "certified" in self.what and (self.explicit_certified or _certifiable(model)):
+            opts = self.final_certified_options if final else self.certified_options
+            c = certified_tight_bound(model, p, **opts)
+            for k, v in c.summary().items():
+                out[f"certified/{k}"] = float(v)
         if "gradients" in self.what:
             g = gradient_diagnostics(
                 model, p, n_samples=min(self.n_samples, 4096), seed=self.seed, norm=self.norm, theorem1_terms=t1
@@ -171,4 +219,4 @@ class TheoryTracker:
     def __call__(self, trainer: Any) -> Dict[str, float]:
         if not hasattr(trainer, "model"):
             raise ArgumentTypeError(f"trainer must have a model (a PINNTrainer), got {type(trainer).__name__}")
-        return self.compute(trainer.model)
+        return self.compute(trainer.model, final=bool(getattr(trainer, "finishing", False)))

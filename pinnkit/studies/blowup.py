@@ -78,12 +78,27 @@ PROTOCOLS: Dict[str, dict] = {
 
 #: version of a job's record layout and of what decides its numbers; part of every job's fingerprint, so a
 #: change here (or in how a job is trained or analysed) never reuses records of the old layout
-RECORD_SCHEMA = 2
+RECORD_SCHEMA = 3
 #: settings of a job besides the protocol that change its numbers (part of the fingerprint)
-ANALYSIS_SETTINGS = {"net_init": "glorot", "n_eval": 20_000, "tight_slices": 64}
+ANALYSIS_SETTINGS = {
+    "net_init": "glorot",
+    "n_eval": 20_000,
+    "tight_slices": 64,
+    "certified": {"n_slices": 64, "max_boxes": 8000, "rtol": 0.1},
+}
 #: the keys every record must hold (besides ``digest`` and the job's own keys)
 RECORD_KEYS = ("job", "distance_to_blowup", "train_s", "final_loss", "risk", "relative_l2", "analysis", "analysis_s")
-_ANALYSIS_KEYS = ("theorem1/log_lhs", "theorem1/log_rhs", "tight/true", "tight/estimate", "tight/ratio_l2")
+_ANALYSIS_KEYS = (
+    "theorem1/log_lhs",
+    "theorem1/log_rhs",
+    "tight/true",
+    "tight/estimate",
+    "tight/ratio_l2",
+    "certified/bound",
+    "certified/ratio_l2",
+    "certified/seconds",
+    "certified/boxes",
+)
 _JOB_KEYS = ("dim", "delta", "width", "grad_penalty", "seed", "protocol", "steps", "lbfgs_steps", "n_theory_samples")
 #: theory analysis: bytes per sample (points, weights, surrogate, exact solution, Jacobian, residual in float64,
 #: their concatenated copies and temporaries) per (d+1)² — a generous estimate (measured, 1-D, width 30: 400,000
@@ -373,14 +388,18 @@ def _train(job: dict, ckpt: str) -> dict:
 
 
 def analyse(model, problem, job: dict) -> Dict[str, float]:
-    """Theorem 1 (any d), Theorem 2 and its consistent variant (d = 1), the tight estimate, gradient
-    diagnostics — flattened to ``{"theorem1/log_rhs": …, …}``."""
+    """Theorem 1 (any d), Theorem 2 and its consistent variant (d = 1), the tight estimate, the certified
+    bound (at its full setting), gradient diagnostics — flattened to ``{"theorem1/log_rhs": …, …}``."""
     from pinnkit.theory.tracking import TheoryTracker
 
     tracker = TheoryTracker(
-        problem, n_samples=job["n_theory_samples"], tight_slices=ANALYSIS_SETTINGS["tight_slices"], seed=job["seed"]
+        problem,
+        n_samples=job["n_theory_samples"],
+        tight_slices=ANALYSIS_SETTINGS["tight_slices"],
+        seed=job["seed"],
+        final_certified_options=ANALYSIS_SETTINGS["certified"],
     )
-    return tracker.compute(model)
+    return tracker.compute(model, final=True)
 
 
 def _worker(args):
@@ -529,6 +548,20 @@ def summarise(records: List[dict]) -> dict:
         g["tight_ratio_max"] = max(ratios) if ratios else float("nan")
         pairs = [(x["tight/estimate"], x["tight/true"]) for x in a]
         g["tight_always_valid"] = all(e >= t for e, t in pairs if math.isfinite(e) and math.isfinite(t))
+        if all("certified/bound" in x for x in a):
+            g["certified"] = _corr(
+                [math.log(x["tight/true"]) if x["tight/true"] > 0 else float("nan") for x in a],
+                [math.log(x["certified/bound"]) if x["certified/bound"] > 0 else float("nan") for x in a],
+            )
+            cr = [x["certified/ratio_l2"] for x in a if math.isfinite(x["certified/ratio_l2"])]
+            g["certified_ratio_min"] = min(cr) if cr else float("nan")
+            g["certified_ratio_max"] = max(cr) if cr else float("nan")
+            # the proved bound against the true error (Gauss–Legendre, the tight estimate's rule)
+            g["certified_always_valid"] = all(x["certified/bound"] >= x["tight/true"] for x in a)
+            g["certified_seconds_total"] = float(sum(x["certified/seconds"] for x in a))
+            g["certified_seconds_max"] = float(max(x["certified/seconds"] for x in a))
+            g["certified_boxes_max"] = int(max(x["certified/boxes"] for x in a))
+        g["train_seconds_total"] = float(sum(r.get("train_s", float("nan")) for r in rs))
         l2 = [r["relative_l2"] for r in rs if r["relative_l2"] is not None and math.isfinite(r["relative_l2"])]
         g["mean_relative_l2"] = float(np.mean(l2)) if l2 else float("nan")
         out[key] = g

@@ -119,6 +119,8 @@ class TrainingLoop:
     ):
         self.model = model
         self.callbacks: List[Callback] = list(callbacks)
+        #: True while the callbacks due at the end of a run are called (a callback may do its full work then)
+        self.finishing = False
         self.record_every, self.log_every = record_every, log_every
         self.checkpoint_every, self.checkpoint_dir = checkpoint_every, checkpoint_dir
         self.time_limit, self.progress, self.desc = time_limit, progress, desc
@@ -302,9 +304,11 @@ class TrainingLoop:
 
         if due(self.log_every) and self.history["loss"]:
             bar.set_postfix(loss=f"{self.history['loss'][-1]:.3e}", refresh=False)
+        self.finishing = finished
         for cb in self.callbacks:
             if due(getattr(cb, "every", None)):
                 self.run_callback(cb)
+        self.finishing = False
         if due(self.checkpoint_every):
             self.checkpoint()
 

@@ -87,3 +87,31 @@ def test_square_integral_brackets_a_gauss_quadrature():
         q = float(W @ (r[:, 0].numpy() ** 2))
         assert float(sq.lo[b]) <= q * (1 + 1e-10) and q <= float(sq.hi[b]) * (1 + 1e-10)
         assert float(sq.hi[b]) <= 10 * q + 1e-12  # and not vacuous on boxes of this size
+
+
+def test_hard_constraint_wrapper_is_enclosed_with_its_derivatives():
+    """u = φ(x) N(x, t) (homogeneous Dirichlet data imposed exactly): the enclosure contains the value, the
+    gradient and the Hessian at sampled points, and the value is exactly 0 on the faces."""
+    from pinnkit.constraints import HardConstraints
+
+    problem = make_problem("heat", dim=2)
+    torch.manual_seed(0)
+    net = HardConstraints(MLP(3, 1, 8, 2, activation="tanh").double(), problem, kinds=("boundary",)).double()
+    g = torch.Generator().manual_seed(5)
+    lo = torch.rand(32, 3, generator=g, dtype=torch.float64) * 0.8
+    hi = lo + 0.1 * torch.rand(32, 3, generator=g, dtype=torch.float64)
+    enc = enclose(net, lo, hi)
+    for _ in range(10):
+        x = (lo + (hi - lo) * torch.rand(lo.shape, generator=g, dtype=torch.float64)).requires_grad_(True)
+        u = net(x)
+        (gr,) = torch.autograd.grad(u.sum(), x, create_graph=True)
+        H = torch.stack([torch.autograd.grad(gr[:, k].sum(), x, retain_graph=True)[0] for k in range(3)], 1)
+        assert bool(enc.value[:, 0].contains(u.detach()[:, 0]).all())
+        assert bool(enc.grad[:, 0].contains(gr.detach()).all())
+        assert bool(enc.hess[:, 0].contains(H.detach()).all())
+    face_lo = lo.clone()
+    face_lo[:, 0] = 0.0
+    face_hi = hi.clone()
+    face_hi[:, 0] = 0.0
+    v = enclose(net, face_lo, face_hi).value
+    assert float(v.mag().max()) <= 1e-300

@@ -128,6 +128,7 @@ def test_a_bad_record_is_moved_aside_named_and_its_job_rerun(finished, tmp_path,
     assert path in msg and path + ".bad" in msg
     assert os.path.exists(path + ".bad") and os.path.exists(path)  # nothing deleted
     assert len(res["trained"]) == 1 and res["reused"] == [] and lines == []
+
     # the rerun reproduces the original numbers bit for bit (same seed), one row
     def numbers(r):  # everything but wall times
         out = {k: v for k, v in r.items() if k not in ("train_s", "analysis_s", "digest")}

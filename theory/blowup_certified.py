@@ -47,18 +47,18 @@ import copy
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from pinnkit.enclosure.boxes import bisect_along, volumes
 from pinnkit.enclosure.interval import LIBM_PAD, Interval
 from pinnkit.validation import check_int, check_real
 
+from .box_families import BoxFamily, slab_grid
 from .burgers_blowup import check_blowup_problem, evaluate, graded_time_grid
-from .certified import NEGLIGIBLE, ResidualForms, check_certify_args, field_forms, square_integrals
+from .certified import NEGLIGIBLE, ResidualForms, check_certify_args, field_forms
 
 __all__ = [
     "CERTIFIED_OPTIONS",
@@ -241,159 +241,6 @@ def _propagate_torch(z0: Tensor, a: Tensor, S: Tensor, b: Tensor, h: Tensor) -> 
     return total
 
 
-# =========================================================================== box sets
-def _slab_sum(values: Tensor, slab: Tensor, K: int, upward: bool) -> Tensor:
-    """Per-slab sums of ``values`` with their rounding accounted for: ``|fl(Σx) − Σx| ≤ γ_n Σ|x|`` (Higham
-    §4.2), added (``upward``) or subtracted."""
-    s = torch.zeros(K, dtype=torch.float64).index_add_(0, slab, values)
-    a = torch.zeros(K, dtype=torch.float64).index_add_(0, slab, values.abs())
-    n = torch.zeros(K, dtype=torch.float64).index_add_(0, slab, torch.ones_like(values))
-    g = (n + 1) * 2.0**-53 / (1 - (n + 1) * 2.0**-53)
-    err = 2.0 * g * a + n * 2.0**-1022
-    return torch.nextafter(s + err, torch.tensor(_INF)) if upward else torch.nextafter(s - err, torch.tensor(-_INF))
-
-
-class _Boxes:
-    """One family of boxes (per slab) and the enclosures of one expression over them.
-
-    ``kind``: ``"max"`` (per-slab maximum of the expression), ``"sumsq"`` (per-slab sum of ``∫_B |f|²`` over
-    ``measure_dims``), ``"sum"`` (per-slab sum of ``measure × sup_B f``)."""
-
-    def __init__(self, name, kind, expr, lo, hi, slab, K, measure_dims, split_axes, evaluate_fn):
-        self.name, self.kind, self.expr, self.K = name, kind, expr, K
-        self.measure_dims, self.split_axes = list(measure_dims), list(split_axes)
-        self._eval = evaluate_fn
-        self.lo, self.hi, self.slab = lo, hi, slab
-        self.F: ResidualForms = self._eval(expr, lo, hi)
-        self._contrib()
-
-    def _contrib(self) -> None:
-        if self.kind == "max":
-            return
-        w = volumes(self.lo, self.hi, self.measure_dims)
-        if self.kind == "sumsq":
-            c = square_integrals(self.F, w)
-            self.c_hi, self.c_lo = c.hi, torch.clamp(c.lo, min=0.0)
-        else:
-            self.c_hi = (w * self.F.value[:, 0]).hi
-            self.c_lo = (w * self.F.at_centre[:, 0]).lo
-
-    def n(self) -> int:
-        return self.lo.shape[0]
-
-    def aggregate(self) -> Tuple[Tensor, Tensor]:
-        """``(upper, lower)`` per slab: the certified constant, and its value in the limit of fine boxes (a lower
-        end of what it can become)."""
-        K = self.K
-        if self.kind == "max":
-            up_ = torch.full((K,), -_INF, dtype=torch.float64).scatter_reduce(
-                0, self.slab, self.F.value.hi[:, 0], "amax", include_self=True
-            )
-            lo_ = torch.full((K,), -_INF, dtype=torch.float64).scatter_reduce(
-                0, self.slab, self.F.at_centre.lo[:, 0], "amax", include_self=True
-            )
-            return up_, lo_
-        if self.kind == "sumsq":
-            return _slab_sum(self.c_hi, self.slab, K, True), _slab_sum(self.c_lo, self.slab, K, False)
-        return self._sup_in_time(self.c_hi, True), self._sup_in_time(self.c_lo, False)
-
-    def _sup_in_time(self, c: Tensor, upward: bool) -> Tensor:
-        """``sup_{t ∈ slab} Σ_{boxes B ∋ t} c_B`` per slab (for ``"sum"`` families, whose boxes may be split in
-        time: at a time ``t`` only the boxes over ``t`` count, so the sum is taken on every elementary interval
-        between the boxes' time cuts and the largest is kept; sums rounded outward, :func:`_slab_sum`)."""
-        out = torch.full((self.K,), -_INF, dtype=torch.float64)
-        tlo, thi = self.lo[:, -1], self.hi[:, -1]
-        order = torch.argsort(self.slab)
-        slab_sorted = self.slab[order]
-        counts = torch.bincount(slab_sorted, minlength=self.K).tolist()
-        start = 0
-        for k, n in enumerate(counts):
-            if n == 0:
-                continue
-            idx = order[start : start + n]
-            start += n
-            cuts = torch.unique(torch.cat([tlo[idx], thi[idx]]))
-            mids = 0.5 * (cuts[:-1] + cuts[1:]) if cuts.numel() > 1 else cuts
-            cover = (tlo[idx][None, :] <= mids[:, None]) & (mids[:, None] <= thi[idx][None, :])  # (E, n)
-            vals = c[idx][None, :].expand(cover.shape[0], -1)
-            vals = torch.where(cover, vals, torch.zeros_like(vals))
-            E = vals.shape[0]
-            sums = _slab_sum(vals.reshape(-1), torch.arange(E).repeat_interleave(n), E, upward)
-            out[k] = sums.max()
-        return out
-
-    def scores(self, sens: Tensor, lower: Tensor) -> Tensor:
-        """``sensitivity × gap`` of each box (``sens``, ``lower``: per slab)."""
-        if self.kind == "max":
-            gap = torch.clamp(self.F.value.hi[:, 0] - lower[self.slab], min=0.0)
-        else:
-            gap = torch.clamp(self.c_hi - self.c_lo, min=0.0)
-        return sens.abs()[self.slab] * gap
-
-    def drop_dominated(self, lower: Tensor) -> None:
-        """``max`` boxes whose upper bound is below the slab's best attained value cannot hold the maximum."""
-        if self.kind != "max":
-            return
-        keep = self.F.value.hi[:, 0] >= lower[self.slab]
-        if not bool(keep.all()):
-            self._select(keep)
-
-    def _select(self, idx) -> None:
-        self.lo, self.hi, self.slab, self.F = self.lo[idx], self.hi[idx], self.slab[idx], self.F[idx]
-        if self.kind != "max":
-            self.c_hi, self.c_lo = self.c_hi[idx], self.c_lo[idx]
-
-    def split(self, idx: Tensor) -> int:
-        """Bisect the boxes ``idx`` along the allowed axis with the largest ``|slope_k| ρ_k``."""
-        if idx.numel() == 0:
-            return 0
-        G = self.F.slope[idx].mag().amax(1) * self.F.rho[idx]  # (n, D)
-        mask = torch.full_like(G, -1.0)
-        mask[:, self.split_axes] = G[:, self.split_axes]
-        width = (self.hi[idx] - self.lo[idx])[:, self.split_axes]
-        # a box with zero slope in every direction: split its widest allowed side
-        flat = mask.max(1).values <= 0
-        axis = mask.argmax(1)
-        if bool(flat.any()):
-            axis[flat] = torch.as_tensor(self.split_axes)[width[flat].argmax(1)]
-        nlo, nhi = bisect_along(self.lo[idx], self.hi[idx], axis)
-        keep = torch.ones(self.n(), dtype=torch.bool)
-        keep[idx] = False
-        old = (self.lo[keep], self.hi[keep], self.slab[keep], self.F[keep])
-        oc = (self.c_hi[keep], self.c_lo[keep]) if self.kind != "max" else None
-        Fn = self._eval(self.expr, nlo, nhi)
-        self.lo = torch.cat([old[0], nlo])
-        self.hi = torch.cat([old[1], nhi])
-        self.slab = torch.cat([old[2], self.slab[idx].repeat(2)])
-        self.F = ResidualForms.cat([old[3], Fn])
-        if self.kind != "max":
-            w = volumes(nlo, nhi, self.measure_dims)
-            if self.kind == "sumsq":
-                c = square_integrals(Fn, w)
-                nc_hi, nc_lo = c.hi, torch.clamp(c.lo, min=0.0)
-            else:
-                nc_hi, nc_lo = (w * Fn.value[:, 0]).hi, (w * Fn.at_centre[:, 0]).lo
-            self.c_hi, self.c_lo = torch.cat([oc[0], nc_hi]), torch.cat([oc[1], nc_lo])
-        return nlo.shape[0]
-
-
-def _slab_grid(
-    lower: List[float], upper: List[float], times: np.ndarray, per_axis: List[int]
-) -> Tuple[Tensor, Tensor, Tensor]:
-    """Boxes ``cells × [τ_k, τ_{k+1}]`` for every slab ``k``: ``lo``, ``hi`` ``(K·C, d+1)`` and the slab index."""
-    from pinnkit.enclosure.boxes import grid_boxes
-
-    if len(per_axis) == 0:  # a point (the faces of a 1-D domain)
-        clo = chi = torch.zeros(1, 0, dtype=torch.float64)
-    else:
-        clo, chi = grid_boxes(lower, upper, per_axis)
-    K, C = len(times) - 1, clo.shape[0]
-    tau = torch.as_tensor(np.asarray(times, dtype=np.float64))
-    lo = torch.cat([clo.repeat(K, 1), tau[:-1].repeat_interleave(C)[:, None]], 1)
-    hi = torch.cat([chi.repeat(K, 1), tau[1:].repeat_interleave(C)[:, None]], 1)
-    return lo, hi, torch.arange(K).repeat_interleave(C)
-
-
 # =========================================================================== the bound
 #: the settings of :func:`certified_tight_bound` after ``model`` and ``problem``
 CERTIFIED_OPTIONS = ("n_slices", "cells", "max_boxes", "rtol", "batch", "n_true")
@@ -473,10 +320,10 @@ def certified_tight_bound(
         return f.divergence() * 0.5
 
     spatial = list(range(d))
-    lo, hi, slab = _slab_grid(lower, upper, tau, [cells] * d)
+    lo, hi, slab = slab_grid(lower, upper, tau, [cells] * d)
     families = [
-        _Boxes("a", "max", div_half, lo, hi, slab, K, [], spatial + [d], ev),
-        _Boxes(
+        BoxFamily("a", "max", div_half, lo, hi, slab, K, [], spatial + [d], ev),
+        BoxFamily(
             "S", "sumsq", problem.residual, lo.clone(), hi.clone(), slab.clone(), K, spatial + [d], spatial + [d], ev
         ),
     ]
@@ -486,7 +333,7 @@ def certified_tight_bound(
         for sign, val in ((-1.0, lower[k]), (1.0, upper[k])):
             lo_o = [lower[j] for j in others]
             hi_o = [upper[j] for j in others]
-            blo, bhi, bslab = _slab_grid(lo_o, hi_o, tau, [cells] * len(others))
+            blo, bhi, bslab = slab_grid(lo_o, hi_o, tau, [cells] * len(others))
             col = torch.full((blo.shape[0], 1), val, dtype=torch.float64)
             blo = torch.cat([blo[:, :k], col, blo[:, k:]], 1)
             bhi = torch.cat([bhi[:, :k], col.clone(), bhi[:, k:]], 1)
@@ -498,10 +345,12 @@ def certified_tight_bound(
                     sq = sq + e[:, i].square()
                 return f.u[:, k] * sq * (-0.5 * sign)
 
-            families.append(_Boxes(f"b{k}{int(sign > 0)}", "sum", flux, blo, bhi, bslab, K, others, others + [d], ev))
-    zlo, zhi, _ = _slab_grid(lower, upper, np.array([t0, t0]), [cells] * d)
+            families.append(
+                BoxFamily(f"b{k}{int(sign > 0)}", "sum", flux, blo, bhi, bslab, K, others, others + [d], ev)
+            )
+    zlo, zhi, _ = slab_grid(lower, upper, np.array([t0, t0]), [cells] * d)
     families.append(
-        _Boxes("z0", "sumsq", error, zlo, zhi, torch.zeros(zlo.shape[0], dtype=torch.long), 1, spatial, spatial, ev)
+        BoxFamily("z0", "sumsq", error, zlo, zhi, torch.zeros(zlo.shape[0], dtype=torch.long), 1, spatial, spatial, ev)
     )
     lam = torch.as_tensor(slab_eigenvalue_bound(problem, tau))
     h = torch.as_tensor(np.diff(tau))

@@ -32,7 +32,7 @@ from typing import Callable, Dict, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
-from .interval import Interval
+from .interval import Interval, down, up
 
 __all__ = ["Jet", "Enclosure", "enclose", "naive_jet", "ENCLOSURE_ACTIVATIONS", "supports"]
 
@@ -86,6 +86,54 @@ class Jet:
         t = None if self.t is None else self.t + other.t
         return Jet(self.v + other.v, self.g + other.g, self.h + other.h, t)
 
+    def __mul__(self, other: "Jet") -> "Jet":
+        """Leibniz's rule to the order carried: ``(ab)_i = a_i b + a b_i``, ``(ab)_ij = a_ij b + a_i b_j +
+        a_j b_i + a b_ij``, ``(ab)_ijk = a_ijk b + a b_ijk + Σ_{3 perms} (a_ij b_k + a_k b_ij)``; the value axes
+        broadcast (``(N, 1)`` against ``(N, m)``)."""
+        a, b = self, other
+        av, bv = a.v.unsqueeze(-1), b.v.unsqueeze(-1)
+        g = a.g * bv + av * b.g
+        ga_i, gb_j = a.g.unsqueeze(-1), b.g.unsqueeze(-2)
+        outer = ga_i * gb_j
+        h = a.h * bv.unsqueeze(-1) + outer + outer.transpose(-1, -2) + av.unsqueeze(-1) * b.h
+        t = None
+        if a.t is not None and b.t is not None:
+            bv3, av3 = bv.unsqueeze(-1).unsqueeze(-1), av.unsqueeze(-1).unsqueeze(-1)
+            gi_a, gj_a, gk_a = (
+                a.g.unsqueeze(-1).unsqueeze(-1),
+                a.g.unsqueeze(-2).unsqueeze(-1),
+                a.g.unsqueeze(-2).unsqueeze(-2),
+            )
+            gi_b, gj_b, gk_b = (
+                b.g.unsqueeze(-1).unsqueeze(-1),
+                b.g.unsqueeze(-2).unsqueeze(-1),
+                b.g.unsqueeze(-2).unsqueeze(-2),
+            )
+            ha_ij, ha_ik, ha_jk = a.h.unsqueeze(-1), a.h.unsqueeze(-2), a.h.unsqueeze(-3)
+            hb_ij, hb_ik, hb_jk = b.h.unsqueeze(-1), b.h.unsqueeze(-2), b.h.unsqueeze(-3)
+            t = (
+                a.t * bv3
+                + av3 * b.t
+                + ha_ij * gk_b
+                + ha_ik * gj_b
+                + ha_jk * gi_b
+                + gi_a * hb_jk
+                + gj_a * hb_ik
+                + gk_a * hb_ij
+            )
+        return Jet(a.v * b.v, g, h, t)
+
+    def affine(self, scale: float, shift: float) -> "Jet":
+        """``scale · J + shift``."""
+        s = Interval.from_value(scale)
+        t = None if self.t is None else self.t * s
+        return Jet(self.v * s + shift, self.g * s, self.h * s, t)
+
+    def column(self, k: int) -> "Jet":
+        """Output ``k`` as a ``(N, 1)`` jet."""
+        sl = slice(k, k + 1)
+        return Jet(self.v[:, sl], self.g[:, sl], self.h[:, sl], None if self.t is None else self.t[:, sl])
+
     def scaled(self, c: float) -> "Jet":
         s = Interval.from_value(c)
         return Jet(self.v * s, self.g * s, self.h * s, None if self.t is None else self.t * s)
@@ -127,11 +175,35 @@ ENCLOSURE_ACTIVATIONS: Dict[str, Callable[[Interval], Tuple[Interval, Interval, 
 }
 
 
-def supports(model: nn.Module) -> bool:
-    """Whether :func:`enclose` has a rule for ``model``."""
+def _plain(model: nn.Module) -> bool:
     from ..nets.mlp import MLP, ResidualMLP
 
     return isinstance(model, (MLP, ResidualMLP)) and model.activation_name in ENCLOSURE_ACTIVATIONS
+
+
+def supports(model: nn.Module) -> bool:
+    """Whether :func:`enclose` has a rule for ``model``: an MLP or ResidualMLP with tanh or sin, or one wrapped in
+    :class:`pinnkit.constraints.HardConstraints` enforcing homogeneous Dirichlet data (``kinds=("boundary",)``)."""
+    from ..constraints import HardConstraints
+
+    if isinstance(model, HardConstraints):
+        return tuple(model.kinds) == ("boundary",) and _plain(model.net)
+    return _plain(model)
+
+
+def _boundary_factor(model: nn.Module, x: Jet) -> Jet:
+    """The jet of ``φ(x) = Π_k 4 (x_k − lower_k)(upper_k − x_k)/(upper_k − lower_k)²`` from the input jet."""
+    lower = model.lower.detach().to(torch.float64).tolist()
+    upper = model.upper.detach().to(torch.float64).tolist()
+    phi = None
+    for k, (a, b) in enumerate(zip(lower, upper)):
+        xk = x.column(k)
+        w = torch.tensor(b - a, dtype=torch.float64)
+        f = Interval.from_value(4.0) / Interval(down(w), up(w)).square()  # 4/(b − a)², the width enclosed
+        q = xk.affine(1.0, -a) * xk.affine(-1.0, b)
+        q = Jet(q.v * f, q.g * f, q.h * f, None if q.t is None else q.t * f)
+        phi = q if phi is None else phi * q
+    return phi
 
 
 def _input_jet(lo: Tensor, hi: Tensor, order: int) -> Jet:
@@ -161,7 +233,7 @@ def _check_supported(model: nn.Module) -> None:
         raise ValueError(
             f"no enclosure rule for {type(model).__name__} with activation "
             f"{getattr(model, 'activation_name', '?')!r}; supported: MLP and ResidualMLP with "
-            f"{tuple(ENCLOSURE_ACTIVATIONS)}"
+            f"{tuple(ENCLOSURE_ACTIVATIONS)}, bare or in HardConstraints(kinds=('boundary',))"
         )
 
 
@@ -181,11 +253,21 @@ def _run(model: nn.Module, jet: Jet, after_linear: Callable[[Jet], Jet]) -> Jet:
     return after_linear(jet.linear(model.head.weight, model.head.bias))
 
 
+def _wrapped(model: nn.Module, jet_of: Callable[[nn.Module], Jet], x: Jet) -> Jet:
+    """``jet_of(net)`` for a plain net, and ``φ · jet_of(net)`` for one wrapped in boundary hard constraints."""
+    from ..constraints import HardConstraints
+
+    if isinstance(model, HardConstraints):
+        return _boundary_factor(model, x) * jet_of(model.net)
+    return jet_of(model)
+
+
 def naive_jet(model: nn.Module, lo: Tensor, hi: Tensor, order: int = 2) -> Jet:
     """The interval jet of ``model`` over the boxes ``[lo, hi]`` (``(N, D)``), layer by layer (no centred form),
     to derivatives of order ``order`` (2 or 3)."""
     _check_supported(model)
-    return _run(model, _input_jet(lo, hi, order), lambda j: j)
+    x = _input_jet(lo, hi, order)
+    return _wrapped(model, lambda net: _run(net, x, lambda j: j), x)
 
 
 def _centred_jet(model: nn.Module, lo: Tensor, hi: Tensor, c: Tensor, rho: Tensor, order: int) -> Tuple[Jet, Jet]:
@@ -194,6 +276,14 @@ def _centred_jet(model: nn.Module, lo: Tensor, hi: Tensor, c: Tensor, rho: Tenso
     intersected with their mean-value forms about ``c`` (``z(B) ⊆ z(c) + [∇z](B)·[−ρ, ρ]`` and likewise one
     order up), which stops the wrapping of the intervals through depth."""
     _check_supported(model)
+    from ..constraints import HardConstraints
+
+    if isinstance(model, HardConstraints):  # φ · N: both jets of the free net, then the product rule
+        box_n, at_n = _centred_jet(model.net, lo, hi, c, rho, order)
+        xb, xc = _input_jet(lo, hi, order), _input_jet(c, c.clone(), 2)
+        at = _boundary_factor(model, xc) * at_n
+        box = _boundary_factor(model, xb) * box_n
+        return _tighten(box, at, rho), at
     centre_layers = []
     _run(model, _input_jet(c, c.clone(), 2), lambda j: centre_layers.append(j) or j)
     it = iter(centre_layers)
@@ -207,6 +297,13 @@ def _centred_jet(model: nn.Module, lo: Tensor, hi: Tensor, c: Tensor, rho: Tenso
 
     box = _run(model, _input_jet(lo, hi, order), tighten)
     return box, centre_layers[-1]
+
+
+def _tighten(j: Jet, at: Jet, rho: Tensor) -> Jet:
+    v = _centred(at.v, j.g, rho, j.v)
+    g = _centred(at.g, j.h, rho, j.g)
+    h = j.h if j.t is None else _centred(at.h, j.t, rho, j.h)
+    return Jet(v, g, h, j.t)
 
 
 @dataclass

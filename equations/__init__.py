@@ -1,5 +1,6 @@
 """PDE problems: domain, residual, initial/boundary data and ground truth (``pinnkit.equations``)."""
 
+from .advection_diffusion import AdvectionDiffusion
 from .base import Condition, DirichletBC, Face, InitialCondition, NeumannBC, PeriodicBC, Problem, all_faces
 from .burgers import BurgersBlowup, InviscidBurgersBlowup, ViscousBurgers
 from .cavity import LidDrivenCavity
@@ -19,6 +20,7 @@ __all__ = [
     "all_faces",
     "Heat",
     "HEAT_SOLUTIONS",
+    "AdvectionDiffusion",
     "ViscousBurgers",
     "InviscidBurgersBlowup",
     "BurgersBlowup",

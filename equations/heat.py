@@ -84,6 +84,10 @@ class Heat(Problem):
         self.modes = HEAT_SOLUTIONS[solution]
         self.boundary = _BOUNDARY[solution]
 
+    def linear_parabolic(self) -> dict:
+        """``{kappa, velocity, reaction}`` of ``u_t − κΔu + β·∇u + c u = f``: here ``β = 0``, ``c = 0``."""
+        return {"kappa": self.kappa, "velocity": (0.0,) * self.spatial_dim, "reaction": 0.0}
+
     def residual(self, f: Fields) -> Tensor:
         """``u_t − κ Δu``."""
         return (f.dt(0) - self.kappa * f.laplacian(0)).unsqueeze(-1)

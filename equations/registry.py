@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Type
 
+from .advection_diffusion import AdvectionDiffusion
 from .base import Problem
 from .burgers import BurgersBlowup, ViscousBurgers
 from .cavity import LidDrivenCavity
@@ -33,6 +34,7 @@ def make_problem(name: str, **params: Any) -> Problem:
     return cls(**params)
 
 
+register("advection-diffusion", AdvectionDiffusion)
 register("burgers", ViscousBurgers)
 register("burgers-blowup", BurgersBlowup)
 register("kovasznay", Kovasznay)

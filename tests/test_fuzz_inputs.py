@@ -41,6 +41,7 @@ import pinnkit.studies.deeponet_size as deeponet_size
 from pinnkit import theory
 from pinnkit.api import SHORTCUTS, Checkpoint, Engine, Loss
 from pinnkit.cli import build_parser, main
+from pinnkit.constraints import HardConstraints
 from pinnkit.equations import PROBLEMS, BurgersBlowup, Heat, make_problem
 from pinnkit.equations import cavity as cavity_module
 from pinnkit.meanfield_trainer import MeanFieldConfig, train_meanfield_pinn
@@ -297,6 +298,9 @@ PROBLEM_KINDS: Dict[str, Dict[str, P]] = {
         "T": P("T", "real"),
         "solution": P("solution", "choice", choices=("sine", "two-mode", "cosine", "periodic")),
     },
+    "advection-diffusion": {
+        k: P(k, "count" if k == "dim" else "real") for k in ("dim", "kappa", "velocity", "reaction", "T")
+    },
     "burgers": {"nu": P("nu", "real"), "n_nodes": P("n_nodes", "count", optional=True)},
     "burgers-blowup": {"dim": P("dim", "count"), "delta": P("delta", "real")},
     "kovasznay": {"re": P("re", "real")},
@@ -391,6 +395,7 @@ def _constant_net() -> nn.Module:
 _ZERO_NET = _constant_net()
 _HEAT = Heat()
 _HEAT_ZERO_NET = _constant_net()
+_HARD_HEAT_NET = HardConstraints(_constant_net(), _HEAT, kinds=("boundary",))
 
 
 def _tripwired(module, name, fn, *args, **kwargs):
@@ -464,6 +469,8 @@ THEORY: Dict[str, Tuple[Callable[..., Any], Sequence[P]]] = {
             P("norm", "choice", choices=NORMS),
             P("what", "other", optional=True),
             P("tight_options", "other", optional=True),
+            P("certified_options", "other", optional=True),
+            P("final_certified_options", "other", optional=True),
         ],
     ),
     "energy_decay": (
@@ -529,6 +536,21 @@ THEORY: Dict[str, Tuple[Callable[..., Any], Sequence[P]]] = {
             P("batch", "count"),
             P("n_true", "count", optional=True),
         ],
+    ),
+    "parabolic_l2_bound": (
+        lambda **k: _tripwired(parabolic, "field_forms", theory.parabolic_l2_bound, _HARD_HEAT_NET, _HEAT, **k),
+        [
+            P("n_slices", "count"),
+            P("cells", "count", optional=True),
+            P("max_boxes", "count"),
+            P("rtol", "real"),
+            P("fallback", "bool"),
+            P("n_true", "count", optional=True),
+        ],
+    ),
+    "linear_parabolic_coefficients": (
+        lambda **k: theory.linear_parabolic_coefficients(**{"problem": _HEAT, **k}),
+        [P("problem", "other"), P("check", "bool")],
     ),
     "particle_moments": (
         lambda **k: theory.particle_moments(**{"model_or_particles": _MF, **k}),

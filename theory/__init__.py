@@ -22,7 +22,13 @@ from .deeponet_bound import (
 )
 from .gradients import GradientDiagnostics, gradient_diagnostics
 from .meanfield import EnergyDecay, MeanFieldState, ParticleMoments, energy_decay, meanfield_state, particle_moments
-from .parabolic import HeatSupBound, heat_sup_bound
+from .parabolic import (
+    HeatSupBound,
+    ParabolicL2Bound,
+    heat_sup_bound,
+    linear_parabolic_coefficients,
+    parabolic_l2_bound,
+)
 from .tracking import TheoryTracker
 
 __all__ = [
@@ -32,6 +38,9 @@ __all__ = [
     "certify_residual",
     "HeatSupBound",
     "heat_sup_bound",
+    "ParabolicL2Bound",
+    "parabolic_l2_bound",
+    "linear_parabolic_coefficients",
     "Theorem1Terms",
     "Theorem2Terms",
     "TightEstimate",

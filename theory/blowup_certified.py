@@ -53,12 +53,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from pinnkit.enclosure.interval import LIBM_PAD, Interval
+from pinnkit.enclosure.interval import Interval
+from pinnkit.enclosure.scalar import dn, exp_up, expm1_up, sqrt_up, up
 from pinnkit.validation import check_int, check_real
 
-from .box_families import BoxFamily, slab_grid
+from .box_families import BoxFamily, refine_families, slab_grid
 from .burgers_blowup import check_blowup_problem, evaluate, graded_time_grid
-from .certified import NEGLIGIBLE, ResidualForms, check_certify_args, field_forms
+from .certified import ResidualForms, check_certify_args, field_forms
 
 __all__ = [
     "CERTIFIED_OPTIONS",
@@ -70,27 +71,6 @@ __all__ = [
 ]
 
 _INF = math.inf
-
-
-def _up(x: float) -> float:
-    return math.nextafter(x, _INF)
-
-
-def _dn(x: float) -> float:
-    return math.nextafter(x, -_INF)
-
-
-def _exp_up(x: float) -> float:
-    """An upper bound of ``e^x`` (libm's exp padded by 2⁻⁴⁴ relative)."""
-    v = math.exp(x)
-    return _up(_up(v + v * LIBM_PAD) + 2.0**-1000)
-
-
-def _sqrt_up(x: float) -> float:
-    return _up(math.sqrt(max(x, 0.0)))
-
-
-_FOUR_THIRDS = _up(4.0 / 3.0)  # 4/3 rounded to nearest is within half an ulp; one ulp up is above it
 
 
 @dataclass
@@ -183,11 +163,6 @@ def _epsilon(z: float, S: float, b: float, h: float) -> float:
     return 1.0 / inv if inv > 0 else 1.0 / h
 
 
-def _expm1_up(x: float) -> float:
-    v = math.expm1(x)
-    return _up(_up(v + abs(v) * LIBM_PAD) + 2.0**-1000)
-
-
 def propagate(z0: float, a: np.ndarray, S: np.ndarray, b: np.ndarray, times: np.ndarray) -> Tuple[float, np.ndarray]:
     r"""``(Σ_k ∫_slab z̄, z̄)`` from the certified constants, every operation rounded upward.
 
@@ -203,23 +178,23 @@ def propagate(z0: float, a: np.ndarray, S: np.ndarray, b: np.ndarray, times: np.
     z[0] = max(float(z0), 0.0)
     total = 0.0
     for k in range(K):
-        h = _up(float(times[k + 1]) - float(times[k]))
+        h = up(float(times[k + 1]) - float(times[k]))
         ak, Sk, bk = max(float(a[k]), 0.0), max(float(S[k]), 0.0), float(b[k])
         eps = _epsilon(z[k], Sk, bk, h)
-        c = _up(_up(2.0 * ak) + eps)
-        x = _up(c * h)
-        ex = _exp_up(x)
-        E = _up(_expm1_up(x) / c) if c > 0 else h
-        forced = _up(z[k] + (_up(Sk / eps) if eps > 0 else 0.0))
+        c = up(up(2.0 * ak) + eps)
+        x = up(c * h)
+        ex = exp_up(x)
+        E = up(expm1_up(x) / c) if c > 0 else h
+        forced = up(z[k] + (up(Sk / eps) if eps > 0 else 0.0))
         if bk >= 0:
-            push = _up(_up(2.0 * bk) * E)
+            push = up(up(2.0 * bk) * E)
         else:
-            push = _up(2.0 * bk * _dn(h))  # 2b E ≤ 2b h when b < 0 (E ≥ h)
-        z[k + 1] = max(_up(_up(ex * forced) + push), 0.0)
-        piece = _up(forced * E)
+            push = up(2.0 * bk * dn(h))  # 2b E ≤ 2b h when b < 0 (E ≥ h)
+        z[k + 1] = max(up(up(ex * forced) + push), 0.0)
+        piece = up(forced * E)
         if bk > 0:
-            piece = _up(piece + _up(_up(2.0 * bk) * _up(_up(_up(h * h) * ex) * 0.5)))
-        total = _up(total + piece)
+            piece = up(piece + up(up(2.0 * bk) * up(up(up(h * h) * ex) * 0.5)))
+        total = up(total + piece)
     return total, z
 
 
@@ -346,7 +321,7 @@ def certified_tight_bound(
                 return f.u[:, k] * sq * (-0.5 * sign)
 
             families.append(
-                BoxFamily(f"b{k}{int(sign > 0)}", "sum", flux, blo, bhi, bslab, K, others, others + [d], ev)
+                BoxFamily(f"b{k}{int(sign > 0)}", "sum", flux, blo, bhi, bslab, K, others, others + [d], ev, feeds="b")
             )
     zlo, zhi, _ = slab_grid(lower, upper, np.array([t0, t0]), [cells] * d)
     families.append(
@@ -355,57 +330,26 @@ def certified_tight_bound(
     lam = torch.as_tensor(slab_eigenvalue_bound(problem, tau))
     h = torch.as_tensor(np.diff(tau))
 
-    def constants(which: int):
-        """(z0, a, S, b) per slab from the families' upper (0) or lower (1) ends."""
+    def constants(which: int) -> Dict[str, Tensor]:
+        """z0, a, S, b per slab from the families' upper (0) or lower (1) ends."""
         agg = [f.aggregate() for f in families]
         a = agg[0][which] + lam
         if which == 0:
             a = torch.nextafter(a, torch.tensor(_INF))
-        S = agg[1][which]
         b = agg[2][which]
         for i in range(3, len(families) - 1):  # the faces' sums, each addition rounded outward
             b = b + agg[i][which]
             b = torch.nextafter(b, torch.tensor(_INF if which == 0 else -_INF))
-        z0 = agg[-1][which][0]
-        return z0, a, S, b, agg
+        return {"z0": agg[-1][which][:1], "a": a, "S": agg[1][which], "b": b}
 
-    rounds = 0
-    while True:
-        z0, a, S, b, agg = constants(0)
-        bound, _ = propagate(float(z0), a.numpy(), S.numpy(), b.numpy(), tau)
-        lz0, la, lS, lb, _ = constants(1)
-        with torch.no_grad():
-            limit = float(_propagate_torch(lz0, la, lS, lb, h))
-        total = sum(f.n() for f in families)
-        if bound <= NEGLIGIBLE or math.sqrt(bound / max(limit, 1e-300)) <= 1.0 + rtol or total >= max_boxes:
-            break
-        # sensitivities of the bound to each constant (floating point, to rank boxes only)
-        q = [z0.clone().requires_grad_(True), a.clone().requires_grad_(True)]
-        q += [S.clone().requires_grad_(True), b.clone().requires_grad_(True)]
-        out = _propagate_torch(q[0], q[1], q[2], q[3], h)
-        grads = torch.autograd.grad(out, q, allow_unused=True)
-        sens = {"a": grads[1], "S": grads[2], "b": grads[3], "z0": grads[0].reshape(1)}
-        for f in families:
-            if f.kind == "max":
-                f.drop_dominated(agg[0][1])
-        scores, owners = [], []
-        for i, f in enumerate(families):
-            key = f.name if f.name in ("a", "S", "z0") else "b"
-            lower_k = agg[0][1] if f.kind == "max" else None
-            scores.append(f.scores(sens[key], lower_k))
-            owners.append(torch.full((f.n(),), i, dtype=torch.long))
-        sc = torch.cat(scores)
-        own = torch.cat(owners)
-        local = torch.cat([torch.arange(f.n()) for f in families])
-        total = sc.numel()
-        n_split = max(1, min(int(0.25 * total) + 1, max_boxes - total))
-        top = torch.argsort(sc, descending=True)[:n_split]
-        top = top[sc[top] > 0]
-        if top.numel() == 0:
-            break
-        for i, f in enumerate(families):
-            f.split(local[top[own[top] == i]])
-        rounds += 1
+    def bound(c: Dict[str, Tensor]) -> float:
+        return propagate(float(c["z0"][0]), c["a"].numpy(), c["S"].numpy(), c["b"].numpy(), tau)[0]
+
+    def smooth(c: Dict[str, Tensor]) -> Tensor:
+        return _propagate_torch(c["z0"][0], c["a"], c["S"], c["b"], h)
+
+    up, _, limit, rounds = refine_families(families, constants, bound, smooth, max_boxes, rtol)
+    z0, a, S, b = up["z0"][0].detach(), up["a"].detach(), up["S"].detach(), up["b"].detach()
 
     # ---- the true error, by Gauss–Legendre (4 nodes per slab in time, n_true per spatial axis)
     zg, wg = np.polynomial.legendre.leggauss(4)
@@ -427,7 +371,7 @@ def certified_tight_bound(
     ratio = math.sqrt(bound_final / true) if true > 0 else _INF
     return CertifiedTightBound(
         bound=bound_final,
-        bound_l2=_sqrt_up(bound_final),
+        bound_l2=sqrt_up(bound_final),
         limit=limit,
         true=true,
         ratio_l2=ratio,

@@ -5,7 +5,7 @@ intervals): the bookkeeping the certified bounds of :mod:`.blowup_certified` and
 from __future__ import annotations
 
 import math
-from typing import List, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -13,9 +13,9 @@ from torch import Tensor
 
 from pinnkit.enclosure.boxes import bisect_along, volumes
 
-from .certified import ResidualForms, square_integrals
+from .certified import NEGLIGIBLE, ResidualForms, square_integrals
 
-__all__ = ["BoxFamily", "slab_grid", "slab_sum"]
+__all__ = ["BoxFamily", "refine_families", "slab_grid", "slab_sum"]
 
 _INF = math.inf
 
@@ -37,8 +37,10 @@ class BoxFamily:
     ``kind``: ``"max"`` (per-slab maximum of the expression), ``"sumsq"`` (per-slab sum of ``∫_B |f|²`` over
     ``measure_dims``), ``"sum"`` (per-slab sum of ``measure × sup_B f``)."""
 
-    def __init__(self, name, kind, expr, lo, hi, slab, K, measure_dims, split_axes, evaluate_fn):
+    def __init__(self, name, kind, expr, lo, hi, slab, K, measure_dims, split_axes, evaluate_fn, feeds=None):
         self.name, self.kind, self.expr, self.K = name, kind, expr, K
+        #: the name of the certified constant this family's aggregate feeds (default: its own name)
+        self.feeds = name if feeds is None else feeds
         self.measure_dims, self.split_axes = list(measure_dims), list(split_axes)
         self._eval = evaluate_fn
         self.lo, self.hi, self.slab = lo, hi, slab
@@ -170,3 +172,52 @@ def slab_grid(
     lo = torch.cat([clo.repeat(K, 1), tau[:-1].repeat_interleave(C)[:, None]], 1)
     hi = torch.cat([chi.repeat(K, 1), tau[1:].repeat_interleave(C)[:, None]], 1)
     return lo, hi, torch.arange(K).repeat_interleave(C)
+
+
+def refine_families(
+    families: Sequence[BoxFamily],
+    constants: Callable[[int], Dict[str, Tensor]],
+    bound: Callable[[Dict[str, Tensor]], float],
+    smooth: Callable[[Dict[str, Tensor]], Tensor],
+    max_boxes: int,
+    rtol: float,
+) -> Tuple[Dict[str, Tensor], float, float, int]:
+    """Refine the box families of a certified bound until it is within ``rtol`` of its limit.
+
+    ``constants(0)`` are the certified constants (upper ends, per slab, by name) the families' aggregates make,
+    ``constants(1)`` their lower ends; ``bound(c)`` the proved bound from them (rounded outward), ``smooth(c)``
+    the same formula in plain differentiable floating point (only to rank boxes). Each round ranks every box by
+    ``|∂ smooth/∂ constant| × gap`` (the constant it feeds, at its slab) and bisects the top quarter (fewer where
+    ``max_boxes`` would be passed); it stops when ``√(bound/limit) ≤ 1 + rtol`` (``limit = smooth(constants(1))``,
+    what refinement converges towards), when the budget is spent or nothing can improve. Returns
+    ``(constants(0), bound, limit, rounds)``."""
+    rounds = 0
+    while True:
+        up, low = constants(0), constants(1)
+        value = bound(up)
+        with torch.no_grad():
+            limit = float(smooth(low))
+        total = sum(f.n() for f in families)
+        if value <= NEGLIGIBLE or math.sqrt(value / max(limit, 1e-300)) <= 1.0 + rtol or total >= max_boxes:
+            return up, value, limit, rounds
+        q = {k: v.detach().clone().requires_grad_(True) for k, v in up.items()}
+        grads = torch.autograd.grad(smooth(q), list(q.values()), allow_unused=True)
+        sens = {k: (torch.zeros_like(q[k]) if g is None else g).reshape(-1) for k, g in zip(q, grads)}
+        scores, owners, local = [], [], []
+        for i, f in enumerate(families):
+            lower = f.aggregate()[1] if f.kind == "max" else None
+            if lower is not None:
+                f.drop_dominated(lower)
+            scores.append(f.scores(sens[f.feeds], lower))
+            owners.append(torch.full((f.n(),), i, dtype=torch.long))
+            local.append(torch.arange(f.n()))
+        sc, own, loc = torch.cat(scores), torch.cat(owners), torch.cat(local)
+        sc = torch.nan_to_num(sc, nan=0.0, posinf=0.0)
+        n_split = max(1, min(int(0.25 * sc.numel()) + 1, max_boxes - sc.numel()))
+        top = torch.argsort(sc, descending=True)[:n_split]
+        top = top[sc[top] > 0]
+        if top.numel() == 0:
+            return up, value, limit, rounds
+        for i, f in enumerate(families):
+            f.split(loc[top[own[top] == i]])
+        rounds += 1

@@ -22,20 +22,30 @@ known, which gives a proved interval for the ratio bound / true error.
 from __future__ import annotations
 
 import copy
+import math
 import time
 from dataclasses import dataclass
-from typing import Any, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from pinnkit.enclosure.boxes import grid_boxes, per_axis_for
 from pinnkit.enclosure.fields import IntervalFields
 from pinnkit.enclosure.interval import Interval
+from pinnkit.enclosure.scalar import FOUR_THIRDS, dn, exp_up, sqrt_up, up
+from pinnkit.validation import check_int
 
-from .certified import certified_sup, check_certify_args, residual_enclosure
+from .certified import certified_sup, check_certify_args, field_forms, residual_enclosure
 
-__all__ = ["HeatSupBound", "heat_sup_bound"]
+__all__ = [
+    "HeatSupBound",
+    "heat_sup_bound",
+    "ParabolicL2Bound",
+    "parabolic_l2_bound",
+    "linear_parabolic_coefficients",
+]
 
 
 @dataclass
@@ -90,20 +100,24 @@ def heat_sup_bound(
     initial_boxes: int = 256,
     certify_true: bool = True,
 ) -> HeatSupBound:
-    """The certified maximum-principle bound on ``‖u_θ − u‖_∞`` for :class:`pinnkit.equations.Heat` with
-    Dirichlet data (module docstring), with ``slabs`` time slabs; refinement as in
+    """The certified maximum-principle bound on ``‖u_θ − u‖_∞`` for a linear parabolic problem with Dirichlet
+    data on the whole boundary (module docstring): :class:`pinnkit.equations.Heat`,
+    :class:`pinnkit.equations.AdvectionDiffusion` or a user's problem declaring ``linear_parabolic()`` (checked
+    against its residual, :func:`linear_parabolic_coefficients`). The comparison functions
+    ``w± = M + ∫_0^t ρ ∓ e`` satisfy ``∂_t w − κΔw + β·∇w + c w = ρ + c(M + ∫ρ) ∓ R ≥ 0`` when ``c ≥ 0``, so the
+    same bound holds with advection and reaction. ``slabs`` time slabs; refinement as in
     :func:`~pinnkit.theory.certified.certify_residual` (``max_boxes`` per supremum and per slab).
     ``certify_true``: also certify the true sup error from both sides (``true``; else ``(nan, nan)``)."""
-    from pinnkit.equations import Heat
-    from pinnkit.validation import check_bool, check_int
+    from pinnkit.validation import check_bool
 
     check_certify_args(model, problem, rtol, max_boxes, initial_boxes)
     slabs = check_int("slabs", slabs, 1, 1000)
     certify_true = check_bool("certify_true", certify_true)
-    if not isinstance(problem, Heat) or problem.boundary != "dirichlet":
+    linear_parabolic_coefficients(problem)
+    if not _dirichlet_everywhere(problem):
         raise ValueError(
-            "problem must be a pinnkit.equations.Heat with Dirichlet data (solution 'sine' or 'two-mode'); the "
-            f"maximum-principle bound here needs u = g on the whole boundary, got {problem!r}"
+            "problem must have Dirichlet data on the whole boundary (and an initial condition): the "
+            f"maximum-principle bound needs u = g on the parabolic boundary, got {problem!r}"
         )
     t0 = time.perf_counter()
     model = copy.deepcopy(model).double()
@@ -156,3 +170,264 @@ def heat_sup_bound(
         boxes=n1 + n2 + n3 + n4,
         seconds=time.perf_counter() - t0,
     )
+
+
+# =========================================================================== linear parabolic problems
+def linear_parabolic_coefficients(problem: Any, check: bool = True) -> Tuple[float, Tuple[float, ...], float]:
+    """``(κ, β, c)`` of a problem declared linear parabolic, ``u_t − κΔu + β·∇u + c u = f`` (its
+    ``linear_parabolic()`` method: :class:`~pinnkit.equations.Heat`, :class:`~pinnkit.equations.AdvectionDiffusion`
+    or a user's problem), with ``κ > 0``, ``c ≥ 0``. ``check``: verify the declaration against the problem's own
+    residual on a random smooth function ``φ`` (``R(φ) − R(0) = φ_t − κΔφ + β·∇φ + cφ`` at random points, to
+    1e-8 relative), so that a wrong declaration is refused instead of giving a false bound."""
+    from pinnkit.derivatives import Fields
+    from pinnkit.validation import check_bool
+
+    check = check_bool("check", check)
+    if not callable(getattr(problem, "linear_parabolic", None)) or not getattr(problem, "time_dependent", False):
+        raise ValueError(
+            f"problem must declare itself linear parabolic (a linear_parabolic() method returning kappa, velocity, "
+            f"reaction of u_t − κΔu + β·∇u + c u = f), got {type(problem).__name__}"
+        )
+    spec = problem.linear_parabolic()
+    d = problem.spatial_dim
+    kappa = float(spec["kappa"])
+    beta = tuple(float(b) for b in spec.get("velocity", (0.0,) * d))
+    c = float(spec.get("reaction", 0.0))
+    if not (kappa > 0 and len(beta) == d and c >= 0 and all(map(lambda v: abs(v) < 1e300, beta + (kappa, c)))):
+        raise ValueError(f"linear_parabolic() must give kappa > 0, {d} velocities and reaction >= 0, got {spec}")
+    if check:
+        g = torch.Generator().manual_seed(0)
+        lo = torch.tensor(problem.input_lower, dtype=torch.float64)
+        hi = torch.tensor(problem.input_upper, dtype=torch.float64)
+        x = (lo + (hi - lo) * torch.rand(64, d + 1, generator=g, dtype=torch.float64)).requires_grad_(True)
+        W = torch.randn(d + 1, 3, generator=g, dtype=torch.float64)
+
+        def phi(z: Tensor) -> Tensor:
+            return torch.sin(z @ W).sum(1, keepdim=True)
+
+        def zero(z: Tensor) -> Tensor:  # the zero function, with derivatives that keep their graph
+            return 0.0 * torch.sin(z).sum(1, keepdim=True)
+
+        f = Fields(phi, x, spatial_dim=d)
+        got = problem.residual(f)[:, 0] - problem.residual(Fields(zero, x, spatial_dim=d))[:, 0]
+        want = f.dt(0) - kappa * f.laplacian(0) + c * f.u[:, 0]
+        for k in range(d):
+            want = want + beta[k] * f.d(0, k)
+        got, want = got.detach(), want.detach()
+        if not torch.allclose(got, want, rtol=1e-8, atol=1e-8 * float(want.abs().max())):
+            raise ValueError(
+                f"{type(problem).__name__}.linear_parabolic() = {spec} does not match its residual "
+                "(R(φ) − R(0) ≠ φ_t − κΔφ + β·∇φ + cφ on a test function)"
+            )
+    return kappa, beta, c
+
+
+def _dirichlet_everywhere(problem: Any) -> bool:
+    from pinnkit.equations.base import DirichletBC, InitialCondition
+
+    conds = problem.conditions()
+    has_ic = any(isinstance(c, InitialCondition) for c in conds)
+    faces = set()
+    for c in conds:
+        if isinstance(c, DirichletBC) and getattr(c, "components", None) is None:
+            loc = c.location(problem)
+            faces |= set(loc) if not isinstance(loc, str) else set()
+    return has_ic and len(faces) == 2 * problem.spatial_dim
+
+
+@dataclass
+class ParabolicL2Bound:
+    """``bound ≥ ‖u_θ − u‖_{L²(Ω × [0, T])}`` (proved; :func:`parabolic_l2_bound`), ``final ≥ ‖e(·, T)‖_{L²}``,
+    ``initial ≥ ‖e(·, 0)‖_{L²}``; ``mu = κλ₁ + c`` the decay rate used; ``method`` ``"energy"`` (the energy
+    identity, e = 0 on the boundary) or ``"sup-norm fallback"`` (``√(|Ω|T) × the maximum-principle bound``);
+    ``true``: ``‖e‖_{L²(Ω×[0,T])}`` by Gauss–Legendre (the ground truth, not a certificate); ``limit``: the
+    energy recurrence at the lower ends of its constants; ``boxes`` and ``seconds`` of the certification."""
+
+    bound: float
+    final: float
+    initial: float
+    mu: float
+    method: str
+    true: float
+    limit: float
+    boxes: int
+    seconds: float
+    is_bound: bool = True
+    estimated: bool = False
+
+    @property
+    def ratio(self) -> float:
+        return self.bound / self.true if self.true > 0 else float("inf")
+
+
+def _l2_recurrence(w0: float, S: Sequence[float], times: Sequence[float], mu: float) -> Tuple[float, float]:
+    """``(∫_0^T ‖e‖² dt, ‖e(T)‖)`` upper bounds, every operation rounded upward: on a slab of length ``h``,
+    ``w(τ+s) ≤ e^{−μs} w_k + √(s S_k)`` so ``w_{k+1} = e^{−μh} w_k + √(h S_k)`` and
+    ``∫_slab w² ≤ w_k² (1 − e^{−2μh})/(2μ) + (4/3) w_k √S_k h^{3/2} + S_k h²/2``."""
+    w, total = max(w0, 0.0), 0.0
+    for k in range(len(S)):
+        h = up(float(times[k + 1]) - float(times[k]))
+        Sk = max(float(S[k]), 0.0)
+        if mu > 0:
+            damp = exp_up(-dn(mu * dn(h)))
+            first = min(h, up(up(-math.expm1(-dn(2.0 * dn(mu * dn(h)))) * (1 + 2.0**-44)) / dn(2.0 * mu)))
+        else:
+            damp, first = 1.0, h
+        q = up(math.sqrt(up(h * Sk)))
+        t1 = up(up(w * w) * first)
+        t2 = up(up(up(FOUR_THIRDS * w) * up(math.sqrt(Sk))) * up(h * up(math.sqrt(h))))
+        t3 = up(up(Sk * up(h * h)) * 0.5)
+        total = up(total + up(up(t1 + t2) + t3))
+        w = up(up(damp * w) + q)
+    return total, w
+
+
+def _l2_recurrence_torch(w0: Tensor, S: Tensor, h: Tensor, mu: float) -> Tensor:
+    total, w = torch.zeros((), dtype=torch.float64), w0
+    for k in range(S.shape[0]):
+        Sk = torch.clamp(S[k], min=0.0) + 1e-300
+        first = (1 - math.exp(-2 * mu * float(h[k]))) / (2 * mu) if mu > 0 else float(h[k])
+        total = total + w * w * first + (4 / 3) * w * torch.sqrt(Sk) * h[k] ** 1.5 + Sk * h[k] ** 2 / 2
+        w = math.exp(-mu * float(h[k])) * w + torch.sqrt(h[k] * Sk)
+    return total
+
+
+def parabolic_l2_bound(
+    model: nn.Module,
+    problem: Any,
+    *,
+    n_slices: int = 16,
+    cells: Optional[int] = None,
+    max_boxes: int = 20_000,
+    rtol: float = 0.1,
+    fallback: bool = False,
+    n_true: Optional[int] = None,
+) -> ParabolicL2Bound:
+    r"""Certified bound on ``‖u_θ − u‖_{L²(Ω×[0,T])}`` for a linear parabolic problem (declared by
+    ``linear_parabolic()``, checked by :func:`linear_parabolic_coefficients`) from the L² energy identity.
+
+    Derivation. ``e = u_θ − u`` solves ``e_t − κΔe + β·∇e + c e = R`` (``R`` the residual of the net; the
+    residual of ``u`` is 0 and the operator is linear). With ``e = 0`` on ``∂D`` — exactly, when the net is a
+    :class:`~pinnkit.constraints.HardConstraints` wrapper with ``kinds=("boundary",)`` and the data are
+    homogeneous — multiplying by ``e`` and integrating by parts (``∫ e β·∇e = ½∮ (β·n) e² = 0``,
+    ``∫ e Δe = −‖∇e‖²``) gives ``½ d/dt ‖e‖² = −κ‖∇e‖² − c‖e‖² + ∫ e R ≤ −μ‖e‖² + ‖e‖ ‖R(t)‖`` with
+    ``μ = κλ₁ + c`` and ``λ₁ = π² Σ_i 1/L_i²`` the first Dirichlet eigenvalue of ``−Δ`` on the box (Poincaré–
+    Friedrichs: ``‖∇e‖² ≥ λ₁‖e‖²`` on ``H¹₀``). So ``w = ‖e‖`` has ``w' ≤ −μw + ‖R(t)‖`` and, on each time slab,
+    ``w(τ_k + s) ≤ e^{−μs} w(τ_k) + √(s S_k)``, ``S_k ≥ ∫∫_{D×slab} R²`` (Cauchy–Schwarz in time); the
+    space–time norm follows by integrating the square (:func:`_l2_recurrence`). ``w(0) = ‖e(·,0)‖`` and
+    ``S_k`` are certified box sums (mean-value bounds of ``∫_B f²``), refined where the bound is most
+    sensitive; every operation is rounded outward, so the result is proved for this model.
+
+    With a boundary error that is not identically zero the boundary terms ``κ∮ e ∂_n e`` involve the unknown
+    normal derivative of the exact solution; then (``fallback=True``) the bound is ``√(|D| T)`` times the
+    maximum-principle bound of :func:`heat_sup_bound` (valid for the same problems, looser), and
+    ``method = "sup-norm fallback"``; without ``fallback`` such a net is refused.
+    """
+    from pinnkit.constraints import HardConstraints
+    from pinnkit.validation import check_bool
+
+    from .box_families import BoxFamily, refine_families, slab_grid
+
+    check_certify_args(model, problem, rtol, max_boxes, 1)
+    n_slices = check_int("n_slices", n_slices, 1, 4096)
+    fallback = check_bool("fallback", fallback)
+    d = problem.spatial_dim
+    cells = {1: 16, 2: 6}.get(d, 3) if cells is None else check_int("cells", cells, 1, 1024)
+    n_true = {1: 64, 2: 24}.get(d, 6) if n_true is None else check_int("n_true", n_true, 1, 512)
+    kappa, beta, c = linear_parabolic_coefficients(problem)
+    if not _dirichlet_everywhere(problem):
+        raise ValueError("problem must have an initial condition and Dirichlet data on every face")
+    need = cells**d * (n_slices + 1)
+    if need > max_boxes:
+        raise ValueError(f"max_boxes must be at least the initial partition ({need} boxes), got {max_boxes}")
+    t_start = time.perf_counter()
+    exact_zero_boundary = isinstance(model, HardConstraints) and "boundary" in model.kinds
+    model = copy.deepcopy(model).double()
+    lower = [float(v) for v in problem.lower]
+    upper = [float(v) for v in problem.upper]
+    t0, T = (float(v) for v in problem.time_interval)
+    vol = math.prod(b - a for a, b in zip(lower, upper))
+    if not exact_zero_boundary:
+        if not fallback:
+            raise ValueError(
+                "the L² energy bound needs e = 0 on the boundary: train with hard_constraints=('boundary',) "
+                "(pinnkit.solve(..., hard_constraints=('boundary',))), or pass fallback=True for "
+                "√(|Ω|T) × the maximum-principle bound"
+            )
+        s = heat_sup_bound(model, problem, rtol=rtol, max_boxes=max_boxes, certify_true=False)
+        true = _true_l2(model, problem, n_true)
+        b = up(up(math.sqrt(up(vol * up(T - t0)))) * s.bound)
+        return ParabolicL2Bound(
+            b,
+            s.bound * up(math.sqrt(vol)),
+            float("nan"),
+            0.0,
+            "sup-norm fallback",
+            true,
+            b,
+            s.boxes,
+            time.perf_counter() - t_start,
+        )
+    lam1 = sum(math.pi**2 / (b - a) ** 2 for a, b in zip(lower, upper))
+    mu = (kappa * lam1 + c) * (1 - 1e-12)  # rounded down: a smaller decay rate is still valid
+    tau = np.linspace(t0, T, n_slices + 1)
+    tau[0], tau[-1] = t0, T
+
+    def ev(expr, lo: Tensor, hi: Tensor):
+        return field_forms(model, lo, hi, d, expr, 4096)
+
+    def error(f):
+        return f.u - problem.exact(f.x)
+
+    spatial = list(range(d))
+    lo, hi, slab = slab_grid(lower, upper, tau, [cells] * d)
+    zlo, zhi, _ = slab_grid(lower, upper, np.array([t0, t0]), [cells] * d)
+    families = [
+        BoxFamily("S", "sumsq", problem.residual, lo, hi, slab, n_slices, spatial + [d], spatial + [d], ev),
+        BoxFamily("z0", "sumsq", error, zlo, zhi, torch.zeros(zlo.shape[0], dtype=torch.long), 1, spatial, spatial, ev),
+    ]
+    h = torch.as_tensor(np.diff(tau))
+
+    def constants(which: int):
+        agg = [f.aggregate() for f in families]
+        return {"S": agg[0][which], "z0": agg[1][which][:1]}
+
+    def bound(cst) -> float:
+        return _l2_recurrence(sqrt_up(float(cst["z0"][0])), cst["S"].tolist(), tau, mu)[0]
+
+    def smooth(cst) -> Tensor:
+        return _l2_recurrence_torch(torch.sqrt(torch.clamp(cst["z0"][0], min=0.0) + 1e-300), cst["S"], h, mu)
+
+    up_c, total, limit, _ = refine_families(families, constants, bound, smooth, max_boxes, rtol)
+    w0 = sqrt_up(float(up_c["z0"][0]))
+    total, w_T = _l2_recurrence(w0, up_c["S"].tolist(), tau, mu)
+    true = _true_l2(model, problem, n_true)
+    return ParabolicL2Bound(
+        bound=sqrt_up(total),
+        final=w_T,
+        initial=w0,
+        mu=mu,
+        method="energy",
+        true=true,
+        limit=math.sqrt(max(limit, 0.0)),
+        boxes=sum(f.n() for f in families),
+        seconds=time.perf_counter() - t_start,
+    )
+
+
+def _true_l2(model: nn.Module, problem: Any, n: int) -> float:
+    """``‖u_θ − u‖_{L²(Ω×[0,T])}`` by a tensor Gauss–Legendre rule (``n`` per spatial axis, 4n in time)."""
+    d = problem.spatial_dim
+    lo, hi = np.array(problem.input_lower), np.array(problem.input_upper)
+    rules = []
+    for k in range(d + 1):
+        z, w = np.polynomial.legendre.leggauss(n if k < d else 4 * n)
+        rules.append((0.5 * (lo[k] + hi[k]) + 0.5 * (hi[k] - lo[k]) * z, 0.5 * (hi[k] - lo[k]) * w))
+    X = np.stack([g.ravel() for g in np.meshgrid(*[r[0] for r in rules], indexing="ij")], 1)
+    W = rules[0][1]
+    for r in rules[1:]:
+        W = np.multiply.outer(W, r[1]).ravel()
+    with torch.no_grad():
+        u = model(torch.as_tensor(X)).numpy()
+        ex = problem.exact(torch.as_tensor(X)).numpy()
+    return float(math.sqrt(W @ ((u - ex) ** 2).sum(1)))

@@ -117,7 +117,7 @@ class TheoryTracker:
         final_certified_options: Optional[dict] = None,
     ) -> None:
         check_blowup_problem(problem)
-        self.explicit_certified = what is not None and (what == "certified" or "certified" in tuple(what))
+        explicit = what is not None
         every = check_count("every", every)
         if what is None:
             what = tuple(w for w in WHAT if w != "theorem2" or _theorem2_applies(problem))
@@ -133,6 +133,7 @@ class TheoryTracker:
             raise ValueError(f"unknown items {bad} in what; choose from {WHAT}")
         if not what:
             raise ValueError(f"what must name at least one of {WHAT} (None: all that apply), got an empty sequence")
+        self.explicit_certified = explicit and "certified" in what
         if "theorem2" in what and not _theorem2_applies(problem):
             raise ValueError("theorem2 applies to the (1+1)-D preset only (BurgersBlowup(dim=1, ...))")
         n_samples = check_count("n_samples", n_samples)

@@ -241,6 +241,18 @@ class Interval:
         rad = up(rad + U * c.abs())
         return Interval(down(c - rad), up(c + rad))
 
+    def spread(self, rho: Tensor) -> Tensor:
+        """An upper bound of ``Σ_k mag(X_k) ρ_k`` over the last axis (``ρ ≥ 0`` broadcast against it): the
+        radius of ``Σ_k X_k · [−ρ_k, ρ_k]``, which is exactly ``[−Σ mag ρ, Σ mag ρ]``. Products of non-negative
+        floats rounded up, the sum inflated by ``γ_{k+1}`` and one ulp."""
+        p = up(self.mag() * rho)
+        k = p.shape[-1]
+        return up(p.sum(-1) * (1.0 + 2.0 * gamma(k + 1)) + k * _UNDERFLOW)
+
+    def widened(self, radius: Tensor) -> "Interval":
+        """``X + [−r, r]`` (outward rounded)."""
+        return Interval(down(self.lo - radius), up(self.hi + radius))
+
     def linear(self, weight: Tensor, bias: Tensor | None = None) -> "Interval":
         """``X Wᵀ + b`` for a point matrix ``W`` (``(out, in)``), over the last axis of ``X``; sound for every
         point of ``X`` and for the rounding of the product (module docstring)."""

@@ -71,13 +71,17 @@ class Jet:
         h = e2 * outer + e1 * self.h
         t = None
         if self.t is not None:
-            gi = self.g.unsqueeze(-1).unsqueeze(-1)
-            gj = self.g.unsqueeze(-2).unsqueeze(-1)
             gk = self.g.unsqueeze(-2).unsqueeze(-2)
-            hij, hik, hjk = self.h.unsqueeze(-1), self.h.unsqueeze(-2), self.h.unsqueeze(-3)
+            # z_ij z_k + z_ik z_j + z_jk z_i from the one product P_ijk = z_ij z_k (z_ij is symmetric):
+            # z_ik z_j = P_ikj and z_jk z_i = P_jki
+            P = self.h.unsqueeze(-1) * gk
+            n = P.lo.dim()
+            perm = list(range(n - 3)) + [n - 1, n - 3, n - 2]  # R[a, b, c] = P[b, c, a]
+            sym = P + Interval(P.lo.transpose(-1, -2), P.hi.transpose(-1, -2))
+            sym = sym + Interval(P.lo.permute(perm), P.hi.permute(perm))
             t = (
                 s3.unsqueeze(-1).unsqueeze(-1).unsqueeze(-1) * (outer.unsqueeze(-1) * gk)
-                + e2.unsqueeze(-1) * (hij * gk + hik * gj + hjk * gi)
+                + e2.unsqueeze(-1) * sym
                 + e1.unsqueeze(-1) * self.t
             )
         return Jet(s0, g, h, t)
@@ -323,11 +327,12 @@ class Enclosure:
 
 
 def _centred(at_c: Interval, slope: Interval, rho: Tensor, naive: Interval) -> Interval:
-    """``f(c) + Σ_k slope_k · [−ρ_k, ρ_k]`` over the last axis of ``slope``, intersected with ``naive``."""
-    box = Interval(-rho, rho)
-    while box.lo.dim() < slope.lo.dim():
-        box = box.unsqueeze(1)
-    return (at_c + (slope * box).sum(-1)).intersect(naive)
+    """``f(c) + Σ_k slope_k · [−ρ_k, ρ_k]`` over the last axis of ``slope``, intersected with ``naive``; the sum is
+    ``[−Σ mag(slope_k) ρ_k, +…]`` exactly (:meth:`Interval.spread`)."""
+    r = rho
+    while r.dim() < slope.lo.dim():
+        r = r.unsqueeze(1)
+    return at_c.widened(slope.spread(r)).intersect(naive)
 
 
 def enclose(model: nn.Module, lo: Tensor, hi: Tensor, centred_hessian: bool = True) -> Enclosure:

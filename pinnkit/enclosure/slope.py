@@ -172,11 +172,11 @@ class Slope:
 
 def centred_form(at_centre: Interval, slope: Interval, rho: Tensor) -> Interval:
     """``f(c) + Σ_k slope_k · [−ρ_k, ρ_k]`` (sum over the trailing axis of ``slope``; ``rho`` of shape
-    ``(N, D)`` broadcast over the middle axes)."""
-    box = Interval(-rho, rho)
-    while box.lo.dim() < slope.lo.dim():
-        box = box.unsqueeze(1)
-    return at_centre + (slope * box).sum(-1)
+    ``(N, D)`` broadcast over the middle axes), computed as ``f(c) ± Σ_k mag(slope_k) ρ_k``."""
+    r = rho
+    while r.dim() < slope.lo.dim():
+        r = r.unsqueeze(1)
+    return at_centre.widened(slope.spread(r))
 
 
 def square_integral(at_centre: Interval, slope: Interval, rho: Tensor, vol: Interval) -> Interval:

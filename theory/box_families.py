@@ -103,9 +103,16 @@ class BoxFamily:
         return out
 
     def scores(self, sens: Tensor, lower: Tensor) -> Tensor:
-        """``sensitivity × gap`` of each box (``sens``, ``lower``: per slab)."""
+        """``sensitivity × gap`` of each box (``sens``, ``lower``: per slab). For a maximum only the boxes in the
+        upper half of the slab's gap count, and each gets ``1/n`` of it when ``n`` boxes are there: the maximum
+        falls only once all the top boxes are split (a flat maximum needs every one of them)."""
         if self.kind == "max":
-            gap = torch.clamp(self.F.value.hi[:, 0] - lower[self.slab], min=0.0)
+            hi = self.F.value.hi[:, 0]
+            top = torch.full((self.K,), -_INF, dtype=torch.float64).scatter_reduce(0, self.slab, hi, "amax")
+            gap = torch.clamp(hi - lower[self.slab], min=0.0)
+            near = hi >= top[self.slab] - 0.5 * (top[self.slab] - lower[self.slab])
+            n_near = torch.zeros(self.K, dtype=torch.float64).index_add_(0, self.slab, near.double())
+            gap = torch.where(near, gap / n_near[self.slab].clamp(min=1.0), torch.zeros_like(gap))
         else:
             gap = torch.clamp(self.c_hi - self.c_lo, min=0.0)
         return sens.abs()[self.slab] * gap

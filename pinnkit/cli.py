@@ -150,8 +150,29 @@ def _cmd_solve(args, extra: List[str]) -> int:
         print(f"  {'pressure rel L2':<22} {result.errors[f'relative_l2_{p_name}']:.3e}   (mean removed)")
     print(f"  {'train time':<22} {result.timings['train_s']:.1f} s   ({len(result.history['step'])} steps)")
     print(f"  {'final loss':<22} {result.history['loss'][-1]:.3e}")
+    if args.certify:
+        _print_certified(result, out, paths)
     print(f"  wrote {', '.join(sorted(paths.values()))}")
     return 0
+
+
+def _print_certified(result, out: str, paths: dict) -> None:
+    """``--certify``: every certified number that applies (pinnkit.theory.certify), printed with the word
+    "certified", and written to ``certified.json``."""
+    import json
+
+    from pinnkit.theory.certify import certify
+
+    numbers = certify(result.model, result.problem)
+    if not numbers:
+        print("  certified: no enclosure rule for this net (tanh/sin MLPs, boundary hard constraints)")
+        return
+    for c in numbers:
+        side = f"in [{c.lower:.3e}, {c.upper:.3e}]" if c.lower == c.lower else f"<= {c.upper:.3e}"
+        print(f"  {c.name:<22} {side}   certified ({c.what}; {c.seconds:.1f} s, {c.boxes} boxes)")
+    paths["certified"] = os.path.join(out, "certified.json")
+    with open(paths["certified"], "w") as fh:
+        json.dump([c.as_dict() for c in numbers], fh, indent=1)
 
 
 def _cmd_study(args) -> int:
@@ -371,6 +392,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--minutes", type=float, default=None, help="end training after this many minutes of it")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument(
+        "--certify",
+        action="store_true",
+        help="after training, print every certified (proved) number that applies: residual sups, error bounds",
+    )
 
     st = sub.add_parser(
         "study",

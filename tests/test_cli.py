@@ -136,3 +136,17 @@ def test_solve_help_lists_the_presets(capsys):
         main(["solve", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "kovasznay: width=30, depth=3" in text and "quasi_newton=ssbfgs" in text
+
+
+def test_solve_certify_prints_certified_numbers_that_hold(tmp_path, capsys):
+    out = tmp_path / "cert"
+    argv = ["solve", "heat", "--steps", "150", "--lbfgs-steps", "20", "--width", "8", "--depth", "1"]
+    rc = main(argv + ["--n-domain", "128", "--out", str(out), "--quiet", "--certify"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert text.count("certified (") >= 3 and "sup error (maximum principle)" in text
+    numbers = {c["name"]: c for c in json.load(open(out / "certified.json"))}
+    summary = json.load(open(out / "summary.json"))
+    assert all(c["is_bound"] for c in numbers.values())
+    # the proved sup-error bound is above the measured max error on the held-out grid
+    assert numbers["‖u_θ − u‖_∞"]["upper"] >= summary["errors"]["max_abs_error"]

@@ -45,6 +45,7 @@ __all__ = [
     "ParabolicL2Bound",
     "parabolic_l2_bound",
     "linear_parabolic_coefficients",
+    "dirichlet_everywhere",
 ]
 
 
@@ -114,7 +115,7 @@ def heat_sup_bound(
     slabs = check_int("slabs", slabs, 1, 1000)
     certify_true = check_bool("certify_true", certify_true)
     linear_parabolic_coefficients(problem)
-    if not _dirichlet_everywhere(problem):
+    if not dirichlet_everywhere(problem):
         raise ValueError(
             "problem must have Dirichlet data on the whole boundary (and an initial condition): the "
             f"maximum-principle bound needs u = g on the parabolic boundary, got {problem!r}"
@@ -222,7 +223,8 @@ def linear_parabolic_coefficients(problem: Any, check: bool = True) -> Tuple[flo
     return kappa, beta, c
 
 
-def _dirichlet_everywhere(problem: Any) -> bool:
+def dirichlet_everywhere(problem: Any) -> bool:
+    """Whether ``problem`` has an initial condition and Dirichlet data on every face (all outputs)."""
     from pinnkit.equations.base import DirichletBC, InitialCondition
 
     conds = problem.conditions()
@@ -335,7 +337,7 @@ def parabolic_l2_bound(
     cells = {1: 16, 2: 6}.get(d, 3) if cells is None else check_int("cells", cells, 1, 1024)
     n_true = {1: 64, 2: 24}.get(d, 6) if n_true is None else check_int("n_true", n_true, 1, 512)
     kappa, beta, c = linear_parabolic_coefficients(problem)
-    if not _dirichlet_everywhere(problem):
+    if not dirichlet_everywhere(problem):
         raise ValueError("problem must have an initial condition and Dirichlet data on every face")
     need = cells**d * (n_slices + 1)
     if need > max_boxes:

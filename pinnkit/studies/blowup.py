@@ -84,7 +84,11 @@ ANALYSIS_SETTINGS = {
     "net_init": "glorot",
     "n_eval": 20_000,
     "tight_slices": 64,
-    "certified": {"n_slices": 64, "max_boxes": 8000, "rtol": 0.1},
+    # the certified bound per dimension: (1+1)-D ~4 s a job; (2+1)-D boxes are 3-D, so more of them
+    "certified": {
+        "1": {"n_slices": 64, "max_boxes": 8000, "rtol": 0.1},
+        "2": {"n_slices": 64, "max_boxes": 30000, "rtol": 0.1},
+    },
 }
 #: the keys every record must hold (besides ``digest`` and the job's own keys)
 RECORD_KEYS = ("job", "distance_to_blowup", "train_s", "final_loss", "risk", "relative_l2", "analysis", "analysis_s")
@@ -397,7 +401,7 @@ def analyse(model, problem, job: dict) -> Dict[str, float]:
         n_samples=job["n_theory_samples"],
         tight_slices=ANALYSIS_SETTINGS["tight_slices"],
         seed=job["seed"],
-        final_certified_options=ANALYSIS_SETTINGS["certified"],
+        final_certified_options=ANALYSIS_SETTINGS["certified"][str(job["dim"])],
     )
     return tracker.compute(model, final=True)
 

@@ -22,6 +22,7 @@ import torch
 import pinnkit
 from pinnkit.derivatives import Fields
 from pinnkit.equations import BurgersBlowup, make_problem
+from pinnkit.studies.blowup import PROTOCOLS
 from pinnkit.theory import certified_tight_bound, certify_residual, heat_sup_bound, tight_estimate
 
 NS_CASES = {
@@ -119,19 +120,10 @@ def blowup2d(results: Dict[str, Any]) -> None:
         delta = t0 + 1 / np.sqrt(2)
         problem = BurgersBlowup(dim=2, delta=delta)
         t_start = time.perf_counter()
+        proto = dict(PROTOCOLS["fast"])  # the study's protocol and net
+        depth = proto.pop("depth")
         r = pinnkit.solve(
-            problem,
-            net={"width": 30, "depth": 4, "init": "glorot"},
-            steps=1500,
-            lbfgs_steps=1000,
-            lr=3e-3,
-            lr_decay=0.9,
-            decay_every=150,
-            n_domain=2000,
-            n_boundary=200,
-            n_initial=200,
-            seed=1234,
-            progress=False,
+            problem, net={"width": 30, "depth": depth, "init": "glorot"}, seed=1234, progress=False, **proto
         )
         train_s = time.perf_counter() - t_start
         est = tight_estimate(r.model, problem)

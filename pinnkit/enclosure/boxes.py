@@ -32,13 +32,7 @@ def grid_boxes(lower: Sequence[float], upper: Sequence[float], per_axis: Sequenc
 def bisect(lo: Tensor, hi: Tensor, scale: Tensor) -> Tuple[Tensor, Tensor]:
     """Split each box in two along its widest side measured in units of ``scale`` (the domain's extent per
     axis); the two halves share the cut point, so they cover the box. Returns ``2N`` boxes."""
-    axis = ((hi - lo) / scale).argmax(1)
-    rows = torch.arange(lo.shape[0])
-    mid = lo[rows, axis] + 0.5 * (hi[rows, axis] - lo[rows, axis])
-    hi1, lo2 = hi.clone(), lo.clone()
-    hi1[rows, axis] = mid
-    lo2[rows, axis] = mid
-    return torch.cat([lo, lo2]), torch.cat([hi1, hi])
+    return bisect_along(lo, hi, ((hi - lo) / scale).argmax(1))
 
 
 def bisect_along(lo: Tensor, hi: Tensor, axis: Tensor) -> Tuple[Tensor, Tensor]:

@@ -148,3 +148,14 @@ def test_adversarial_ridge_fools_the_estimate_but_not_the_certificate():
     assert est.estimate < true  # the sampled estimate misses the ridge
     c = certified_tight_bound(adv, problem, n_slices=32, max_boxes=8000, rtol=0.2)
     assert math.isfinite(c.bound) and c.bound >= true, (c.summary(), true, est.estimate)
+
+
+def test_budgets_that_would_not_fit_in_memory_are_refused_before_work(monkeypatch):
+    import pinnkit.preflight
+
+    monkeypatch.setattr(pinnkit.preflight, "available_memory", lambda: 2**30)
+    net, p = MLP(2, 1, 30, 4), BurgersBlowup(dim=1, delta=0.9)
+    with pytest.raises(ValueError, match="max_boxes=10000000"):
+        certified_tight_bound(net, p, max_boxes=10**7)
+    with pytest.raises(ValueError, match="batch=1000000"):
+        certified_tight_bound(net, p, batch=10**6)

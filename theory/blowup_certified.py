@@ -57,7 +57,7 @@ from pinnkit.enclosure.interval import Interval
 from pinnkit.enclosure.scalar import dn, exp_up, expm1_up, sqrt_up, up
 from pinnkit.validation import check_int, check_real
 
-from .box_families import BoxFamily, refine_families, slab_grid
+from .box_families import BoxFamily, check_box_memory, refine_families, slab_grid
 from .burgers_blowup import check_blowup_problem, evaluate, graded_time_grid
 from .certified import ResidualForms, check_certify_args, field_forms
 
@@ -277,6 +277,7 @@ def certified_tight_bound(
     opts = check_certified_args(problem, n_slices, cells, max_boxes, rtol, batch, n_true)
     n_slices, cells, max_boxes, rtol, batch, n_true = (opts[k] for k in CERTIFIED_OPTIONS)
     d = problem.spatial_dim
+    check_box_memory(model, d + 1, d, max_boxes, batch)
     t_start = time.perf_counter()
     model = copy.deepcopy(model).double()
     lower = [float(v) for v in problem.lower]

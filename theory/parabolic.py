@@ -328,7 +328,7 @@ def parabolic_l2_bound(
     from pinnkit.constraints import HardConstraints
     from pinnkit.validation import check_bool
 
-    from .box_families import BoxFamily, refine_families, slab_grid
+    from .box_families import BoxFamily, check_box_memory, refine_families, slab_grid
 
     check_certify_args(model, problem, rtol, max_boxes, 1)
     n_slices = check_int("n_slices", n_slices, 1, 4096)
@@ -339,6 +339,7 @@ def parabolic_l2_bound(
     kappa, beta, c = linear_parabolic_coefficients(problem)
     if not dirichlet_everywhere(problem):
         raise ValueError("problem must have an initial condition and Dirichlet data on every face")
+    check_box_memory(model, d + 1, 1, max_boxes, 4096)
     need = cells**d * (n_slices + 1)
     if need > max_boxes:
         raise ValueError(f"max_boxes must be at least the initial partition ({need} boxes), got {max_boxes}")

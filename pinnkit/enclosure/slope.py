@@ -20,6 +20,7 @@ Cloud, *Introduction to Interval Analysis* (SIAM 2009), §6.4, evaluated with fo
 from __future__ import annotations
 
 import math
+from typing import Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -34,60 +35,142 @@ def _last(x: Interval) -> Interval:
     return x.unsqueeze(-1)
 
 
-class Slope:
+def _neg_dim(dim: int, j: int) -> int:
+    """Axis ``dim`` of a value as an axis of a part with ``j`` trailing derivative axes."""
+    return dim if dim >= 0 else dim - j
+
+
+class _Tower:
+    """What :class:`Slope` and :class:`Slope2` share: a value and its derivatives over boxes, ``parts[j]`` with
+    ``j`` trailing derivative axes, and the rules that act on every part alike (shape, sums, constants,
+    ``torch.stack``/``cat`` and the elementary functions dispatched from torch)."""
+
+    __slots__ = ()
+    ORDER = 0
+
+    @property
+    def parts(self) -> Tuple[Interval, ...]:
+        raise NotImplementedError
+
+    @property
+    def shape(self) -> torch.Size:
+        return self.parts[0].shape
+
+    def dim(self) -> int:
+        return self.parts[0].dim()
+
+    def _make(self, parts: Sequence[Interval]) -> "_Tower":
+        return type(self)(*parts)
+
+    def _as(self, other) -> "_Tower":
+        """``other`` in this tower: itself, or a constant (an interval, number or tensor) with zero derivatives."""
+        if isinstance(other, type(self)):
+            return other
+        if isinstance(other, _Tower):
+            raise TypeError("cannot mix first- and second-order slopes")
+        v = Interval._as(other)
+        D = self.parts[1].shape[-1]
+        zeros = [
+            Interval.point(torch.zeros(tuple(v.shape) + (D,) * j, dtype=torch.float64))
+            for j in range(1, self.ORDER + 1)
+        ]
+        return self._make([v, *zeros])
+
+    # ------------------------------------------------------------------ shape
+    def __getitem__(self, idx) -> "_Tower":
+        idx_t = idx if isinstance(idx, tuple) else (idx,)
+        ell = any(i is Ellipsis for i in idx_t)
+        return self._make([p[idx_t + (slice(None),) * j if ell else idx] for j, p in enumerate(self.parts)])
+
+    def unsqueeze(self, dim: int) -> "_Tower":
+        return self._make([p.unsqueeze(_neg_dim(dim, j)) for j, p in enumerate(self.parts)])
+
+    def clone(self) -> "_Tower":
+        return self._make([p.clone() for p in self.parts])
+
+    def sum(self, dim: int) -> "_Tower":
+        return self._make([p.sum(_neg_dim(dim, j)) for j, p in enumerate(self.parts)])
+
+    def select(self, dim: int, index: int) -> "_Tower":
+        return self._make([p.select(_neg_dim(dim, j), index) for j, p in enumerate(self.parts)])
+
+    def prod(self, dim: int) -> "_Tower":
+        out = self.select(dim, 0)
+        for j in range(1, self.shape[dim]):
+            out = out * self.select(dim, j)
+        return out
+
+    # ------------------------------------------------------------------ linear arithmetic
+    def __add__(self, other) -> "_Tower":
+        o = self._as(other)
+        return self._make([a + b for a, b in zip(self.parts, o.parts)])
+
+    __radd__ = __add__
+
+    def __neg__(self) -> "_Tower":
+        return self._make([-p for p in self.parts])
+
+    def __sub__(self, other) -> "_Tower":
+        o = self._as(other)
+        return self._make([a - b for a, b in zip(self.parts, o.parts)])
+
+    def __rsub__(self, other) -> "_Tower":
+        return self._as(other) - self
+
+    def __rtruediv__(self, other) -> "_Tower":
+        return self._as(other) / self
+
+    def __pow__(self, k) -> "_Tower":
+        if not isinstance(k, int) or k < 0:
+            raise TypeError(f"a {type(self).__name__} can only be raised to a non-negative integer power, got {k!r}")
+        if k == 0:
+            return self._as(torch.ones_like(self.parts[0].lo))
+        if k == 2:
+            return self.square()
+        out = self
+        for _ in range(k - 1):
+            out = out * self
+        return out
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(repr(p) for p in self.parts)})"
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        """``torch.stack``/``torch.cat`` of towers (and intervals or tensors as constants), the elementary
+        functions of one, ``torch.zeros_like``/``ones_like`` (constants: zero derivatives)."""
+        kwargs = kwargs or {}
+        unary = {torch.sin: "sin", torch.cos: "cos", torch.tanh: "tanh", torch.exp: "exp"}
+        if func in unary and len(args) == 1 and not kwargs:
+            return getattr(args[0], unary[func])()
+        if func in (torch.zeros_like, torch.ones_like) and len(args) == 1:
+            s = args[0]
+            return s._as(func(s.parts[0].lo))
+        if func in (torch.stack, torch.cat):
+            seq = list(args[0])
+            dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
+            ref = next(p for p in seq if isinstance(p, _Tower))
+            parts = [ref._as(p).parts for p in seq]
+            return ref._make([func([q[j] for q in parts], dim=_neg_dim(dim, j)) for j in range(ref.ORDER + 1)])
+        raise TypeError(f"{getattr(func, '__name__', func)} has no rule for {cls.__name__} (pinnkit.enclosure)")
+
+
+class Slope(_Tower):
     """Value and gradient enclosures over boxes (module docstring); gradients on the trailing axis."""
 
     __slots__ = ("v", "g")
+    ORDER = 1
 
     def __init__(self, v: Interval, g: Interval) -> None:
         self.v, self.g = v, g
 
     @property
-    def shape(self) -> torch.Size:
-        return self.v.shape
+    def parts(self) -> Tuple[Interval, ...]:
+        return (self.v, self.g)
 
     @property
     def n_inputs(self) -> int:
         return self.g.shape[-1]
-
-    def dim(self) -> int:
-        return self.v.dim()
-
-    def _as(self, other) -> "Slope":
-        if isinstance(other, Slope):
-            return other
-        v = Interval._as(other)
-        zeros = torch.zeros(tuple(v.shape) + (self.n_inputs,), dtype=torch.float64)
-        return Slope(v, Interval.point(zeros))
-
-    # ------------------------------------------------------------------ shape
-    def __getitem__(self, idx) -> "Slope":
-        idx_t = idx if isinstance(idx, tuple) else (idx,)
-        gidx = idx_t + (slice(None),) if any(i is Ellipsis for i in idx_t) else idx
-        return Slope(self.v[idx], self.g[gidx])
-
-    def unsqueeze(self, dim: int) -> "Slope":
-        return Slope(self.v.unsqueeze(dim), self.g.unsqueeze(dim if dim >= 0 else dim - 1))
-
-    def clone(self) -> "Slope":
-        return Slope(self.v.clone(), self.g.clone())
-
-    # ------------------------------------------------------------------ arithmetic
-    def __add__(self, other) -> "Slope":
-        o = self._as(other)
-        return Slope(self.v + o.v, self.g + o.g)
-
-    __radd__ = __add__
-
-    def __neg__(self) -> "Slope":
-        return Slope(-self.v, -self.g)
-
-    def __sub__(self, other) -> "Slope":
-        o = self._as(other)
-        return Slope(self.v - o.v, self.g - o.g)
-
-    def __rsub__(self, other) -> "Slope":
-        return self._as(other) - self
 
     def __mul__(self, other) -> "Slope":
         o = self._as(other)
@@ -100,36 +183,8 @@ class Slope:
         q = self.v / o.v
         return Slope(q, (self.g - _last(q) * o.g) / _last(o.v))
 
-    def __rtruediv__(self, other) -> "Slope":
-        return self._as(other) / self
-
-    def __pow__(self, k) -> "Slope":
-        if not isinstance(k, int) or k < 0:
-            raise TypeError(f"a Slope can only be raised to a non-negative integer power, got {k!r}")
-        if k == 0:
-            return self._as(torch.ones_like(self.v.lo))
-        if k == 2:
-            return self.square()
-        out = self
-        for _ in range(k - 1):
-            out = out * self
-        return out
-
     def square(self) -> "Slope":
         return Slope(self.v.square(), (2.0 * _last(self.v)) * self.g)
-
-    def sum(self, dim: int) -> "Slope":
-        return Slope(self.v.sum(dim), self.g.sum(dim if dim >= 0 else dim - 1))
-
-    def prod(self, dim: int) -> "Slope":
-        n = self.shape[dim]
-        out = self.select(dim, 0)
-        for j in range(1, n):
-            out = out * self.select(dim, j)
-        return out
-
-    def select(self, dim: int, index: int) -> "Slope":
-        return Slope(self.v.select(dim, index), self.g.select(dim if dim >= 0 else dim - 1, index))
 
     # ------------------------------------------------------------------ elementary functions (chain rule)
     def sin(self) -> "Slope":
@@ -145,29 +200,6 @@ class Slope:
     def tanh(self) -> "Slope":
         t = self.v.tanh()
         return Slope(t, _last(1.0 - t.square()) * self.g)
-
-    def __repr__(self) -> str:
-        return f"Slope(v={self.v!r}, g={self.g!r})"
-
-    @classmethod
-    def __torch_function__(cls, func, types, args=(), kwargs=None):
-        """``torch.stack``/``torch.cat`` of slopes (and intervals or tensors as constants), the elementary
-        functions of one, ``torch.zeros_like``/``ones_like`` (constants: zero gradient)."""
-        kwargs = kwargs or {}
-        unary = {torch.sin: "sin", torch.cos: "cos", torch.tanh: "tanh", torch.exp: "exp"}
-        if func in unary and len(args) == 1 and not kwargs:
-            return getattr(args[0], unary[func])()
-        if func in (torch.zeros_like, torch.ones_like) and len(args) == 1:
-            s = args[0]
-            return s._as(func(s.v.lo))
-        if func in (torch.stack, torch.cat):
-            seq = list(args[0])
-            dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
-            ref = next(p for p in seq if isinstance(p, Slope))
-            parts = [ref._as(p) for p in seq]
-            gdim = dim if dim >= 0 else dim - 1
-            return Slope(func([p.v for p in parts], dim=dim), func([p.g for p in parts], dim=gdim))
-        raise TypeError(f"{getattr(func, '__name__', func)} has no slope rule (pinnkit.enclosure.Slope)")
 
 
 def centred_form(at_centre: Interval, slope: Interval, rho: Tensor) -> Interval:
@@ -223,7 +255,7 @@ def _outer(a: Interval, b: Interval) -> Interval:
     return a.unsqueeze(-1) * b.unsqueeze(-2)
 
 
-class Slope2:
+class Slope2(_Tower):
     """Value, gradient and Hessian enclosures over boxes (``v`` ``S``, ``g`` ``S + (D,)``, ``H`` ``S + (D, D)``),
     carried by the second-order forward rules: ``(ab)'' = a H_b + b H_a + g_a g_bᵀ + g_b g_aᵀ``,
     ``f(a)'' = f''(a) g_a g_aᵀ + f'(a) H_a``. Over a box, ``H`` encloses the Hessian of the expression at every
@@ -231,57 +263,14 @@ class Slope2:
     (:func:`second_order_square_integral`)."""
 
     __slots__ = ("v", "g", "H")
+    ORDER = 2
 
     def __init__(self, v: Interval, g: Interval, H: Interval) -> None:
         self.v, self.g, self.H = v, g, H
 
     @property
-    def shape(self) -> torch.Size:
-        return self.v.shape
-
-    def dim(self) -> int:
-        return self.v.dim()
-
-    def _as(self, other) -> "Slope2":
-        if isinstance(other, Slope2):
-            return other
-        if isinstance(other, Slope):
-            raise TypeError("cannot mix first- and second-order slopes")
-        v = Interval._as(other)
-        D = self.g.shape[-1]
-        zg = torch.zeros(tuple(v.shape) + (D,), dtype=torch.float64)
-        zh = torch.zeros(tuple(v.shape) + (D, D), dtype=torch.float64)
-        return Slope2(v, Interval.point(zg), Interval.point(zh))
-
-    def __getitem__(self, idx) -> "Slope2":
-        idx_t = idx if isinstance(idx, tuple) else (idx,)
-        ell = any(i is Ellipsis for i in idx_t)
-        gidx = idx_t + (slice(None),) if ell else idx
-        hidx = idx_t + (slice(None), slice(None)) if ell else idx
-        return Slope2(self.v[idx], self.g[gidx], self.H[hidx])
-
-    def unsqueeze(self, dim: int) -> "Slope2":
-        return Slope2(
-            self.v.unsqueeze(dim),
-            self.g.unsqueeze(dim if dim >= 0 else dim - 1),
-            self.H.unsqueeze(dim if dim >= 0 else dim - 2),
-        )
-
-    def __add__(self, other) -> "Slope2":
-        o = self._as(other)
-        return Slope2(self.v + o.v, self.g + o.g, self.H + o.H)
-
-    __radd__ = __add__
-
-    def __neg__(self) -> "Slope2":
-        return Slope2(-self.v, -self.g, -self.H)
-
-    def __sub__(self, other) -> "Slope2":
-        o = self._as(other)
-        return Slope2(self.v - o.v, self.g - o.g, self.H - o.H)
-
-    def __rsub__(self, other) -> "Slope2":
-        return self._as(other) - self
+    def parts(self) -> Tuple[Interval, ...]:
+        return (self.v, self.g, self.H)
 
     def __mul__(self, other) -> "Slope2":
         o = self._as(other)
@@ -301,39 +290,10 @@ class Slope2:
     def __truediv__(self, other) -> "Slope2":
         return self * self._as(other).reciprocal()
 
-    def __rtruediv__(self, other) -> "Slope2":
-        return self._as(other) * self.reciprocal()
-
     def square(self) -> "Slope2":
         return Slope2(
             self.v.square(), (2.0 * _last(self.v)) * self.g, 2.0 * (_outer(self.g, self.g) + _last2(self.v) * self.H)
         )
-
-    def __pow__(self, k) -> "Slope2":
-        if not isinstance(k, int) or k < 1:
-            raise TypeError(f"a Slope2 can only be raised to a positive integer power, got {k!r}")
-        out = self
-        for _ in range(k - 1):
-            out = out * self
-        return out
-
-    def sum(self, dim: int) -> "Slope2":
-        return Slope2(
-            self.v.sum(dim), self.g.sum(dim if dim >= 0 else dim - 1), self.H.sum(dim if dim >= 0 else dim - 2)
-        )
-
-    def select(self, dim: int, index: int) -> "Slope2":
-        return Slope2(
-            self.v.select(dim, index),
-            self.g.select(dim if dim >= 0 else dim - 1, index),
-            self.H.select(dim if dim >= 0 else dim - 2, index),
-        )
-
-    def prod(self, dim: int) -> "Slope2":
-        out = self.select(dim, 0)
-        for j in range(1, self.shape[dim]):
-            out = out * self.select(dim, j)
-        return out
 
     def _chain(self, f0: Interval, f1: Interval, f2: Interval) -> "Slope2":
         return Slope2(f0, _last(f1) * self.g, _last2(f2) * _outer(self.g, self.g) + _last2(f1) * self.H)
@@ -354,30 +314,6 @@ class Slope2:
         t = self.v.tanh()
         s1 = 1.0 - t.square()
         return self._chain(t, s1, (-2.0 * t) * s1)
-
-    @classmethod
-    def __torch_function__(cls, func, types, args=(), kwargs=None):
-        """``torch.stack``/``torch.cat``, the elementary functions, ``zeros_like``/``ones_like``."""
-        kwargs = kwargs or {}
-        unary = {torch.sin: "sin", torch.cos: "cos", torch.tanh: "tanh", torch.exp: "exp"}
-        if func in unary and len(args) == 1 and not kwargs:
-            return getattr(args[0], unary[func])()
-        if func in (torch.zeros_like, torch.ones_like) and len(args) == 1:
-            s = args[0]
-            return s._as(func(s.v.lo))
-        if func in (torch.stack, torch.cat):
-            seq = list(args[0])
-            dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
-            ref = next(p for p in seq if isinstance(p, Slope2))
-            parts = [ref._as(p) for p in seq]
-            gd = dim if dim >= 0 else dim - 1
-            hd = dim if dim >= 0 else dim - 2
-            return Slope2(
-                func([p.v for p in parts], dim=dim),
-                func([p.g for p in parts], dim=gd),
-                func([p.H for p in parts], dim=hd),
-            )
-        raise TypeError(f"{getattr(func, '__name__', func)} has no second-order slope rule (pinnkit.enclosure.Slope2)")
 
 
 def second_order_square_integral(

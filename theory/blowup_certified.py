@@ -58,7 +58,7 @@ from pinnkit.enclosure.scalar import dn, exp_up, expm1_up, sqrt_up, up
 from pinnkit.validation import check_int, check_real
 
 from .box_families import BoxFamily, check_box_memory, refine_families, slab_grid
-from .burgers_blowup import check_blowup_problem, evaluate, graded_time_grid
+from .burgers_blowup import check_blowup_problem, evaluate, gauss_rule, graded_time_grid
 from .certified import ResidualForms, check_certify_args, field_forms
 
 __all__ = [
@@ -354,13 +354,7 @@ def certified_tight_bound(
 
     # ---- the true error, by Gauss–Legendre (4 nodes per slab in time, n_true per spatial axis)
     zg, wg = np.polynomial.legendre.leggauss(4)
-    zs, ws = np.polynomial.legendre.leggauss(n_true)
-    axes = [0.5 * (lo_ + hi_) + 0.5 * (hi_ - lo_) * zs for lo_, hi_ in zip(lower, upper)]
-    wax = [0.5 * (hi_ - lo_) * ws for lo_, hi_ in zip(lower, upper)]
-    X = np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], 1)
-    W = wax[0]
-    for w in wax[1:]:
-        W = np.multiply.outer(W, w).ravel()
+    X, W = gauss_rule(lower, upper, [n_true] * d)
     hs = np.diff(tau)
     tt = (tau[:-1, None] + 0.5 * hs[:, None] * (zg[None, :] + 1.0)).ravel()
     wt = (0.5 * hs[:, None] * wg[None, :]).ravel()

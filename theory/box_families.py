@@ -63,15 +63,17 @@ class BoxFamily:
         self._contrib()
 
     def _contrib(self) -> None:
-        if self.kind == "max":
-            return
-        w = volumes(self.lo, self.hi, self.measure_dims)
+        if self.kind != "max":
+            self.c_hi, self.c_lo = self._contributions(self.F, self.lo, self.hi)
+
+    def _contributions(self, F: ResidualForms, lo: Tensor, hi: Tensor) -> Tuple[Tensor, Tensor]:
+        """Per box, the upper and lower ends of what it adds to its slab: ``∫_B |f|²`` (``"sumsq"``) or
+        ``measure × f`` (``"sum"``: the upper end over the box, the value at its centre)."""
+        w = volumes(lo, hi, self.measure_dims)
         if self.kind == "sumsq":
-            c = square_integrals(self.F, w)
-            self.c_hi, self.c_lo = c.hi, torch.clamp(c.lo, min=0.0)
-        else:
-            self.c_hi = (w * self.F.value[:, 0]).hi
-            self.c_lo = (w * self.F.at_centre[:, 0]).lo
+            c = square_integrals(F, w)
+            return c.hi, torch.clamp(c.lo, min=0.0)
+        return (w * F.value[:, 0]).hi, (w * F.at_centre[:, 0]).lo
 
     def n(self) -> int:
         return self.lo.shape[0]
@@ -159,23 +161,17 @@ class BoxFamily:
         if bool(flat.any()):
             axis[flat] = torch.as_tensor(self.split_axes)[width[flat].argmax(1)]
         nlo, nhi = bisect_along(self.lo[idx], self.hi[idx], axis)
+        new_slab = self.slab[idx].repeat(2)
         keep = torch.ones(self.n(), dtype=torch.bool)
         keep[idx] = False
-        old = (self.lo[keep], self.hi[keep], self.slab[keep], self.F[keep])
-        oc = (self.c_hi[keep], self.c_lo[keep]) if self.kind != "max" else None
+        self._select(keep)
         Fn = self._eval(self.expr, nlo, nhi)
-        self.lo = torch.cat([old[0], nlo])
-        self.hi = torch.cat([old[1], nhi])
-        self.slab = torch.cat([old[2], self.slab[idx].repeat(2)])
-        self.F = ResidualForms.cat([old[3], Fn])
+        self.lo, self.hi = torch.cat([self.lo, nlo]), torch.cat([self.hi, nhi])
+        self.slab = torch.cat([self.slab, new_slab])
+        self.F = ResidualForms.cat([self.F, Fn])
         if self.kind != "max":
-            w = volumes(nlo, nhi, self.measure_dims)
-            if self.kind == "sumsq":
-                c = square_integrals(Fn, w)
-                nc_hi, nc_lo = c.hi, torch.clamp(c.lo, min=0.0)
-            else:
-                nc_hi, nc_lo = (w * Fn.value[:, 0]).hi, (w * Fn.at_centre[:, 0]).lo
-            self.c_hi, self.c_lo = torch.cat([oc[0], nc_hi]), torch.cat([oc[1], nc_lo])
+            nc_hi, nc_lo = self._contributions(Fn, nlo, nhi)
+            self.c_hi, self.c_lo = torch.cat([self.c_hi, nc_hi]), torch.cat([self.c_lo, nc_lo])
         return nlo.shape[0]
 
 

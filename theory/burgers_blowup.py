@@ -50,6 +50,7 @@ __all__ = [
     "theorem2_consistent",
     "tight_estimate",
     "QUADRATURES",
+    "gauss_rule",
     "GRAD_NORMS",
 ]
 
@@ -195,11 +196,12 @@ def matrix_norm(J: np.ndarray, kind: str) -> np.ndarray:
     raise ValueError(f"norm must be one of {GRAD_NORMS}, got {kind!r}")
 
 
-def _gauss_box(lower, upper, n: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Tensor Gauss–Legendre rule with ``n`` nodes per axis on the box ``[lower, upper]``."""
-    z, w = np.polynomial.legendre.leggauss(n)
+def gauss_rule(lower, upper, counts: Sequence[int]) -> Tuple[np.ndarray, np.ndarray]:
+    """Tensor Gauss–Legendre rule on the box ``[lower, upper]`` with ``counts[k]`` nodes on axis ``k``: nodes
+    ``(Π counts, k)`` (first axis slowest) and weights summing to the box volume."""
     axes, wts = [], []
-    for a, b in zip(lower, upper):
+    for a, b, n in zip(lower, upper, counts):
+        z, w = np.polynomial.legendre.leggauss(int(n))
         axes.append(a + 0.5 * (b - a) * (z + 1.0))
         wts.append(0.5 * (b - a) * w)
     nodes = np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], axis=1)
@@ -207,6 +209,11 @@ def _gauss_box(lower, upper, n: int) -> Tuple[np.ndarray, np.ndarray]:
     for wt in wts:
         weights = np.outer(weights, wt).ravel()
     return nodes, weights
+
+
+def _gauss_box(lower, upper, n: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Tensor Gauss–Legendre rule with ``n`` nodes per axis on the box ``[lower, upper]``."""
+    return gauss_rule(lower, upper, [n] * len(lower))
 
 
 def box_rule(

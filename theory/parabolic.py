@@ -420,16 +420,10 @@ def parabolic_l2_bound(
 
 def _true_l2(model: nn.Module, problem: Any, n: int) -> float:
     """``‖u_θ − u‖_{L²(Ω×[0,T])}`` by a tensor Gauss–Legendre rule (``n`` per spatial axis, 4n in time)."""
+    from .burgers_blowup import gauss_rule
+
     d = problem.spatial_dim
-    lo, hi = np.array(problem.input_lower), np.array(problem.input_upper)
-    rules = []
-    for k in range(d + 1):
-        z, w = np.polynomial.legendre.leggauss(n if k < d else 4 * n)
-        rules.append((0.5 * (lo[k] + hi[k]) + 0.5 * (hi[k] - lo[k]) * z, 0.5 * (hi[k] - lo[k]) * w))
-    X = np.stack([g.ravel() for g in np.meshgrid(*[r[0] for r in rules], indexing="ij")], 1)
-    W = rules[0][1]
-    for r in rules[1:]:
-        W = np.multiply.outer(W, r[1]).ravel()
+    X, W = gauss_rule(problem.input_lower, problem.input_upper, [n] * d + [4 * n])
     with torch.no_grad():
         u = model(torch.as_tensor(X)).numpy()
         ex = problem.exact(torch.as_tensor(X)).numpy()

@@ -53,14 +53,16 @@ def _theorem2_applies(problem) -> bool:
         return False
 
 
-def _certified_settings(name: str, opts: Optional[dict], default: dict) -> dict:
+def _settings(name: str, opts: Any, default: dict, allowed: Sequence[str], of: str) -> dict:
+    """``default`` updated by ``opts`` (None, or a mapping whose keys are among ``allowed``, the settings of
+    the function ``of``); anything else is refused naming ``name``."""
     if opts is None:
         return dict(default)
     if not isinstance(opts, Mapping):
-        raise ValueError(f"{name} must be None or a dict of certified_tight_bound settings {CERTIFIED_OPTIONS}")
-    unknown = sorted(str(k) for k in opts if k not in CERTIFIED_OPTIONS)
+        raise ValueError(f"{name} must be None or a dict of {of} settings {allowed}, got {type(opts).__name__}")
+    unknown = sorted(str(k) for k in opts if k not in allowed)
     if unknown:
-        raise ValueError(f"unknown {name} key(s) {unknown}; allowed: {list(CERTIFIED_OPTIONS)}")
+        raise ValueError(f"unknown {name} key(s) {unknown}; allowed: {list(allowed)}")
     return {**default, **dict(opts)}
 
 
@@ -140,17 +142,8 @@ class TheoryTracker:
         seed = check_seed("seed", seed)
         check_choice("norm", norm, GRAD_NORMS)
         tight_slices = check_count("tight_slices", tight_slices)
-        if tight_options is None:
-            tight_options = {}
-        if not isinstance(tight_options, Mapping):
-            raise ValueError(
-                f"tight_options must be None or a dict of tight_estimate settings {TIGHT_OPTIONS}, "
-                f"got {type(tight_options).__name__}"
-            )
-        unknown = sorted(str(k) for k in tight_options if k not in TIGHT_OPTIONS)
-        if unknown:
-            raise ValueError(f"unknown tight_options key(s) {unknown}; allowed: {list(TIGHT_OPTIONS)}")
-        tight = {"n_slices": tight_slices, **dict(tight_options)}
+        tight_options = _settings("tight_options", tight_options, {}, TIGHT_OPTIONS, "tight_estimate")
+        tight = {"n_slices": tight_slices, **tight_options}
         # every computation this tracker will run, checked now (counts, choices, memory) rather than when it
         # first computes
         if "theorem1" in what or "gradients" in what:
@@ -167,8 +160,16 @@ class TheoryTracker:
                 raise ValueError(f"tight_slices (tight_estimate's n_slices): {err}") from None
         if "gradients" in what:
             check_gradient_args(problem, min(n_samples, 4096), seed, norm, "uniform", None, 8192)
-        cheap = _certified_settings("certified_options", certified_options, CHEAP_CERTIFIED)
-        final = _certified_settings("final_certified_options", final_certified_options, FINAL_CERTIFIED)
+        cheap = _settings(
+            "certified_options", certified_options, CHEAP_CERTIFIED, CERTIFIED_OPTIONS, "certified_tight_bound"
+        )
+        final = _settings(
+            "final_certified_options",
+            final_certified_options,
+            FINAL_CERTIFIED,
+            CERTIFIED_OPTIONS,
+            "certified_tight_bound",
+        )
         if "certified" in what:
             for name, opts in (("certified_options", cheap), ("final_certified_options", final)):
                 try:

@@ -529,6 +529,17 @@ def _corr(x: Sequence[float], y: Sequence[float]) -> Dict[str, float]:
     }
 
 
+def _logs(rows: List[dict], key: str) -> List[float]:
+    """``log row[key]`` for each row (nan where it is not positive)."""
+    return [math.log(x[key]) if x[key] > 0 else float("nan") for x in rows]
+
+
+def _finite_range(rows: List[dict], key: str) -> tuple:
+    """``(min, max)`` of the finite ``row[key]`` (nan, nan when none is)."""
+    vals = [x[key] for x in rows if math.isfinite(x[key])]
+    return (min(vals), max(vals)) if vals else (float("nan"), float("nan"))
+
+
 def summarise(records: List[dict]) -> dict:
     """Per (width, penalty): correlations across δ of log-RHS vs log-LHS (Theorem 1; Theorem 2 in 1-D) and
     of the tight estimate vs the true error, and the range of the ratio estimate/true error (L² norms).
@@ -543,23 +554,13 @@ def summarise(records: List[dict]) -> dict:
         g["theorem1"] = _corr([x["theorem1/log_lhs"] for x in a], [x["theorem1/log_rhs"] for x in a])
         if "theorem2/log_rhs" in a[0]:
             g["theorem2"] = _corr([x["theorem2/log_lhs"] for x in a], [x["theorem2/log_rhs"] for x in a])
-        g["tight"] = _corr(
-            [math.log(x["tight/true"]) if x["tight/true"] > 0 else float("nan") for x in a],
-            [math.log(x["tight/estimate"]) if x["tight/estimate"] > 0 else float("nan") for x in a],
-        )
-        ratios = [x["tight/ratio_l2"] for x in a if math.isfinite(x["tight/ratio_l2"])]
-        g["tight_ratio_min"] = min(ratios) if ratios else float("nan")
-        g["tight_ratio_max"] = max(ratios) if ratios else float("nan")
+        g["tight"] = _corr(_logs(a, "tight/true"), _logs(a, "tight/estimate"))
+        g["tight_ratio_min"], g["tight_ratio_max"] = _finite_range(a, "tight/ratio_l2")
         pairs = [(x["tight/estimate"], x["tight/true"]) for x in a]
         g["tight_always_valid"] = all(e >= t for e, t in pairs if math.isfinite(e) and math.isfinite(t))
         if all("certified/bound" in x for x in a):
-            g["certified"] = _corr(
-                [math.log(x["tight/true"]) if x["tight/true"] > 0 else float("nan") for x in a],
-                [math.log(x["certified/bound"]) if x["certified/bound"] > 0 else float("nan") for x in a],
-            )
-            cr = [x["certified/ratio_l2"] for x in a if math.isfinite(x["certified/ratio_l2"])]
-            g["certified_ratio_min"] = min(cr) if cr else float("nan")
-            g["certified_ratio_max"] = max(cr) if cr else float("nan")
+            g["certified"] = _corr(_logs(a, "tight/true"), _logs(a, "certified/bound"))
+            g["certified_ratio_min"], g["certified_ratio_max"] = _finite_range(a, "certified/ratio_l2")
             # the proved bound against the true error (Gauss–Legendre, the tight estimate's rule)
             g["certified_always_valid"] = all(x["certified/bound"] >= x["tight/true"] for x in a)
             g["certified_seconds_total"] = float(sum(x["certified/seconds"] for x in a))

@@ -546,6 +546,7 @@ THEORY: Dict[str, Tuple[Callable[..., Any], Sequence[P]]] = {
             P("rtol", "real"),
             P("fallback", "bool"),
             P("n_true", "count", optional=True),
+            P("sup", "other", optional=True),
         ],
     ),
     "linear_parabolic_coefficients": (

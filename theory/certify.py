@@ -78,7 +78,7 @@ def certify(model: nn.Module, problem: Any, max_boxes: int = 8000) -> List[Certi
                 "‖u_θ − u‖_∞", "sup error (maximum principle)", s.bound, float("nan"), time.perf_counter() - t0, s.boxes
             )
         )
-        b = parabolic_l2_bound(model, problem, max_boxes=max_boxes, fallback=True)
+        b = parabolic_l2_bound(model, problem, max_boxes=max_boxes, fallback=True, sup=s)
         out.append(
             CertifiedNumber(
                 "‖u_θ − u‖_L2", f"L² error over space-time ({b.method})", b.bound, float("nan"), b.seconds, b.boxes

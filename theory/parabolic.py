@@ -304,6 +304,7 @@ def parabolic_l2_bound(
     rtol: float = 0.1,
     fallback: bool = False,
     n_true: Optional[int] = None,
+    sup: Optional[HeatSupBound] = None,
 ) -> ParabolicL2Bound:
     r"""Certified bound on ``‖u_θ − u‖_{L²(Ω×[0,T])}`` for a linear parabolic problem (declared by
     ``linear_parabolic()``, checked by :func:`linear_parabolic_coefficients`) from the L² energy identity.
@@ -323,7 +324,8 @@ def parabolic_l2_bound(
     With a boundary error that is not identically zero the boundary terms ``κ∮ e ∂_n e`` involve the unknown
     normal derivative of the exact solution; then (``fallback=True``) the bound is ``√(|D| T)`` times the
     maximum-principle bound of :func:`heat_sup_bound` (valid for the same problems, looser), and
-    ``method = "sup-norm fallback"``; without ``fallback`` such a net is refused.
+    ``method = "sup-norm fallback"``; without ``fallback`` such a net is refused. ``sup``: the
+    :func:`heat_sup_bound` of this model and problem when already computed (the fallback then reuses it).
     """
     from pinnkit.constraints import HardConstraints
     from pinnkit.validation import check_bool
@@ -349,7 +351,11 @@ def parabolic_l2_bound(
     lower = [float(v) for v in problem.lower]
     upper = [float(v) for v in problem.upper]
     t0, T = (float(v) for v in problem.time_interval)
-    vol = math.prod(b - a for a, b in zip(lower, upper))
+    vol = 1.0
+    for a, b in zip(lower, upper):
+        vol = up(vol * up(b - a))  # |D|, rounded up
+    if sup is not None and not isinstance(sup, HeatSupBound):
+        raise ValueError(f"sup must be None or the HeatSupBound of this model, got {type(sup).__name__}")
     if not exact_zero_boundary:
         if not fallback:
             raise ValueError(
@@ -357,12 +363,16 @@ def parabolic_l2_bound(
                 "(pinnkit.solve(..., hard_constraints=('boundary',))), or pass fallback=True for "
                 "√(|Ω|T) × the maximum-principle bound"
             )
-        s = heat_sup_bound(model, problem, rtol=rtol, max_boxes=max_boxes, certify_true=False)
+        s = (
+            sup
+            if sup is not None
+            else heat_sup_bound(model, problem, rtol=rtol, max_boxes=max_boxes, certify_true=False)
+        )
         true = _true_l2(model, problem, n_true)
         b = up(up(math.sqrt(up(vol * up(T - t0)))) * s.bound)
         return ParabolicL2Bound(
             b,
-            s.bound * up(math.sqrt(vol)),
+            up(s.bound * up(math.sqrt(vol))),
             float("nan"),
             0.0,
             "sup-norm fallback",

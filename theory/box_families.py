@@ -15,24 +15,34 @@ from pinnkit.enclosure.boxes import bisect_along, volumes
 
 from .certified import NEGLIGIBLE, ResidualForms, square_integrals
 
-__all__ = ["BoxFamily", "check_box_memory", "refine_families", "slab_grid", "slab_sum"]
+__all__ = ["BoxFamily", "box_memory", "check_box_memory", "refine_families", "slab_grid", "slab_sum"]
 
 _INF = math.inf
 
 
+def box_memory(width: int, D: int, n_out: int, max_boxes: int, batch: int) -> Dict[str, float]:
+    """Bytes (estimates) a certificate holds: ``"boxes"``, every stored box with its corners and centre and the
+    enclosures of an expression, its gradient and Hessian (``8 · 2 · (n_out (3 + 2D + D²) + 4D)``, doubled for
+    the bookkeeping); ``"batch"``, one batch of interval jets to third order of every hidden unit
+    (``16 · width · (1 + D + D² + D³)`` bytes, about 12 live copies: measured 0.7 GiB above the process for a
+    30-wide net in 2+1 dimensions at 4096)."""
+    per_box = 2 * 16 * (n_out * (3 + 2 * D + D * D) + 4 * D)
+    return {
+        "boxes": float(max_boxes) * per_box,
+        "batch": 12.0 * batch * 16 * width * (1 + D + D * D + D**3),
+    }
+
+
 def check_box_memory(model, D: int, n_out: int, max_boxes: int, batch: int) -> None:
-    """Refuse, before any work, a box budget or batch whose memory (an estimate) would not fit: every stored
-    box keeps its corners and centre and the enclosures of an expression with its gradient and Hessian
-    (``8 · 2 · (n_out (3 + 2D + D²) + 4D)`` bytes, doubled for the bookkeeping), and one batch holds interval
-    jets to third order of every hidden unit (``16 · width · (1 + D + D² + D³)`` bytes, about 12 live copies: measured 0.7 GiB above the process for a 30-wide net in 2+1 dimensions at 4096)."""
+    """Refuse, before any work, a box budget or batch whose memory (:func:`box_memory`) would not fit."""
     from torch import nn
 
     from pinnkit.preflight import check_memory
 
-    per_box = 2 * 16 * (n_out * (3 + 2 * D + D * D) + 4 * D)
-    check_memory("max_boxes", max_boxes, float(max_boxes) * per_box, "the certificate's boxes")
     width = max((m.out_features for m in model.modules() if isinstance(m, nn.Linear)), default=1)
-    check_memory("batch", batch, 12.0 * batch * 16 * width * (1 + D + D * D + D**3), "one batch of enclosures")
+    need = box_memory(width, D, n_out, max_boxes, batch)
+    check_memory("max_boxes", max_boxes, need["boxes"], "the certificate's boxes")
+    check_memory("batch", batch, need["batch"], "one batch of enclosures")
 
 
 def slab_sum(values: Tensor, slab: Tensor, K: int, upward: bool) -> Tensor:

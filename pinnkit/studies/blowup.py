@@ -152,16 +152,20 @@ def _no_repeats(name: str, values: list) -> None:
 
 def job_memory(dim: int, width: int, proto: dict, n_theory_samples: int) -> Dict[str, float]:
     """Estimated bytes one job allocates: ``{"training": …, "theory": …}`` (each counting the worker process,
-    the net and its optimiser state; ``theory`` the analysis' samples). An over-estimate by design."""
+    the net and its optimiser state; ``theory`` the larger of the analysis' samples and the certified bound's
+    boxes and batch, which run one after the other). An over-estimate by design."""
+    from pinnkit.theory.box_families import box_memory
+
     depth = int(proto["depth"])
     params = (dim + 1) * width + (depth - 1) * width * (width + 1) + (width + 1) * dim + width
     net = _BYTES_PER_PARAMETER * params + _WORKER_BYTES
     points = max(proto["n_domain"], ANALYSIS_SETTINGS["n_eval"]) + proto["n_boundary"] + proto["n_initial"]
     graph = _BYTES_PER_ACTIVATION * width * depth
     theory = _THEORY_BYTES_PER_SAMPLE * (dim + 1) ** 2 * n_theory_samples
+    cert = box_memory(width, dim + 1, dim, ANALYSIS_SETTINGS["certified"][str(dim)]["max_boxes"], 4096)
     return {
         "training": net + graph * points,
-        "theory": net + graph * min(n_theory_samples, _THEORY_CHUNK) + theory,
+        "theory": net + max(graph * min(n_theory_samples, _THEORY_CHUNK) + theory, cert["boxes"] + cert["batch"]),
     }
 
 

@@ -20,7 +20,7 @@ __all__ = ["BoxFamily", "box_memory", "check_box_memory", "refine_families", "sl
 _INF = math.inf
 
 
-def box_memory(width: int, D: int, n_out: int, max_boxes: int, batch: int) -> Dict[str, float]:
+def box_memory(width: int, D: int, n_out: int, max_boxes: int, batch: int) -> Dict[str, int]:
     """Bytes (estimates) a certificate holds: ``"boxes"``, every stored box with its corners and centre and the
     enclosures of an expression, its gradient and Hessian (``8 · 2 · (n_out (3 + 2D + D²) + 4D)``, doubled for
     the bookkeeping); ``"batch"``, one batch of interval jets to third order of every hidden unit
@@ -28,8 +28,8 @@ def box_memory(width: int, D: int, n_out: int, max_boxes: int, batch: int) -> Di
     30-wide net in 2+1 dimensions at 4096)."""
     per_box = 2 * 16 * (n_out * (3 + 2 * D + D * D) + 4 * D)
     return {
-        "boxes": float(max_boxes) * per_box,
-        "batch": 12.0 * batch * 16 * width * (1 + D + D * D + D**3),
+        "boxes": int(max_boxes) * per_box,  # integers: exact for any budget, however large
+        "batch": 12 * int(batch) * 16 * int(width) * (1 + D + D * D + D**3),
     }
 
 

@@ -52,7 +52,7 @@ from pinnkit.presets import DEFAULT, NET_KEYS, PRESETS
 from pinnkit.sampling import Points
 from pinnkit.studies.blowup import StudyConfig
 from pinnkit.studies.deeponet_size import SizeStudyConfig
-from pinnkit.theory import blowup_certified, parabolic
+from pinnkit.theory import blowup_certified, parabolic, theorems_certified
 from pinnkit.trainer import TrainConfig
 
 GiB = 1024**3
@@ -528,6 +528,30 @@ THEORY: Dict[str, Tuple[Callable[..., Any], Sequence[P]]] = {
         lambda **k: _tripwired(
             blowup_certified, "field_forms", theory.certified_tight_bound, _ZERO_NET, _B1, **{"n_slices": 4, **k}
         ),
+        [
+            P("n_slices", "count"),
+            P("cells", "count", optional=True),
+            P("max_boxes", "count"),
+            P("rtol", "real"),
+            P("batch", "count"),
+            P("n_true", "count", optional=True),
+        ],
+    ),
+    "certified_theorem1": (
+        lambda **k: _tripwired(theorems_certified, "field_forms", theory.certified_theorem1, _ZERO_NET, _B1, **k),
+        [
+            P("norm", "choice", choices=NORMS),
+            P("window_length", "real", optional=True),
+            P("n_slices", "count"),
+            P("cells", "count", optional=True),
+            P("max_boxes", "count"),
+            P("rtol", "real"),
+            P("batch", "count"),
+            P("n_true", "count", optional=True),
+        ],
+    ),
+    "certified_theorem2": (
+        lambda **k: _tripwired(theorems_certified, "field_forms", theory.certified_theorem2, _ZERO_NET, _B1, **k),
         [
             P("n_slices", "count"),
             P("cells", "count", optional=True),

@@ -29,11 +29,16 @@ from .parabolic import (
     linear_parabolic_coefficients,
     parabolic_l2_bound,
 )
+from .theorems_certified import CertifiedTheorem1, CertifiedTheorem2, certified_theorem1, certified_theorem2
 from .tracking import TheoryTracker
 
 __all__ = [
     "CertifiedTightBound",
     "certified_tight_bound",
+    "CertifiedTheorem1",
+    "CertifiedTheorem2",
+    "certified_theorem1",
+    "certified_theorem2",
     "ResidualCertificate",
     "certify_residual",
     "HeatSupBound",

@@ -59,7 +59,8 @@ def slab_sum(values: Tensor, slab: Tensor, K: int, upward: bool) -> Tensor:
 class BoxFamily:
     """One family of boxes (per slab) and the enclosures of one expression over them.
 
-    ``kind``: ``"max"`` (per-slab maximum of the expression), ``"sumsq"`` (per-slab sum of ``∫_B |f|²`` over
+    ``kind``: ``"max"`` (per-slab maximum of the expression, over all its columns: an expression returning
+    ``stack([f, −f])`` gives ``sup |f|``), ``"sumsq"`` (per-slab sum of ``∫_B |f|²`` over
     ``measure_dims``), ``"sum"`` (per-slab sum of ``measure × sup_B f``)."""
 
     def __init__(self, name, kind, expr, lo, hi, slab, K, measure_dims, split_axes, evaluate_fn, feeds=None):
@@ -88,16 +89,20 @@ class BoxFamily:
     def n(self) -> int:
         return self.lo.shape[0]
 
+    def _top(self) -> Tensor:
+        """Upper end of each box's enclosure, the largest over the expression's columns (``"max"``)."""
+        return self.F.value.hi.amax(1)
+
     def aggregate(self) -> Tuple[Tensor, Tensor]:
         """``(upper, lower)`` per slab: the certified constant, and its value in the limit of fine boxes (a lower
         end of what it can become)."""
         K = self.K
         if self.kind == "max":
             up_ = torch.full((K,), -_INF, dtype=torch.float64).scatter_reduce(
-                0, self.slab, self.F.value.hi[:, 0], "amax", include_self=True
+                0, self.slab, self._top(), "amax", include_self=True
             )
             lo_ = torch.full((K,), -_INF, dtype=torch.float64).scatter_reduce(
-                0, self.slab, self.F.at_centre.lo[:, 0], "amax", include_self=True
+                0, self.slab, self.F.at_centre.lo.amax(1), "amax", include_self=True
             )
             return up_, lo_
         if self.kind == "sumsq":
@@ -134,7 +139,7 @@ class BoxFamily:
         upper half of the slab's gap count, and each gets ``1/n`` of it when ``n`` boxes are there: the maximum
         falls only once all the top boxes are split (a flat maximum needs every one of them)."""
         if self.kind == "max":
-            hi = self.F.value.hi[:, 0]
+            hi = self._top()
             top = torch.full((self.K,), -_INF, dtype=torch.float64).scatter_reduce(0, self.slab, hi, "amax")
             gap = torch.clamp(hi - lower[self.slab], min=0.0)
             near = hi >= top[self.slab] - 0.5 * (top[self.slab] - lower[self.slab])
@@ -148,7 +153,7 @@ class BoxFamily:
         """``max`` boxes whose upper bound is below the slab's best attained value cannot hold the maximum."""
         if self.kind != "max":
             return
-        keep = self.F.value.hi[:, 0] >= lower[self.slab]
+        keep = self._top() >= lower[self.slab]
         if not bool(keep.all()):
             self._select(keep)
 

@@ -226,6 +226,18 @@ def _cmd_study(args) -> int:
             f"{g['certified_always_valid']}; certification {g['certified_seconds_total']:.1f} s in all "
             f"(training {g['train_seconds_total']:.1f} s), at most {g['certified_boxes_max']} boxes"
         )
+        if "certified_theorem1_proved" in g:
+            t2 = (
+                f"; Theorem 2 (consistent) certified and proved on {g['certified_theorem2_proved']} of {g['n_deltas']} "
+                f"runs, as written on {g['certified_theorem2_as_written_proved']}"
+                if "certified_theorem2_proved" in g
+                else ""
+            )
+            print(
+                f"  Theorem 1 with every term certified: proved on {g['certified_theorem1_proved']} of {g['n_deltas']} "
+                f"runs, log-RHS certified - estimated in [{g['certified_theorem1_excess_min']:.2f}, "
+                f"{g['certified_theorem1_excess_max']:.2f}]{t2}"
+            )
     return 0
 
 

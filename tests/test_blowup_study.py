@@ -37,8 +37,15 @@ def test_tiny_sweep_end_to_end_and_resume(tmp_path):
         assert a["certified/bound"] >= a["tight/true"] and a["certified/boxes"] > 0  # proved, and it holds
         assert a["theorem1/log_rhs"] >= a["theorem1/log_lhs"]
         assert a["theorem2/log_rhs"] >= a["theorem2/log_lhs"]
+        # the theorems with every term certified: above the error, near the (Monte Carlo) estimated right-hand
+        # side, proved here
+        assert a["certified_theorem1/log_rhs"] >= max(a["theorem1/log_lhs"], a["theorem1/log_rhs"] - 0.05)
+        assert a["certified_theorem1/is_bound"] == 1.0
+        assert a["certified_theorem2/log_rhs_consistent"] >= a["theorem2_consistent/log_lhs"]
+        assert a["certified_theorem2/is_bound_consistent"] == 1.0
     g = out["summary"]["width=8, grad_penalty=0"]
     assert g["certified_always_valid"] and g["certified_ratio_min"] >= 1.0 and g["certified_seconds_total"] > 0
+    assert g["certified_theorem1_proved"] == 3 and g["certified_theorem1_excess_min"] >= -0.05
     assert g["tight_always_valid"] and g["theorem1"]["n"] == 3 and -1 <= g["theorem1"]["spearman"] <= 1
     for f in (
         "table.csv",

@@ -1,7 +1,7 @@
 """Every certified number that applies to a trained model and its problem, in one call (what ``pinnkit solve
 --certify`` prints): the residual certificate of any problem, the maximum-principle and L² energy bounds of a
-linear parabolic one, the certified tight bound of the blow-up family. Each entry says what it bounds and is
-a proved bound (``is_bound=True``)."""
+linear parabolic one, the certified tight bound of the blow-up family and Kumar & Mukherjee's theorems where
+they are proved for the model. Each entry says what it bounds and is a proved bound (``is_bound=True``)."""
 
 from __future__ import annotations
 
@@ -65,6 +65,33 @@ def certify(model: nn.Module, problem: Any, max_boxes: int = 8000) -> List[Certi
         out.append(
             CertifiedNumber("‖u_θ − u‖_L2", "L² error over space-time", c.bound_l2, float("nan"), c.seconds, c.boxes)
         )
+        from .theorems_certified import certified_theorem1, certified_theorem2
+
+        t1 = certified_theorem1(model, problem, max_boxes=max_boxes)
+        if t1.is_bound:  # only a statement that is proved for this model is printed as certified
+            out.append(
+                CertifiedNumber(
+                    "log ∫‖e‖² (Thm 1)",
+                    "log of the squared L² error, Kumar & Mukherjee's Theorem 1",
+                    t1.log_rhs,
+                    float("nan"),
+                    t1.seconds,
+                    t1.boxes,
+                )
+            )
+        if problem.spatial_dim == 1 and _is_1d_preset(problem):
+            t2 = certified_theorem2(model, problem, max_boxes=max_boxes)
+            if t2.is_bound_consistent:
+                out.append(
+                    CertifiedNumber(
+                        "log ∫‖e‖² (Thm 2)",
+                        "log of the squared L² error, Theorem 2 (consistent variant)",
+                        t2.log_rhs_consistent,
+                        float("nan"),
+                        t2.seconds,
+                        t2.boxes,
+                    )
+                )
     try:
         linear_parabolic_coefficients(problem)
         parabolic = dirichlet_everywhere(problem)
@@ -85,3 +112,13 @@ def certify(model: nn.Module, problem: Any, max_boxes: int = 8000) -> List[Certi
             )
         )
     return out
+
+
+def _is_1d_preset(problem: Any) -> bool:
+    from .burgers_blowup import check_1d_preset
+
+    try:
+        check_1d_preset(problem)
+    except ValueError:
+        return False
+    return True

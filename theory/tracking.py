@@ -26,6 +26,7 @@ from .burgers_blowup import (
 )
 from .checks import ArgumentTypeError, check_count, check_module, check_seed
 from .gradients import check_gradient_args, gradient_diagnostics
+from .theorems_certified import certified_theorem1, certified_theorem2
 
 if TYPE_CHECKING:
     from torch import nn
@@ -88,6 +89,9 @@ class TheoryTracker:
       ``certified_options`` every ``every`` steps and at ``final_certified_options`` at the end of the run
       (the trainer's ``finishing`` flag) and on ``compute(model, final=True)``; left out for a net the
       enclosures do not cover (a hard-constraint wrapper) unless ``what`` asks for it;
+    * with the final certificate only: ``certified_theorem1/{log_rhs, is_bound, seconds}`` and (1+1)-D
+      ``certified_theorem2/{log_rhs_consistent, log_rhs_as_written, is_bound_consistent, is_bound_as_written,
+      seconds}`` — the theorems with every term certified (:mod:`~pinnkit.theory.theorems_certified`);
     * ``gradients/{grad_sup, grad_l2, residual_grad_l2, residual_grad_x_l2_sq, share_C1, share_C2}``.
 
     Args:
@@ -210,6 +214,8 @@ class TheoryTracker:
             c = certified_tight_bound(model, p, **opts)
             for k, v in c.summary().items():
                 out[f"certified/{k}"] = float(v)
+            if final:  # the theorems' right-hand sides with every term certified (a few seconds)
+                out.update(_certified_theorems(model, p, self.norm, "theorem2" in self.what))
         if "gradients" in self.what:
             g = gradient_diagnostics(
                 model, p, n_samples=min(self.n_samples, 4096), seed=self.seed, norm=self.norm, theorem1_terms=t1
@@ -222,3 +228,26 @@ class TheoryTracker:
         if not hasattr(trainer, "model"):
             raise ArgumentTypeError(f"trainer must have a model (a PINNTrainer), got {type(trainer).__name__}")
         return self.compute(trainer.model, final=bool(getattr(trainer, "finishing", False)))
+
+
+def _certified_theorems(model: nn.Module, problem: Any, norm: str, with_theorem2: bool) -> Dict[str, float]:
+    """``certified_theorem1/*`` (and for the (1+1)-D preset ``certified_theorem2/*``): the log right-hand sides with every term
+    certified, and whether each statement is proved for this model (``is_bound``, 1.0 or 0.0)."""
+    c1 = certified_theorem1(model, problem, norm=norm)
+    out = {
+        "certified_theorem1/log_rhs": c1.log_rhs,
+        "certified_theorem1/is_bound": float(c1.is_bound),
+        "certified_theorem1/seconds": c1.seconds,
+    }
+    if with_theorem2:
+        c2 = certified_theorem2(model, problem)
+        out.update(
+            {
+                "certified_theorem2/log_rhs_consistent": c2.log_rhs_consistent,
+                "certified_theorem2/log_rhs_as_written": c2.log_rhs_as_written,
+                "certified_theorem2/is_bound_consistent": float(c2.is_bound_consistent),
+                "certified_theorem2/is_bound_as_written": float(c2.is_bound_as_written),
+                "certified_theorem2/seconds": c2.seconds,
+            }
+        )
+    return out

@@ -78,7 +78,7 @@ PROTOCOLS: Dict[str, dict] = {
 
 #: version of a job's record layout and of what decides its numbers; part of every job's fingerprint, so a
 #: change here (or in how a job is trained or analysed) never reuses records of the old layout
-RECORD_SCHEMA = 3
+RECORD_SCHEMA = 4
 #: settings of a job besides the protocol that change its numbers (part of the fingerprint)
 ANALYSIS_SETTINGS = {
     "net_init": "glorot",
@@ -570,6 +570,17 @@ def summarise(records: List[dict]) -> dict:
             g["certified_seconds_total"] = float(sum(x["certified/seconds"] for x in a))
             g["certified_seconds_max"] = float(max(x["certified/seconds"] for x in a))
             g["certified_boxes_max"] = int(max(x["certified/boxes"] for x in a))
+        if all("certified_theorem1/log_rhs" in x for x in a):
+            # Kumar & Mukherjee's theorems with every term certified: on how many runs each is proved, and what
+            # certifying the terms adds to the estimated log right-hand side
+            g["certified_theorem1_proved"] = int(sum(x["certified_theorem1/is_bound"] > 0 for x in a))
+            excess = [x["certified_theorem1/log_rhs"] - x["theorem1/log_rhs"] for x in a]
+            g["certified_theorem1_excess_min"], g["certified_theorem1_excess_max"] = min(excess), max(excess)
+            if all("certified_theorem2/log_rhs_consistent" in x for x in a):
+                g["certified_theorem2_proved"] = int(sum(x["certified_theorem2/is_bound_consistent"] > 0 for x in a))
+                g["certified_theorem2_as_written_proved"] = int(
+                    sum(x["certified_theorem2/is_bound_as_written"] > 0 for x in a)
+                )
         g["train_seconds_total"] = float(sum(r.get("train_s", float("nan")) for r in rs))
         l2 = [r["relative_l2"] for r in rs if r["relative_l2"] is not None and math.isfinite(r["relative_l2"])]
         g["mean_relative_l2"] = float(np.mean(l2)) if l2 else float("nan")

@@ -90,7 +90,7 @@ def heat(results: Dict[str, Any]) -> None:
     for dim, (width, depth, steps) in {1: (16, 2, 2000), 2: (20, 3, 3000)}.items():
         problem = make_problem("heat", dim=dim)
         r, train_s = _train(problem, width, depth, steps, 500)
-        b = heat_sup_bound(r.model, problem, max_boxes=20_000 if dim == 1 else 40_000)
+        b = heat_sup_bound(r.model, problem, max_boxes=20_000 if dim == 1 else 200_000)
         lo = torch.tensor(problem.input_lower, dtype=torch.float64)
         hi = torch.tensor(problem.input_upper, dtype=torch.float64)
         x = lo + (hi - lo) * torch.rand(

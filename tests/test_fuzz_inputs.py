@@ -515,13 +515,14 @@ THEORY: Dict[str, Tuple[Callable[..., Any], Sequence[P]]] = {
         [P("rtol", "real"), P("max_boxes", "count"), P("initial_boxes", "count"), P("batch", "count")],
     ),
     "heat_sup_bound": (
-        lambda **k: _tripwired(parabolic, "certified_sup", theory.heat_sup_bound, _HEAT_ZERO_NET, _HEAT, **k),
+        lambda **k: _tripwired(parabolic, "field_forms", theory.heat_sup_bound, _HEAT_ZERO_NET, _HEAT, **k),
         [
-            P("slabs", "count"),
+            P("slabs", "count", optional=True),
             P("rtol", "real"),
             P("max_boxes", "count"),
             P("initial_boxes", "count"),
             P("certify_true", "bool"),
+            P("batch", "count"),
         ],
     ),
     "certified_tight_bound": (

@@ -565,13 +565,14 @@ THEORY: Dict[str, Tuple[Callable[..., Any], Sequence[P]]] = {
     "parabolic_l2_bound": (
         lambda **k: _tripwired(parabolic, "field_forms", theory.parabolic_l2_bound, _HARD_HEAT_NET, _HEAT, **k),
         [
-            P("n_slices", "count"),
+            P("n_slices", "count", optional=True),
             P("cells", "count", optional=True),
             P("max_boxes", "count"),
             P("rtol", "real"),
             P("fallback", "bool"),
             P("n_true", "count", optional=True),
             P("sup", "other", optional=True),
+            P("modes", "count", optional=True),
         ],
     ),
     "linear_parabolic_coefficients": (

@@ -329,7 +329,8 @@ def dirichlet_everywhere(problem: Any) -> bool:
 class ParabolicL2Bound:
     """``bound ≥ ‖u_θ − u‖_{L²(Ω × [0, T])}`` (proved; :func:`parabolic_l2_bound`), ``final ≥ ‖e(·, T)‖_{L²}``,
     ``initial ≥ ‖e(·, 0)‖_{L²}``; ``mu = κλ₁ + c`` the decay rate used; ``method`` ``"energy"`` (the energy
-    identity, e = 0 on the boundary) or ``"sup-norm fallback"`` (``√(|Ω|T) × the maximum-principle bound``);
+    identity, e = 0 on the boundary), ``"modal"`` (:mod:`.parabolic_modal`; ``mu`` is then the decay rate of the
+    modes left out) or ``"sup-norm fallback"`` (``√(|Ω|T) × the maximum-principle bound``);
     ``true``: ``‖e‖_{L²(Ω×[0,T])}`` by Gauss–Legendre (the ground truth, not a certificate); ``limit``: the
     energy recurrence at the lower ends of its constants; ``boxes`` and ``seconds`` of the certification."""
 
@@ -386,13 +387,14 @@ def parabolic_l2_bound(
     model: nn.Module,
     problem: Any,
     *,
-    n_slices: int = 16,
+    n_slices: Optional[int] = None,
     cells: Optional[int] = None,
-    max_boxes: int = 20_000,
+    max_boxes: int = 40_000,
     rtol: float = 0.1,
     fallback: bool = False,
     n_true: Optional[int] = None,
     sup: Optional[HeatSupBound] = None,
+    modes: Optional[int] = None,
 ) -> ParabolicL2Bound:
     r"""Certified bound on ``‖u_θ − u‖_{L²(Ω×[0,T])}`` for a linear parabolic problem (declared by
     ``linear_parabolic()``, checked by :func:`linear_parabolic_coefficients`) from the L² energy identity.
@@ -409,6 +411,11 @@ def parabolic_l2_bound(
     ``S_k`` are certified box sums (mean-value bounds of ``∫_B f²``), refined where the bound is most
     sensitive; every operation is rounded outward, so the result is proved for this model.
 
+    Modal refinement (``method = "modal"``, the default in 1-D when ``β = 0``): the lowest ``modes`` Dirichlet
+    modes per axis of the error are followed exactly through signed box integrals of the residual against
+    each mode, so the cancellations of an oscillating residual count, and only the rest decays at ``λ₁``'s
+    successor (:mod:`.parabolic_modal`, derivation there). ``modes=0`` keeps the energy recurrence above.
+
     With a boundary error that is not identically zero the boundary terms ``κ∮ e ∂_n e`` involve the unknown
     normal derivative of the exact solution; then (``fallback=True``) the bound is ``√(|D| T)`` times the
     maximum-principle bound of :func:`heat_sup_bound` (valid for the same problems, looser), and
@@ -421,15 +428,20 @@ def parabolic_l2_bound(
     from .box_families import BoxFamily, check_box_memory, refine_families, slab_grid
 
     check_certify_args(model, problem, rtol, max_boxes, 1)
-    n_slices = check_int("n_slices", n_slices, 1, 4096)
+    n_slices = None if n_slices is None else check_int("n_slices", n_slices, 1, 4096)
     fallback = check_bool("fallback", fallback)
+    modes = None if modes is None else check_int("modes", modes, 0, 64)
     d = problem.spatial_dim
     cells = {1: 16, 2: 6}.get(d, 3) if cells is None else check_int("cells", cells, 1, 1024)
     n_true = {1: 64, 2: 24}.get(d, 6) if n_true is None else check_int("n_true", n_true, 1, 512)
     kappa, beta, c = linear_parabolic_coefficients(problem)
     if not dirichlet_everywhere(problem):
         raise ValueError("problem must have an initial condition and Dirichlet data on every face")
-    check_box_memory(model, d + 1, 1, max_boxes, 4096)
+    if modes is None:  # in 2-D and beyond the modal integrals need finer boxes than the energy bound's sums
+        modes = 4 if d == 1 else 0
+    modal = modes > 0 and all(b_ == 0.0 for b_ in beta)
+    n_slices = (64 if modal else 16) if n_slices is None else n_slices
+    check_box_memory(model, d + 1, (modes**d + 1) if modal else 1, max_boxes, 4096)
     need = cells**d * (n_slices + 1)
     if need > max_boxes:
         raise ValueError(f"max_boxes must be at least the initial partition ({need} boxes), got {max_boxes}")
@@ -468,6 +480,21 @@ def parabolic_l2_bound(
             b,
             s.boxes,
             time.perf_counter() - t_start,
+        )
+    if modal:  # self-adjoint: follow the lowest modes exactly
+        from .parabolic_modal import modal_l2_bound
+
+        m = modal_l2_bound(model, problem, kappa, c, modes, n_slices, cells, max_boxes, rtol)
+        return ParabolicL2Bound(
+            bound=m["bound"],
+            final=m["final"],
+            initial=m["initial"],
+            mu=m["mu_perp"],
+            method="modal",
+            true=_true_l2(model, problem, n_true),
+            limit=m["limit"],
+            boxes=m["boxes"],
+            seconds=time.perf_counter() - t_start,
         )
     lam1 = sum(math.pi**2 / (b - a) ** 2 for a, b in zip(lower, upper))
     mu = (kappa * lam1 + c) * (1 - 1e-12)  # rounded down: a smaller decay rate is still valid

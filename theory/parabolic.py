@@ -351,7 +351,7 @@ class ParabolicL2Bound:
         return self.bound / self.true if self.true > 0 else float("inf")
 
 
-def _l2_recurrence(w0: float, S: Sequence[float], times: Sequence[float], mu: float) -> Tuple[float, float]:
+def energy_recurrence(w0: float, S: Sequence[float], times: Sequence[float], mu: float) -> Tuple[float, float]:
     """``(∫_0^T ‖e‖² dt, ‖e(T)‖)`` upper bounds, every operation rounded upward: on a slab of length ``h``,
     ``w(τ+s) ≤ e^{−μs} w_k + √(s S_k)`` so ``w_{k+1} = e^{−μh} w_k + √(h S_k)`` and
     ``∫_slab w² ≤ w_k² (1 − e^{−2μh})/(2μ) + (4/3) w_k √S_k h^{3/2} + S_k h²/2``."""
@@ -373,7 +373,7 @@ def _l2_recurrence(w0: float, S: Sequence[float], times: Sequence[float], mu: fl
     return total, w
 
 
-def _l2_recurrence_torch(w0: Tensor, S: Tensor, h: Tensor, mu: float) -> Tensor:
+def energy_recurrence_torch(w0: Tensor, S: Tensor, h: Tensor, mu: float) -> Tensor:
     total, w = torch.zeros((), dtype=torch.float64), w0
     for k in range(S.shape[0]):
         Sk = torch.clamp(S[k], min=0.0) + 1e-300
@@ -407,7 +407,7 @@ def parabolic_l2_bound(
     ``μ = κλ₁ + c`` and ``λ₁ = π² Σ_i 1/L_i²`` the first Dirichlet eigenvalue of ``−Δ`` on the box (Poincaré–
     Friedrichs: ``‖∇e‖² ≥ λ₁‖e‖²`` on ``H¹₀``). So ``w = ‖e‖`` has ``w' ≤ −μw + ‖R(t)‖`` and, on each time slab,
     ``w(τ_k + s) ≤ e^{−μs} w(τ_k) + √(s S_k)``, ``S_k ≥ ∫∫_{D×slab} R²`` (Cauchy–Schwarz in time); the
-    space–time norm follows by integrating the square (:func:`_l2_recurrence`). ``w(0) = ‖e(·,0)‖`` and
+    space–time norm follows by integrating the square (:func:`energy_recurrence`). ``w(0) = ‖e(·,0)‖`` and
     ``S_k`` are certified box sums (mean-value bounds of ``∫_B f²``), refined where the bound is most
     sensitive; every operation is rounded outward, so the result is proved for this model.
 
@@ -521,14 +521,14 @@ def parabolic_l2_bound(
         return {"S": agg[0][which], "z0": agg[1][which][:1]}
 
     def bound(cst) -> float:
-        return _l2_recurrence(sqrt_up(float(cst["z0"][0])), cst["S"].tolist(), tau, mu)[0]
+        return energy_recurrence(sqrt_up(float(cst["z0"][0])), cst["S"].tolist(), tau, mu)[0]
 
     def smooth(cst) -> Tensor:
-        return _l2_recurrence_torch(torch.sqrt(torch.clamp(cst["z0"][0], min=0.0) + 1e-300), cst["S"], h, mu)
+        return energy_recurrence_torch(torch.sqrt(torch.clamp(cst["z0"][0], min=0.0) + 1e-300), cst["S"], h, mu)
 
     up_c, total, limit, _ = refine_families(families, constants, bound, smooth, max_boxes, rtol)
     w0 = sqrt_up(float(up_c["z0"][0]))
-    total, w_T = _l2_recurrence(w0, up_c["S"].tolist(), tau, mu)
+    total, w_T = energy_recurrence(w0, up_c["S"].tolist(), tau, mu)
     true = _true_l2(model, problem, n_true)
     return ParabolicL2Bound(
         bound=sqrt_up(total),

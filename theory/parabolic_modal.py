@@ -179,7 +179,7 @@ def modal_l2_bound(
     "final", "limit", "initial", "boxes", "mu_perp"}`` (``final ≥ ‖e(·, T)‖``). ``modes`` per axis, ``n_slices`` equal time slabs, ``cells`` per
     spatial axis to start, refinement by sensitivity × width until ``√(bound/limit) ≤ 1 + rtol`` or
     ``max_boxes``."""
-    from .parabolic import _l2_recurrence, _l2_recurrence_torch
+    from .parabolic import energy_recurrence, energy_recurrence_torch
 
     d = problem.spatial_dim
     lower = [float(v) for v in problem.lower]
@@ -260,7 +260,7 @@ def modal_l2_bound(
             total = total + Interval.from_value(up(A * A))
             E = E * damp[j] + Q[j]
         w_perp_sq = max(up(z0 - float(dn(float((Interval.point(_mig(E0)).square()).sum(0).lo)))), 0.0)
-        tail, w_T = _l2_recurrence(sqrt_up(w_perp_sq), [max(float(s), 0.0) for s in S], tau, mu_perp)
+        tail, w_T = energy_recurrence(sqrt_up(w_perp_sq), [max(float(s), 0.0) for s in S], tau, mu_perp)
         final["value"] = sqrt_up(
             float((Interval.point(E.mag()).square().sum(0) + Interval.from_value(up(w_T * w_T))).hi)
         )
@@ -279,7 +279,7 @@ def modal_l2_bound(
             Em, Er = dm[j] * Em + Qm[j], dm[j] * Er + Qr[j]
         mig = torch.clamp(E0m.abs() - E0r, min=0.0)
         wp = torch.sqrt(torch.clamp(z0 - (mig * mig).sum(), min=0.0) + 1e-300)
-        return total + _l2_recurrence_torch(wp, S, h_t, mu_perp)
+        return total + energy_recurrence_torch(wp, S, h_t, mu_perp)
 
     def state(which: str):
         Q, S_hi, S_lo = fams[0].sums()

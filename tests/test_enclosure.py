@@ -199,3 +199,9 @@ def test_unsupported_nets_and_bad_boxes_are_refused():
         enclose(MLP(2, 1, 4, 1, activation="relu").double(), torch.zeros(1, 2), torch.ones(1, 2))
     with pytest.raises(ValueError, match="lo <= hi"):
         enclose(MLP(2, 1, 4, 1).double(), torch.ones(1, 2), torch.zeros(1, 2))
+
+
+def test_mag_and_mig_are_the_largest_and_smallest_absolute_values():
+    x = Interval(torch.tensor([-3.0, 1.0, -2.0, -4.0]), torch.tensor([2.0, 5.0, -0.5, 0.0]))
+    assert x.mag().tolist() == [3.0, 5.0, 2.0, 4.0]
+    assert x.mig().tolist() == [0.0, 1.0, 0.5, 0.0]

@@ -65,7 +65,9 @@ __all__ = [
     "CERTIFIED_OPTIONS",
     "CertifiedTightBound",
     "certified_tight_bound",
+    "check_box_settings",
     "check_certified_args",
+    "gauss_error_sq",
     "propagate",
     "slab_eigenvalue_bound",
 ]
@@ -221,6 +223,36 @@ def _propagate_torch(z0: Tensor, a: Tensor, S: Tensor, b: Tensor, h: Tensor) -> 
 CERTIFIED_OPTIONS = ("n_slices", "cells", "max_boxes", "rtol", "batch", "n_true")
 
 
+def gauss_error_sq(model: nn.Module, problem: Any, tau: np.ndarray, n_space: int) -> float:
+    """The true ``∫_Ω ‖u_θ − u‖²`` that a certificate is compared with, by Gauss–Legendre: 4 nodes in each slab
+    ``[τ_k, τ_{k+1}]``, ``n_space`` per spatial axis (tensor rule)."""
+    d = problem.spatial_dim
+    zg, wg = np.polynomial.legendre.leggauss(4)
+    X, W = gauss_rule([float(v) for v in problem.lower], [float(v) for v in problem.upper], [n_space] * d)
+    hs = np.diff(tau)
+    tt = (tau[:-1, None] + 0.5 * hs[:, None] * (zg[None, :] + 1.0)).ravel()
+    wt = (0.5 * hs[:, None] * wg[None, :]).ravel()
+    pts = np.concatenate([np.tile(X, (len(tt), 1)), np.repeat(tt, len(X))[:, None]], 1)
+    e = evaluate(model, problem, pts, derivatives=False)
+    sq = ((e["u"] - e["exact"]) ** 2).sum(1).reshape(len(tt), len(X))
+    return float(wt @ (sq @ W))
+
+
+def check_box_settings(
+    d: int, n_slices: Any, cells: Any, max_boxes: Any, rtol: Any, batch: Any, n_true: Any
+) -> Dict[str, Any]:
+    """The box settings shared by the blow-up certificates, checked (ValueError naming the parameter and its
+    range), with the defaults of ``cells`` (16 in 1-D, 4 above) and ``n_true`` (64, 16, 6) for ``d`` filled in."""
+    return dict(
+        n_slices=check_int("n_slices", n_slices, 1, 4096),
+        cells={1: 16}.get(d, 4) if cells is None else check_int("cells", cells, 1, 1024),
+        max_boxes=check_int("max_boxes", max_boxes, 1, 10**7),
+        rtol=check_real("rtol", rtol, 0.0, 10.0),
+        batch=check_int("batch", batch, 1, 10**6),
+        n_true={1: 64, 2: 16}.get(d, 6) if n_true is None else check_int("n_true", n_true, 1, 512),
+    )
+
+
 def check_certified_args(
     problem: Any,
     n_slices: Any = 64,
@@ -234,19 +266,15 @@ def check_certified_args(
     and with the defaults of ``cells`` and ``n_true`` filled in, before any work."""
     check_blowup_problem(problem)
     d = problem.spatial_dim
-    n_slices = check_int("n_slices", n_slices, 1, 4096)
-    cells = {1: 16}.get(d, 4) if cells is None else check_int("cells", cells, 1, 1024)
-    rtol = check_real("rtol", rtol, 0.0, 10.0)
-    max_boxes = check_int("max_boxes", max_boxes, 1, 10**7)
-    batch = check_int("batch", batch, 1, 10**6)
-    n_true = {1: 64, 2: 16}.get(d, 6) if n_true is None else check_int("n_true", n_true, 1, 512)
+    out = check_box_settings(d, n_slices, cells, max_boxes, rtol, batch, n_true)
+    n_slices, cells, max_boxes = out["n_slices"], out["cells"], out["max_boxes"]
     need = cells**d * n_slices * 2 + 2 * d * n_slices * max(1, cells ** (d - 1)) + cells**d
     if need > max_boxes:
         raise ValueError(
             f"max_boxes must be at least the initial partition ({need} boxes for n_slices={n_slices}, "
             f"cells={cells} in {d}-D), got {max_boxes}"
         )
-    return dict(n_slices=n_slices, cells=cells, max_boxes=max_boxes, rtol=rtol, batch=batch, n_true=n_true)
+    return out
 
 
 def certified_tight_bound(
@@ -352,16 +380,7 @@ def certified_tight_bound(
     up, _, limit, rounds = refine_families(families, constants, bound, smooth, max_boxes, rtol)
     z0, a, S, b = up["z0"][0].detach(), up["a"].detach(), up["S"].detach(), up["b"].detach()
 
-    # ---- the true error, by Gauss–Legendre (4 nodes per slab in time, n_true per spatial axis)
-    zg, wg = np.polynomial.legendre.leggauss(4)
-    X, W = gauss_rule(lower, upper, [n_true] * d)
-    hs = np.diff(tau)
-    tt = (tau[:-1, None] + 0.5 * hs[:, None] * (zg[None, :] + 1.0)).ravel()
-    wt = (0.5 * hs[:, None] * wg[None, :]).ravel()
-    pts = np.concatenate([np.tile(X, (len(tt), 1)), np.repeat(tt, len(X))[:, None]], 1)
-    e = evaluate(model, problem, pts, derivatives=False)
-    sq = ((e["u"] - e["exact"]) ** 2).sum(1).reshape(len(tt), len(X))
-    true = float(wt @ (sq @ W))
+    true = gauss_error_sq(model, problem, tau, n_true)
     bound_final, z_bar = propagate(float(z0), a.numpy(), S.numpy(), b.numpy(), tau)
     ratio = math.sqrt(bound_final / true) if true > 0 else _INF
     return CertifiedTightBound(

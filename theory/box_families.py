@@ -5,7 +5,7 @@ intervals): the bookkeeping the certified bounds of :mod:`.blowup_certified` and
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -15,7 +15,7 @@ from pinnkit.enclosure.boxes import bisect_along, volumes
 
 from .certified import NEGLIGIBLE, ResidualForms, square_integrals
 
-__all__ = ["BoxFamily", "box_memory", "check_box_memory", "refine_families", "slab_grid", "slab_sum"]
+__all__ = ["BoxFamily", "box_memory", "check_box_memory", "refine_families", "slab_grid", "slab_sum", "split_axes"]
 
 _INF = math.inf
 
@@ -166,15 +166,7 @@ class BoxFamily:
         """Bisect the boxes ``idx`` along the allowed axis with the largest ``|slope_k| ρ_k``."""
         if idx.numel() == 0:
             return 0
-        G = self.F.slope[idx].mag().amax(1) * self.F.rho[idx]  # (n, D)
-        mask = torch.full_like(G, -1.0)
-        mask[:, self.split_axes] = G[:, self.split_axes]
-        width = (self.hi[idx] - self.lo[idx])[:, self.split_axes]
-        # a box with zero slope in every direction: split its widest allowed side
-        flat = mask.max(1).values <= 0
-        axis = mask.argmax(1)
-        if bool(flat.any()):
-            axis[flat] = torch.as_tensor(self.split_axes)[width[flat].argmax(1)]
+        axis = split_axes(self.F[idx], self.lo[idx], self.hi[idx], self.split_axes)
         nlo, nhi = bisect_along(self.lo[idx], self.hi[idx], axis)
         new_slab = self.slab[idx].repeat(2)
         keep = torch.ones(self.n(), dtype=torch.bool)
@@ -188,6 +180,21 @@ class BoxFamily:
             nc_hi, nc_lo = self._contributions(Fn, nlo, nhi)
             self.c_hi, self.c_lo = torch.cat([self.c_hi, nc_hi]), torch.cat([self.c_lo, nc_lo])
         return nlo.shape[0]
+
+
+def split_axes(F: Any, lo: Tensor, hi: Tensor, allowed: Sequence[int]) -> Tensor:
+    """For each box, the axis among ``allowed`` to bisect: the largest effect ``max_c |[∂_k R_c](B)| ρ_k`` of a
+    side on the enclosure's width, or the widest allowed side where every slope vanishes. ``F`` is the boxes'
+    :class:`~theory.certified.ResidualForms`."""
+    G = F.slope.mag().amax(1) * F.rho  # (n, D)
+    mask = torch.full_like(G, -1.0)
+    mask[:, allowed] = G[:, allowed]
+    axis = mask.argmax(1)
+    flat = mask.max(1).values <= 0
+    if bool(flat.any()):
+        width = (hi - lo)[:, allowed]
+        axis[flat] = torch.as_tensor(allowed)[width[flat].argmax(1)]
+    return axis
 
 
 def slab_grid(

@@ -20,6 +20,7 @@ is the *residual* (not the error); the error bounds build on these.
 from __future__ import annotations
 
 import copy
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Tuple
@@ -41,6 +42,7 @@ __all__ = [
     "field_forms",
     "residual_forms",
     "residual_enclosure",
+    "signed_integrals",
     "square_integrals",
     "certified_sup",
     "check_certify_args",
@@ -120,6 +122,22 @@ class ResidualForms:
             tcat("lo"),
             tcat("hi"),
             tcat("centre"),
+        )
+
+    def columns(self, cols) -> "ResidualForms":
+        """The forms of the columns ``cols`` alone (boxes and radii shared)."""
+        gc = None if self.grad_centre is None else self.grad_centre[:, cols]
+        hess = None if self.hess is None else self.hess[:, cols]
+        return ResidualForms(
+            self.value[:, cols],
+            self.at_centre[:, cols],
+            self.slope[:, cols],
+            self.rho,
+            gc,
+            hess,
+            self.lo,
+            self.hi,
+            self.centre,
         )
 
     def square_integral(self, vol: Interval) -> Interval:
@@ -206,6 +224,25 @@ def residual_enclosure(model: nn.Module, problem: Any, lo: Tensor, hi: Tensor, b
     return residual_forms(model, problem, lo, hi, batch).value
 
 
+def signed_integrals(F: ResidualForms, vol: Interval) -> Interval:
+    """``∫_B g_c`` for every box and column ``(N, C)``. With the gradient at the centre ``∇g(c)``
+    (``F.grad_centre``): ``g(x) − g(c) − ∇g(c)·(x − c) = ∫_0^1 (∇g(c + s(x−c)) − ∇g(c))·(x − c) ds``, each
+    component at most ``dev_i = mag([∂_i g](B) − ∂_i g(c))``, and the linear term integrates to zero over the box
+    (``c`` its midpoint, up to ``δ_i`` of rounding), so ``∫_B g ∈ |B| (g(c) + [−m, m])``,
+    ``m = Σ_i dev_i ρ_i/2 + Σ_i mag(∂_i g(c)) δ_i``: a width ``O(ρ²)`` per unit volume. Without it the
+    mean-value theorem gives ``m = Σ_i mag([∂_i g](B)) ρ_i/2``."""
+    rho = F.rho.unsqueeze(1)
+    if F.grad_centre is None:
+        m = (F.slope.mag() * rho).sum(-1) * 0.5
+    else:
+        gc = F.grad_centre
+        dev = torch.maximum(F.slope.hi - gc.lo, gc.hi - F.slope.lo)
+        delta = (torch.maximum(F.lo.abs(), F.hi.abs()) * 2.0**-52 + 2.0**-1074).unsqueeze(1)
+        m = (dev * rho).sum(-1) * 0.5 + (gc.mag() * delta).sum(-1)
+    m = torch.nextafter(m * (1 + 2.0**-50), torch.tensor(math.inf))
+    return (F.at_centre + Interval(-m, m)) * vol.unsqueeze(1)
+
+
 def square_integrals(F: ResidualForms, vol: Interval) -> Interval:
     """``∫_B |R|²`` for each box: the tighter of the mean-value bound (:meth:`ResidualForms.square_integral`)
     and the Darboux bounds ``vol · [inf, sup]_B |R|²``, both proved, so their intersection is too."""
@@ -215,12 +252,6 @@ def square_integrals(F: ResidualForms, vol: Interval) -> Interval:
     darboux = vol * sq
     darboux = Interval(torch.clamp(darboux.lo, min=0.0), darboux.hi)
     return F.square_integral(vol).intersect(darboux)
-
-
-def _mig(r: Interval) -> Tensor:
-    """``min |x|`` over each interval."""
-    straddle = (r.lo <= 0) & (r.hi >= 0)
-    return torch.where(straddle, torch.zeros_like(r.lo), torch.minimum(r.lo.abs(), r.hi.abs()))
 
 
 def refine(
@@ -266,7 +297,7 @@ def certified_sup(
     new_lo, new_hi = lo, hi  # boxes whose centres are not evaluated yet
     while True:
         centre = Interval(new_lo, new_hi).mid()
-        best = max(best, float(_mig(fn(centre, centre.clone())).max()))
+        best = max(best, float(fn(centre, centre.clone()).mig().max()))
         mag = F.mag()
         top = float(mag.max())
         keep = mag >= best  # cannot hold the supremum otherwise

@@ -41,8 +41,8 @@ from pinnkit.enclosure.boxes import bisect_along, volumes
 from pinnkit.enclosure.interval import Interval
 from pinnkit.enclosure.scalar import dn, sqrt_up, up
 
-from .box_families import slab_grid, slab_sum
-from .certified import NEGLIGIBLE, ResidualForms, square_integrals
+from .box_families import slab_grid, slab_sum, split_axes
+from .certified import NEGLIGIBLE, ResidualForms, signed_integrals, square_integrals
 
 __all__ = ["modal_l2_bound", "mode_indices"]
 
@@ -54,32 +54,6 @@ PI = Interval(
 def mode_indices(d: int, modes: int) -> List[Tuple[int, ...]]:
     """The multi-indices ``k`` with ``1 ≤ k_i ≤ modes`` (𝒦)."""
     return list(itertools.product(range(1, modes + 1), repeat=d))
-
-
-def _column(F: ResidualForms, cols) -> ResidualForms:
-    gc = None if F.grad_centre is None else F.grad_centre[:, cols]
-    return ResidualForms(
-        F.value[:, cols], F.at_centre[:, cols], F.slope[:, cols], F.rho, gc, None, F.lo, F.hi, F.centre
-    )
-
-
-def signed_integrals(F: ResidualForms, vol: Interval) -> Interval:
-    """``∫_B g_c`` for every box and column ``(N, C)``. With the gradient at the centre ``∇g(c)``
-    (``F.grad_centre``): ``g(x) − g(c) − ∇g(c)·(x − c) = ∫_0^1 (∇g(c + s(x−c)) − ∇g(c))·(x − c) ds``, each
-    component at most ``dev_i = mag([∂_i g](B) − ∂_i g(c))``, and the linear term integrates to zero over the box
-    (``c`` its midpoint, up to ``δ_i`` of rounding), so ``∫_B g ∈ |B| (g(c) + [−m, m])``,
-    ``m = Σ_i dev_i ρ_i/2 + Σ_i mag(∂_i g(c)) δ_i``: a width ``O(ρ²)`` per unit volume. Without it the
-    mean-value theorem gives ``m = Σ_i mag([∂_i g](B)) ρ_i/2``."""
-    rho = F.rho.unsqueeze(1)
-    if F.grad_centre is None:
-        m = (F.slope.mag() * rho).sum(-1) * 0.5
-    else:
-        gc = F.grad_centre
-        dev = torch.maximum(F.slope.hi - gc.lo, gc.hi - F.slope.lo)
-        delta = (torch.maximum(F.lo.abs(), F.hi.abs()) * 2.0**-52 + 2.0**-1074).unsqueeze(1)
-        m = (dev * rho).sum(-1) * 0.5 + (gc.mag() * delta).sum(-1)
-    m = torch.nextafter(m * (1 + 2.0**-50), torch.tensor(math.inf))
-    return (F.at_centre + Interval(-m, m)) * vol.unsqueeze(1)
 
 
 def centred_forms(model, lo: Tensor, hi: Tensor, expr: Callable, d: int, batch: int = 4096) -> ResidualForms:
@@ -115,8 +89,8 @@ class _ModalBoxes:
     def _contrib(self) -> None:
         w = volumes(self.lo, self.hi, self.measure_dims)
         n = self.F.value.shape[1]
-        self.I = signed_integrals(_column(self.F, slice(0, n - 1)), w)  # (N, M)
-        sq = square_integrals(_column(self.F, slice(n - 1, n)), w)
+        self.I = signed_integrals(self.F.columns(slice(0, n - 1)), w)  # (N, M)
+        sq = square_integrals(self.F.columns(slice(n - 1, n)), w)
         self.sq_hi, self.sq_lo = sq.hi, torch.clamp(sq.lo, min=0.0)
 
     def n(self) -> int:
@@ -133,14 +107,7 @@ class _ModalBoxes:
     def split(self, idx: Tensor) -> int:
         if idx.numel() == 0:
             return 0
-        G = self.F.slope[idx].mag().amax(1) * self.F.rho[idx]
-        mask = torch.full_like(G, -1.0)
-        mask[:, self.split_axes] = G[:, self.split_axes]
-        axis = mask.argmax(1)
-        flat = mask.max(1).values <= 0
-        if bool(flat.any()):
-            width = (self.hi[idx] - self.lo[idx])[:, self.split_axes]
-            axis[flat] = torch.as_tensor(self.split_axes)[width[flat].argmax(1)]
+        axis = split_axes(self.F[idx], self.lo[idx], self.hi[idx], self.split_axes)
         nlo, nhi = bisect_along(self.lo[idx], self.hi[idx], axis)
         keep = torch.ones(self.n(), dtype=torch.bool)
         keep[idx] = False
@@ -259,7 +226,7 @@ def modal_l2_bound(
             A = up(sqrt_up(float(modal)) + up(h[j] * sqrt_up(up(max(float(S[j]), 0.0) * 0.5))))
             total = total + Interval.from_value(up(A * A))
             E = E * damp[j] + Q[j]
-        w_perp_sq = max(up(z0 - float(dn(float((Interval.point(_mig(E0)).square()).sum(0).lo)))), 0.0)
+        w_perp_sq = max(up(z0 - float(dn(float((Interval.point(E0.mig()).square()).sum(0).lo)))), 0.0)
         tail, w_T = energy_recurrence(sqrt_up(w_perp_sq), [max(float(s), 0.0) for s in S], tau, mu_perp)
         final["value"] = sqrt_up(
             float((Interval.point(E.mag()).square().sum(0) + Interval.from_value(up(w_T * w_T))).hi)
@@ -329,8 +296,3 @@ def modal_l2_bound(
         "boxes": sum(f.n() for f in fams),
         "mu_perp": mu_perp,
     }
-
-
-def _mig(x: Interval) -> Tensor:
-    straddle = (x.lo <= 0) & (x.hi >= 0)
-    return torch.where(straddle, torch.zeros_like(x.lo), torch.minimum(x.lo.abs(), x.hi.abs()))

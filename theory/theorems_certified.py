@@ -47,9 +47,10 @@ from pinnkit.enclosure.interval import Interval
 from pinnkit.enclosure.scalar import dn, log_dn, log_up, sqrt_up, up
 from pinnkit.validation import check_choice, check_int, check_real
 
+from .blowup_certified import check_box_settings, gauss_error_sq
 from .box_families import BoxFamily, check_box_memory, refine_families, slab_grid
 from .burgers_blowup import GRAD_NORMS, check_1d_preset, check_blowup_problem, evaluate, gauss_rule, graded_time_grid
-from .certified import ResidualForms, check_certify_args, field_forms
+from .certified import check_certify_args, field_forms, signed_integrals
 
 __all__ = [
     "CertifiedTheorem1",
@@ -160,15 +161,6 @@ def _sampled_gram_root(model: nn.Module, problem: Any) -> float:
     return max(float(np.sqrt(q[k])), 1e-8)
 
 
-def _signed_integral(F: ResidualForms, w: Tensor) -> Interval:
-    """``Σ_B ∫_B f`` (first column) enclosed: ``∫_B f ∈ vol (f(c) + [−m, m])``, ``m = Σ_k mag([∂_k f](B)) ρ_k/2``
-    (mean-value theorem; the mean of ``|x_k − c_k|`` over the box is ``ρ_k/2``); summed outward."""
-    m = (F.slope[:, 0].mag() * F.rho).sum(1) * 0.5
-    m = torch.nextafter(m * (1 + 2.0**-50), torch.tensor(_INF))
-    per = (F.at_centre[:, 0] + Interval(-m, m)) * Interval.point(w)
-    return per.sum(0)
-
-
 # =========================================================================== Theorem 1
 @dataclass
 class CertifiedTheorem1:
@@ -206,29 +198,9 @@ class CertifiedTheorem1:
         return asdict(self)
 
 
-def _gauss_true(model: nn.Module, problem: Any, tau: np.ndarray, n_space: int) -> float:
-    """``∫_Ω ‖u_θ − u‖²`` by Gauss–Legendre: 4 nodes per slab in time, ``n_space`` per spatial axis."""
-    d = problem.spatial_dim
-    zg, wg = np.polynomial.legendre.leggauss(4)
-    X, W = gauss_rule([float(v) for v in problem.lower], [float(v) for v in problem.upper], [n_space] * d)
-    hs = np.diff(tau)
-    tt = (tau[:-1, None] + 0.5 * hs[:, None] * (zg[None, :] + 1.0)).ravel()
-    wt = (0.5 * hs[:, None] * wg[None, :]).ravel()
-    pts = np.concatenate([np.tile(X, (len(tt), 1)), np.repeat(tt, len(X))[:, None]], 1)
-    e = evaluate(model, problem, pts, derivatives=False)
-    sq = ((e["u"] - e["exact"]) ** 2).sum(1).reshape(len(tt), len(X))
-    return float(wt @ (sq @ W))
-
-
 def _check_common(model, problem, n_slices, cells, max_boxes, rtol, batch, n_true, d):
     check_certify_args(model, problem, rtol, max_boxes, 1)
-    n_slices = check_int("n_slices", n_slices, 1, 4096)
-    cells = {1: 16}.get(d, 4) if cells is None else check_int("cells", cells, 1, 1024)
-    max_boxes = check_int("max_boxes", max_boxes, 1, 10**7)
-    rtol = check_real("rtol", rtol, 0.0, 10.0)
-    batch = check_int("batch", batch, 1, 10**6)
-    n_true = {1: 64, 2: 16}.get(d, 6) if n_true is None else check_int("n_true", n_true, 1, 512)
-    return n_slices, cells, max_boxes, rtol, batch, n_true
+    return tuple(check_box_settings(d, n_slices, cells, max_boxes, rtol, batch, n_true).values())
 
 
 def _ranked(log_certified: Callable[[Dict[str, Tensor]], float], log_smooth: Callable[[Dict[str, Tensor]], Tensor], c0):
@@ -360,7 +332,7 @@ def certified_theorem1(
     # (H1): 2 log C1 ≥ log 4 + C1 (L0 − L), evaluated on the safe side
     gap = max(up(L0 - L), 0.0)
     h1 = up(log_up(4.0) + up(C1 * gap)) <= dn(2.0 * log_dn(C1))
-    true = _gauss_true(model, problem, tau, n_true)
+    true = gauss_error_sq(model, problem, tau, n_true)
     hyp = {"H1: 2 log C1 >= log 4 + C1 (L0 - L)": bool(h1)}
     return CertifiedTheorem1(
         d=d,
@@ -520,7 +492,7 @@ def certified_theorem2(
     # signed ∫R_tb, enclosed, from the initial boxes
     F0 = fam["z0"].F
     w0 = (fam["z0"].hi - fam["z0"].lo)[:, 0]
-    I_tb = _signed_integral(F0, w0)
+    I_tb = signed_integrals(F0.columns(slice(0, 1)), Interval.point(w0))[:, 0].sum(0)
     I_lo, I_hi = float(I_tb.lo), float(I_tb.hi)
     log_c = up(log_up(t["Bc"]) + log_pref) if t["Bc"] > 0 else -_INF
     # B_w = ∫R_tb + rest, rest = ∫∫R² + 2C_2b(∫R_sb,−1² + ∫R_sb,1²) + 2C_1b(…): upper and certified lower ends
@@ -543,7 +515,7 @@ def certified_theorem2(
         "H3: C (L0 - 1) <= 2 log C": bool(h3),
         "H4 (as written): B_w > 0 and B_c <= (1 + C e^C) B_w^2": bool(h4),
     }
-    true = _gauss_true(model, problem, tau, n_true)
+    true = gauss_error_sq(model, problem, tau, n_true)
     return CertifiedTheorem2(
         delta=delta,
         t0=float(t0),

@@ -179,6 +179,11 @@ class Interval:
         """``max |x|`` over the interval."""
         return torch.maximum(self.lo.abs(), self.hi.abs())
 
+    def mig(self) -> Tensor:
+        """``min |x|`` over the interval (zero where it straddles 0)."""
+        straddle = (self.lo <= 0) & (self.hi >= 0)
+        return torch.where(straddle, torch.zeros_like(self.lo), torch.minimum(self.lo.abs(), self.hi.abs()))
+
     # ------------------------------------------------------------------ arithmetic
     @staticmethod
     def _as(x) -> "Interval":

@@ -471,6 +471,7 @@ THEORY: Dict[str, Tuple[Callable[..., Any], Sequence[P]]] = {
             P("tight_options", "other", optional=True),
             P("certified_options", "other", optional=True),
             P("final_certified_options", "other", optional=True),
+            P("theorem_options", "other", optional=True),
         ],
     ),
     "energy_decay": (

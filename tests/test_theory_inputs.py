@@ -269,6 +269,11 @@ def test_graded_time_grid_checks_its_counts(p1):
         (dict(tight_options=[("n_sup", 9)]), "tight_options"),
         (dict(what=()), "what"),
         (dict(what=5), "what"),
+        (dict(theorem_options={"theorem3": {}}), "theorem3"),
+        (dict(theorem_options=[("theorem1", {})]), "theorem_options"),
+        (dict(theorem_options={"theorem1": {"max_box": 9}}), "max_box"),
+        (dict(theorem_options={"theorem1": {"max_boxes": 0}}), "max_boxes"),
+        (dict(theorem_options={"theorem2": {"rtol": -1.0}}), "rtol"),
     ],
 )
 def test_tracker_refuses_bad_arguments_in_the_constructor(p1, kw, name):

@@ -4,12 +4,13 @@ steps."""
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence
 
 from pinnkit.validation import check_choice
 
-from .blowup_certified import CERTIFIED_OPTIONS, certified_tight_bound, check_certified_args
+from .blowup_certified import CERTIFIED_OPTIONS, certified_tight_bound, check_box_settings, check_certified_args
 from .burgers_blowup import (
     GRAD_NORMS,
     MODEL_DESCRIPTION,
@@ -39,6 +40,11 @@ WHAT = ("theorem1", "theorem2", "tight", "certified", "gradients")
 #: the certified bound while training (cheap) and at the end of a run or on ``compute(model, final=True)``
 CHEAP_CERTIFIED = {"n_slices": 32, "max_boxes": 3000, "rtol": 0.2}
 FINAL_CERTIFIED = {"n_slices": 64, "max_boxes": 8000, "rtol": 0.1}
+#: the certified theorems with the final certificate: settings of :func:`certified_theorem1` and
+#: :func:`certified_theorem2` (4000 boxes for Theorem 1: 2 s a (1+1)-D run, log-RHS within 0.2 of 8000 boxes)
+FINAL_THEOREMS = {"theorem1": {"max_boxes": 4000}, "theorem2": {}}
+#: the box settings either certified theorem takes
+THEOREM_OPTIONS = ("n_slices", "cells", "max_boxes", "rtol", "batch", "n_true")
 
 
 def _theorem2_axis(n_samples: int) -> int:
@@ -107,6 +113,9 @@ class TheoryTracker:
         certified_options, final_certified_options: settings of the certified bound (``n_slices``,
             ``max_boxes``, ``rtol``, ...) while training and at the end (defaults :data:`CHEAP_CERTIFIED`,
             :data:`FINAL_CERTIFIED`).
+        theorem_options: ``{"theorem1": {...}, "theorem2": {...}}``, settings (``n_slices``, ``cells``,
+            ``max_boxes``, ``rtol``, ``batch``, ``n_true``) of the certified theorems run with the final
+            certificate; a key left out keeps :data:`FINAL_THEOREMS`.
     """
 
     def __init__(
@@ -121,6 +130,7 @@ class TheoryTracker:
         norm: str = "max_column_sum",
         certified_options: Optional[dict] = None,
         final_certified_options: Optional[dict] = None,
+        theorem_options: Optional[dict] = None,
     ) -> None:
         check_blowup_problem(problem)
         explicit = what is not None
@@ -181,6 +191,7 @@ class TheoryTracker:
                 except ValueError as err:
                     raise ValueError(f"{name}: {err}") from None
         self.certified_options, self.final_certified_options = cheap, final
+        self.theorem_options = _theorem_settings(problem, theorem_options)
         self.problem, self.every, self.what = problem, every, what
         self.n_samples, self.seed, self.norm = n_samples, seed, norm
         self.tight_options = tight
@@ -215,7 +226,7 @@ class TheoryTracker:
             for k, v in c.summary().items():
                 out[f"certified/{k}"] = float(v)
             if final:  # the theorems' right-hand sides with every term certified (a few seconds)
-                out.update(_certified_theorems(model, p, self.norm, "theorem2" in self.what))
+                out.update(_certified_theorems(model, p, self.norm, "theorem2" in self.what, self.theorem_options))
         if "gradients" in self.what:
             g = gradient_diagnostics(
                 model, p, n_samples=min(self.n_samples, 4096), seed=self.seed, norm=self.norm, theorem1_terms=t1
@@ -230,17 +241,42 @@ class TheoryTracker:
         return self.compute(trainer.model, final=bool(getattr(trainer, "finishing", False)))
 
 
-def _certified_theorems(model: nn.Module, problem: Any, norm: str, with_theorem2: bool) -> Dict[str, float]:
+def _theorem_settings(problem: Any, opts: Any) -> Dict[str, dict]:
+    """:data:`FINAL_THEOREMS` updated by ``opts``, every key and value checked now (before any work)."""
+    if opts is None:
+        opts = {}
+    if not isinstance(opts, Mapping):
+        raise ValueError(
+            f"theorem_options must be None or a dict with keys 'theorem1', 'theorem2', got {type(opts).__name__}"
+        )
+    unknown = sorted(str(k) for k in opts if k not in FINAL_THEOREMS)
+    if unknown:
+        raise ValueError(f"unknown theorem_options key(s) {unknown}; allowed: {list(FINAL_THEOREMS)}")
+    out = {}
+    for name, fn in (("theorem1", certified_theorem1), ("theorem2", certified_theorem2)):
+        o = _settings(f"theorem_options[{name!r}]", opts.get(name), FINAL_THEOREMS[name], THEOREM_OPTIONS, fn.__name__)
+        defaults = {k: v.default for k, v in inspect.signature(fn).parameters.items() if k in THEOREM_OPTIONS}
+        try:
+            check_box_settings(problem.spatial_dim, **{**defaults, **o})
+        except ValueError as err:
+            raise ValueError(f"theorem_options[{name!r}]: {err}") from None
+        out[name] = o
+    return out
+
+
+def _certified_theorems(
+    model: nn.Module, problem: Any, norm: str, with_theorem2: bool, options: Dict[str, dict]
+) -> Dict[str, float]:
     """``certified_theorem1/*`` (and for the (1+1)-D preset ``certified_theorem2/*``): the log right-hand sides with every term
     certified, and whether each statement is proved for this model (``is_bound``, 1.0 or 0.0)."""
-    c1 = certified_theorem1(model, problem, norm=norm, max_boxes=4000)
+    c1 = certified_theorem1(model, problem, norm=norm, **options["theorem1"])
     out = {
         "certified_theorem1/log_rhs": c1.log_rhs,
         "certified_theorem1/is_bound": float(c1.is_bound),
         "certified_theorem1/seconds": c1.seconds,
     }
     if with_theorem2:
-        c2 = certified_theorem2(model, problem)
+        c2 = certified_theorem2(model, problem, **options["theorem2"])
         out.update(
             {
                 "certified_theorem2/log_rhs_consistent": c2.log_rhs_consistent,

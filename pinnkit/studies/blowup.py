@@ -89,6 +89,8 @@ ANALYSIS_SETTINGS = {
         "1": {"n_slices": 64, "max_boxes": 8000, "rtol": 0.1},
         "2": {"n_slices": 64, "max_boxes": 30000, "rtol": 0.1},
     },
+    # Kumar & Mukherjee's theorems with every term certified (theory.tracking.FINAL_THEOREMS)
+    "certified_theorems": {"theorem1": {"max_boxes": 4000}, "theorem2": {}},
 }
 #: the keys every record must hold (besides ``digest`` and the job's own keys)
 RECORD_KEYS = ("job", "distance_to_blowup", "train_s", "final_loss", "risk", "relative_l2", "analysis", "analysis_s")
@@ -406,6 +408,7 @@ def analyse(model, problem, job: dict) -> Dict[str, float]:
         tight_slices=ANALYSIS_SETTINGS["tight_slices"],
         seed=job["seed"],
         final_certified_options=ANALYSIS_SETTINGS["certified"][str(job["dim"])],
+        theorem_options=ANALYSIS_SETTINGS["certified_theorems"],
     )
     return tracker.compute(model, final=True)
 

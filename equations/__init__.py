@@ -1,12 +1,27 @@
 """PDE problems: domain, residual, initial/boundary data and ground truth (``pinnkit.equations``)."""
 
+from . import geometry
 from .advection_diffusion import AdvectionDiffusion
-from .base import Condition, DirichletBC, Face, InitialCondition, NeumannBC, PeriodicBC, Problem, all_faces
+from .base import (
+    Boundary,
+    Condition,
+    DirichletBC,
+    Face,
+    InitialCondition,
+    NeumannBC,
+    Observations,
+    OperatorBC,
+    PeriodicBC,
+    Problem,
+    RobinBC,
+    all_faces,
+)
 from .burgers import BurgersBlowup, InviscidBurgersBlowup, ViscousBurgers
 from .cavity import LidDrivenCavity
 from .heat import HEAT_SOLUTIONS, Heat
 from .navier_stokes import Beltrami, IncompressibleNS, Kovasznay, TaylorGreen
 from .operator_problems import OPERATOR_PROBLEMS, OperatorBurgers, OperatorHeat, OperatorProblem, operator_problem
+from .poisson import Poisson
 from .registry import PROBLEMS, make_problem, register
 
 __all__ = [
@@ -16,6 +31,12 @@ __all__ = [
     "DirichletBC",
     "NeumannBC",
     "PeriodicBC",
+    "RobinBC",
+    "OperatorBC",
+    "Observations",
+    "Boundary",
+    "Poisson",
+    "geometry",
     "Face",
     "all_faces",
     "Heat",

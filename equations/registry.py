@@ -10,6 +10,7 @@ from .burgers import BurgersBlowup, ViscousBurgers
 from .cavity import LidDrivenCavity
 from .heat import Heat
 from .navier_stokes import Beltrami, Kovasznay, TaylorGreen
+from .poisson import Poisson
 
 __all__ = ["PROBLEMS", "make_problem", "register"]
 
@@ -41,3 +42,4 @@ register("kovasznay", Kovasznay)
 register("taylor-green", TaylorGreen)
 register("beltrami", Beltrami)
 register("cavity", LidDrivenCavity)
+register("poisson", Poisson)

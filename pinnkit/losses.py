@@ -80,7 +80,8 @@ def loss_terms(
     skip = enforced_conditions(model)
     for c in problem.conditions():
         if c.name not in skip:
-            terms[c.name] = mean_square(c.residual(fields_for(c.name), batch.conditions[c.name]))
+            normals = batch.normals.get(c.name) if getattr(c, "needs_normals", False) else None
+            terms[c.name] = mean_square(c.residual(fields_for(c.name), batch.conditions[c.name], normals))
     if plans is not None and method == "taylor" and update_plans:
         for term, fs in created.items():
             plans[term] = frozenset(plans.get(term, frozenset())).union(*(g.requests for g in fs))

@@ -86,6 +86,11 @@ def plot_solution(
     pts, a, b, (la, lb), title = slice_grid(problem)
     pred = predict(pts)
     true = truth(pts) if truth is not None else None
+    if not problem.on_box:  # masked to the domain: points of the bounding box outside it are left blank
+        outside = ~problem.spatial_domain.inside(pts[:, : problem.spatial_dim])
+        pred = np.where(outside[:, None], np.nan, pred)
+        if true is not None:
+            true = np.where(outside[:, None], np.nan, true)
     m = pred.shape[1]
     cols = 3 if true is not None else 1
     fig = Figure(figsize=(4.2 * cols, 3.5 * m))

@@ -1,4 +1,8 @@
-"""Collocation points in a space–time box and on its faces, and held-out evaluation points.
+"""Collocation points in a space–time domain and on its boundary, and held-out evaluation points.
+
+On a box the points come from the design (Sobol, Latin hypercube, uniform) scaled to the box and its faces;
+on any other domain (:mod:`pinnkit.equations.geometry`) from the domain's interior and boundary samplers,
+times from the same design.
 
 Every draw is a pure function of ``(seed, round, stream)``: resampling every ``k`` steps draws round
 ``step // k``, so a resumed run sees exactly the points an uninterrupted run would have seen.
@@ -8,7 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -29,6 +33,8 @@ __all__ = [
     "Batch",
     "evaluation_points",
     "face_points",
+    "domain_points",
+    "boundary_points",
     "split_counts",
 ]
 
@@ -81,10 +87,61 @@ def face_points(problem, faces, n: int, method: str, seed: int) -> np.ndarray:
 
 
 def initial_points(problem, n: int, method: str, seed: int) -> np.ndarray:
-    """``n`` points of the spatial box at ``t = t0``."""
-    pts = _scale(unit_cube(n, problem.input_dim, method, seed), problem.input_lower, problem.input_upper)
+    """``n`` points of the spatial domain at ``t = t0``."""
+    pts = domain_points(problem, n, method, seed)
     pts[:, -1] = problem.time_interval[0]
     return pts
+
+
+def _with_times(problem, space: np.ndarray, method: str, seed: int) -> np.ndarray:
+    if not problem.time_dependent:
+        return space
+    t0, T = problem.time_interval
+    t = t0 + unit_cube(len(space), 1, method, seed * 31 + 7) * (T - t0)
+    return np.concatenate([space, t], axis=1)
+
+
+def domain_points(problem, n: int, method: str, seed: int) -> np.ndarray:
+    """``n`` points of ``Ω × [t0, T]`` (``Ω`` alone when steady), ``(n, D)``."""
+    if problem.on_box:
+        return _scale(unit_cube(n, problem.input_dim, method, seed), problem.input_lower, problem.input_upper)
+    return _with_times(problem, problem.domain.interior_points(n, method, seed), method, seed)
+
+
+def boundary_points(problem, where: Optional[Callable], n: int, method: str, seed: int) -> np.ndarray:
+    """``n`` points of ``∂Ω × [t0, T]``, or of the part of ``∂Ω`` where ``where(x)`` holds (``x`` the spatial
+    coordinates), ``(n, D)``; a part is drawn by rejection from the whole boundary."""
+    dom = problem.spatial_domain
+    parts, got = [], 0
+    for round_ in range(64):
+        m = n if where is None or not got else int(min(4 * (n - got) * (round_ + 1), 4_000_000))
+        pts = dom.boundary_points(max(m, n - got), method, seed + 1_000_003 * round_)
+        if where is not None:
+            keep = np.asarray(where(pts), dtype=bool).reshape(-1)
+            if keep.shape != (len(pts),):
+                raise ValueError(f"a boundary predicate must return one boolean per point, got shape {keep.shape}")
+            pts = pts[keep]
+        parts.append(pts)
+        got += len(pts)
+        if got >= n:
+            return _with_times(problem, np.concatenate(parts)[:n], method, seed)
+    raise ValueError(
+        f"the boundary predicate selects (almost) no points of {dom.describe()}: {got} of {n} after 64 rounds"
+    )
+
+
+def condition_points(problem, condition, n_boundary: int, n_initial: int, method: str, seed: int) -> np.ndarray:
+    """The points of one condition at its location (:meth:`~pinnkit.equations.Condition.location`)."""
+    from pinnkit.equations.base import Boundary
+
+    loc = condition.location(problem)
+    if isinstance(loc, str) and loc == "initial":
+        return initial_points(problem, n_initial, method, seed)
+    if isinstance(loc, str) and loc == "data":
+        return np.asarray(condition.points, dtype=np.float64)
+    if isinstance(loc, Boundary):
+        return boundary_points(problem, loc.where, n_boundary, method, seed)
+    return face_points(problem, loc, n_boundary, method, seed)
 
 
 @dataclass(frozen=True)
@@ -181,6 +238,8 @@ class Batch:
 
     domain: Tensor
     conditions: Dict[str, Tensor]
+    #: unit outward normals at the points of the conditions that need them
+    normals: Dict[str, Tensor] = field(default_factory=dict)
 
 
 class Sampler:
@@ -249,18 +308,15 @@ class Sampler:
         if self.strategy is not None and residual is not None and round_ > 0:
             dom = self._rad_points(round_, residual, dtype, device)
         else:
-            dom = _scale(
-                unit_cube(self.n_domain, p.input_dim, self.method, self._seed(round_, 0)), p.input_lower, p.input_upper
-            )
-        conds = {}
+            dom = domain_points(p, self.n_domain, self.method, self._seed(round_, 0))
+        conds, normals = {}, {}
         for j, c in enumerate(p.conditions(), start=1):
-            loc = c.location(p)
-            if loc == "initial":
-                pts = initial_points(p, self.n_initial, self.method, self._seed(round_, j))
-            else:
-                pts = face_points(p, loc, self.n_boundary, self.method, self._seed(round_, j))
+            pts = condition_points(p, c, self.n_boundary, self.n_initial, self.method, self._seed(round_, j))
             conds[c.name] = torch.as_tensor(pts, dtype=dtype, device=device)
-        return Batch(torch.as_tensor(dom, dtype=dtype, device=device), conds)
+            if getattr(c, "needs_normals", False):
+                nrm = p.spatial_domain.normals(pts[:, : p.spatial_dim])
+                normals[c.name] = torch.as_tensor(nrm, dtype=dtype, device=device)
+        return Batch(torch.as_tensor(dom, dtype=dtype, device=device), conds, normals)
 
     def rad_probabilities(self, r: np.ndarray) -> np.ndarray:
         """``p_i ∝ |r_i|^k / mean|r|^k + c`` normalised to sum 1 (uniform when the residual vanishes)."""
@@ -268,11 +324,7 @@ class Sampler:
 
     def _rad_points(self, round_: int, residual: Callable[[Tensor], Tensor], dtype, device) -> np.ndarray:
         p = self.problem
-        pool = _scale(
-            unit_cube(self.n_domain * self.pool_factor, p.input_dim, self.method, self._seed(round_, 100)),
-            p.input_lower,
-            p.input_upper,
-        )
+        pool = domain_points(p, self.n_domain * self.pool_factor, self.method, self._seed(round_, 100))
         chunks = []
         for start in range(0, len(pool), 8192):
             x = torch.as_tensor(pool[start : start + 8192], dtype=dtype, device=device)
@@ -286,12 +338,21 @@ class Sampler:
 
 
 def evaluation_points(problem, n: int = 20000, seed: int = 12345) -> np.ndarray:
-    """Held-out points for error measurement: a tensor-product grid when ``D ≤ 3`` (about ``n`` points,
+    """Held-out points for error measurement. On a domain other than a box, Sobol points of the domain (at 11
+    times when unsteady). On a box: a tensor-product grid when ``D ≤ 3`` (about ``n`` points,
     endpoints included), else ``n`` Sobol points from a stream no training round uses — for unsteady
     problems whose pressure is fixed up to a function of time, Sobol points in space repeated at 11 times,
     so the pressure mean can be removed per time level."""
     D = problem.input_dim
     lo, hi = problem.input_lower, problem.input_upper
+    if not problem.on_box:  # Sobol points of the domain (a stream no training round uses), × 11 times
+        held_out = seed + 10_000_019
+        if not problem.time_dependent:
+            return problem.domain.interior_points(n, "sobol", held_out)
+        n_t = 11
+        space = problem.domain.interior_points(max(n // n_t, 8), "sobol", held_out)
+        times = np.linspace(lo[-1], hi[-1], n_t)
+        return np.concatenate([np.column_stack([space, np.full(len(space), t)]) for t in times], axis=0)
     if D > 3 and problem.time_dependent and getattr(problem, "pressure_gauge", None) == "mean":
         # a pressure fixed up to a function of t is compared per time level: Sobol in space × 11 times
         n_t = 11

@@ -307,6 +307,7 @@ class PINNTrainer(TrainingLoop):
             self.batch = Batch(
                 saved["domain"].to(self.device, self.dtype),
                 {k: v.to(self.device, self.dtype) for k, v in saved["conditions"].items()},
+                {k: v.to(self.device, self.dtype) for k, v in saved.get("normals", {}).items()},
             )
             self._round = saved["round"]
 
@@ -317,6 +318,7 @@ class PINNTrainer(TrainingLoop):
             "round": self._round,
             "domain": self.batch.domain.clone(),
             "conditions": {k: v.clone() for k, v in self.batch.conditions.items()},
+            "normals": {k: v.clone() for k, v in self.batch.normals.items()},
         }
 
     def config_dict(self) -> dict:

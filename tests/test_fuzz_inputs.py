@@ -311,6 +311,14 @@ PROBLEM_KINDS: Dict[str, Dict[str, P]] = {
         "lid": P("lid", "choice", choices=("regularised", "uniform", "regularized"), fold_case=True),
         "n_reference": P("n_reference", "count"),
     },
+    "poisson": {
+        "domain": P("domain", "other"),
+        "dim": P("dim", "count"),
+        "freq": P("freq", "real"),
+        "boundary": P("boundary", "choice", choices=("dirichlet", "robin", "mixed")),
+        "alpha": P("alpha", "real"),
+        "beta": P("beta", "real"),
+    },
 }
 PROBLEM_PARAMS = [(name, p) for name, table in PROBLEM_KINDS.items() for p in table.values()]
 

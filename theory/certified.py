@@ -316,6 +316,11 @@ def check_certify_args(model: nn.Module, problem: Any, rtol: float, max_boxes: i
         )
     if not hasattr(problem, "residual") or not hasattr(problem, "input_lower"):
         raise ValueError(f"problem must be a pinnkit Problem, got {problem!r}")
+    if not getattr(problem, "on_box", True):
+        raise ValueError(
+            f"certificates partition a box into boxes; {problem.name} lives on "
+            f"{problem.spatial_domain.describe()}, which they do not cover"
+        )
     check_real("rtol", rtol, 0.0, 10.0)
     check_int("initial_boxes", initial_boxes, 1, 10**5)
     check_int("max_boxes", max_boxes, initial_boxes, 10**7)

@@ -17,7 +17,7 @@ Inputs are ``(N, D)`` tensors with the spatial coordinates first and time last (
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -315,8 +315,12 @@ class Problem:
     """A PDE problem on ``[lower, upper] × [t0, T]`` (or on the box alone when steady).
 
     Subclasses set the geometry in ``__init__`` and implement :meth:`residual`, :meth:`conditions` and,
-    where a closed form exists, :meth:`exact`.
+    where a closed form exists, :meth:`exact`. ``UNKNOWNS`` names the scalar coefficients an inverse problem
+    may infer (attributes the residual reads), each with ``positive`` (parametrised as ``exp(θ)``) and the
+    ``initial`` guess used when none is given.
     """
+
+    UNKNOWNS: ClassVar[Dict[str, Dict[str, Any]]] = {}
 
     name: str
     spatial_dim: int

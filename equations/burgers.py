@@ -53,6 +53,8 @@ class ViscousBurgers(Problem):
             which is converged to round-off; it refuses ν so small that the automatic count exceeds its cap).
     """
 
+    UNKNOWNS = {"nu": {"positive": True, "initial": 0.05}}
+
     PARAMETERS = {
         "nu": (ch.DEFAULT_NU, "viscosity ν in (0, 1e4] (Raissi et al.: 0.01/π)"),
         "n_nodes": (None, "Gauss–Hermite nodes of the Cole–Hopf ground truth, 1…10000 (None: automatic)"),

@@ -59,6 +59,8 @@ class Heat(Problem):
             it also fixes the boundary conditions (Dirichlet, Dirichlet, Neumann, periodic).
     """
 
+    UNKNOWNS = {"kappa": {"positive": True, "initial": 0.5}}
+
     PARAMETERS = {
         "dim": (1, "spatial dimension d, integer in [1, 10]"),
         "kappa": (0.1, "diffusivity κ in (0, 1e4]"),

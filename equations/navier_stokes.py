@@ -91,6 +91,8 @@ class IncompressibleNS(Problem):
         velocity_components: output columns of the velocity, ``(0, …, d − 1)``.
     """
 
+    UNKNOWNS = {"lambda1": {"positive": False, "initial": 0.0}, "nu": {"positive": True, "initial": 0.1}}
+
     pressure_gauge: str = "mean"
 
     def __init__(
@@ -117,6 +119,9 @@ class IncompressibleNS(Problem):
             output_names=names,
         )
         self.nu = float(nu)
+        #: the scale λ₁ of the convective term (1 for Navier–Stokes; an unknown of the inverse problem of
+        #: Raissi, Perdikaris & Karniadakis 2019, §4.1.1)
+        self.lambda1 = 1.0
         self.pressure_index = spatial_dim
         self.velocity_components: Tuple[int, ...] = tuple(range(spatial_dim))
 
@@ -129,7 +134,7 @@ class IncompressibleNS(Problem):
         convection = u[:, 0] * f.d(i, 0)
         for k in range(1, d):
             convection = convection + u[:, k] * f.d(i, k)
-        terms = (convection, f.d(self.pressure_index, i), -self.nu * f.laplacian(i))
+        terms = (self.lambda1 * convection, f.d(self.pressure_index, i), -self.nu * f.laplacian(i))
         return ((f.dt(i),) + terms) if self.time_dependent else terms
 
     def residual(self, f: Fields) -> Tensor:

@@ -12,6 +12,7 @@ from torch import nn
 from . import presets
 from .callbacks import ErrorTracker
 from .constraints import HardConstraints
+from .inverse import Coefficients, CoefficientTracker, InverseModel
 from .metrics import problem_errors
 from .nets import MLP, FourierFeatures, MeanFieldTwoLayer, ResidualMLP
 from .result import Result, predict
@@ -19,7 +20,7 @@ from .run_options import MAX_SEED, check_net_spec, check_run
 from .sampling import Points, Sampler, evaluation_points
 from .trainer import PINNTrainer, TrainConfig
 from .training.stages import FirstOrder, QuasiNewton, Stage
-from .validation import check_bool, check_choice, check_int
+from .validation import check_bool, check_choice, check_int, check_real
 from .versions import versions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -212,7 +213,7 @@ def _split_options(problem: Union[str, "Problem"], options: Dict[str, Any]) -> T
     names it and lists what is allowed."""
     from pinnkit.equations import PROBLEMS
 
-    own = sorted(["net", "stages", *_GROUPS, "callbacks", "seed", "preset", "progress", *SHORTCUTS])
+    own = sorted(["net", "stages", *_GROUPS, "callbacks", "seed", "preset", "progress", "infer", "data", *SHORTCUTS])
     flat = {k: v for k, v in options.items() if k in SHORTCUTS}
     rest = {k: v for k, v in options.items() if k not in SHORTCUTS}
     if isinstance(problem, str):
@@ -245,6 +246,8 @@ def solve(
     seed: int = 0,
     preset: Optional[str] = None,
     progress: bool = True,
+    infer: Union[None, str, Sequence[str], Mapping[str, float]] = None,
+    data: Any = None,
     **options: Any,
 ) -> Result:
     """Train a PINN for ``problem`` and evaluate it on held-out points.
@@ -278,6 +281,12 @@ def solve(
     - ``seed``: seeds the net and the points.
     - ``preset``: the table entry to start from (default: the problem's; ``"default"`` for the plain one).
     - ``progress``: show a progress bar.
+    - ``infer``: the problem's unknown coefficients to learn with the net (declared in its ``UNKNOWNS``: ν of
+      viscous Burgers, κ of heat, λ₁ and ν of Navier–Stokes), a name, a list of names, or ``{name: initial
+      guess}``; their values, truths and relative errors land in ``result.inferred`` and summary.json, their
+      history in ``history["diagnostics"]`` (``coefficient/<name>``).
+    - ``data``: observations fitted as one more condition: :class:`pinnkit.equations.Observations`, a CSV
+      path (:func:`pinnkit.equations.inverse.save_observations`), or a list of them.
     - ``**options``: the problem's parameters (with a name), and flat shortcuts for every field of the groups
       above (:data:`SHORTCUTS`): ``steps``, ``lr``, ``lr_decay``, ``decay_every``, ``optimizer``
       (``"adam"``/``"sgd"``), ``lbfgs_steps``, ``quasi_newton`` (``"lbfgs"``, ``"bfgs"``, ``"ssbfgs"``: dense,
@@ -315,7 +324,13 @@ def solve(
     seed = check_int("seed", seed, 0, MAX_SEED)
     progress = check_bool("progress", progress)
     callbacks = _check_callbacks(callbacks)
-    cfg = check_run(problem, presets.resolve(problem, overrides, preset=preset))
+    truth_problem = problem
+    unknowns, coefficients, observations = _inverse_setup(problem, infer, data)
+    if unknowns or observations:
+        from pinnkit.equations.inverse import with_unknowns
+
+        problem = with_unknowns(problem, coefficients, observations)
+    cfg = check_run(problem, presets.resolve(truth_problem, overrides, preset=preset))
     run_stages = presets.stages_of(cfg)
     config = _train_config(problem, cfg, progress)
     sampler = Sampler(
@@ -335,9 +350,13 @@ def solve(
     hard_constraints: List[str] = list(cfg["hard_constraints"] or ())
     if hard_constraints:
         model = HardConstraints(model, problem, hard_constraints)
+    if unknowns:
+        model = InverseModel(model, coefficients)
 
     eval_pts = evaluation_points(problem, cfg["n_eval"])
     cbs = list(callbacks)
+    if unknowns:
+        cbs.append(CoefficientTracker(every=max(1, cfg["track_every"] or 50)))
     if cfg["track_every"]:
         cbs.append(ErrorTracker(problem, eval_pts, every=cfg["track_every"]))
     torch.manual_seed(seed)
@@ -354,6 +373,9 @@ def solve(
         truth = problem.reference(torch.as_tensor(eval_pts, dtype=torch.float64)).numpy()
         errors = problem_errors(problem, predict(trainer.model, eval_pts), truth, eval_pts)
     eval_time = time.perf_counter() - t1
+    inferred = _inferred(unknowns, trainer.model)
+    for name, rec in inferred.items():
+        errors[f"{name}_relative_error"] = rec["relative_error"]
     full_config = {
         "problem": {"name": problem.name, **problem.params},
         "preset": presets.preset_name(problem, preset),
@@ -374,6 +396,44 @@ def solve(
         "seed": seed,
         "n_eval": len(eval_pts),
         "track_every": cfg["track_every"],
+        "inverse": {
+            "unknowns": {n: {k: u[k] for k in ("initial", "positive")} for n, u in unknowns.items()},
+            "observations": [{"name": o.name, "n": len(o.points), "noise": o.noise} for o in observations],
+        }
+        if unknowns or observations
+        else None,
     }
     timings = {"train_s": history["time"][-1] if history["time"] else 0.0, "wall_s": wall, "eval_s": eval_time}
-    return Result(problem, trainer.model, history, full_config, errors, timings, versions(), eval_pts)
+    return Result(truth_problem, trainer.model, history, full_config, errors, timings, versions(), eval_pts, inferred)
+
+
+def _inverse_setup(problem: "Problem", infer: Any, data: Any):
+    """``(unknowns, coefficients, observations)`` of an inverse run, checked before any work: the declared
+    unknowns with their initial guesses and truths, the trainable :class:`Coefficients`, the observations."""
+    from pinnkit.equations.inverse import as_observations, unknowns_of
+
+    observations = as_observations(data, problem)
+    if infer is None:
+        return {}, Coefficients({}), observations
+    if isinstance(infer, Mapping):
+        unknowns = unknowns_of(problem, list(infer))
+        for n, v in infer.items():
+            unknowns[n]["initial"] = check_real(f"infer[{n!r}] (initial guess)", v, -1e6, 1e6, low_open=False)
+    elif isinstance(infer, str) or (isinstance(infer, (list, tuple)) and all(isinstance(n, str) for n in infer)):
+        unknowns = unknowns_of(problem, [infer] if isinstance(infer, str) else list(infer))
+    else:
+        raise ValueError(f"infer must be a coefficient name, a list of names or {{name: initial}}, got {infer!r}")
+    return unknowns, Coefficients(unknowns), observations
+
+
+def _inferred(unknowns: Dict[str, dict], model: nn.Module) -> Dict[str, Dict[str, float]]:
+    """``{name: {value, truth, initial, relative_error}}`` of the learned coefficients."""
+    if not unknowns:
+        return {}
+    values = model.coefficients.values()
+    out = {}
+    for n, u in unknowns.items():
+        truth, v = u["truth"], values[n]
+        err = abs(v - truth) / abs(truth) if truth != 0 else abs(v - truth)
+        out[n] = {"value": v, "truth": truth, "initial": float(u["initial"]), "relative_error": err}
+    return out

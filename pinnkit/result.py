@@ -47,6 +47,8 @@ class Result:
     timings: Dict[str, float]
     versions: Dict[str, str]
     eval_points: np.ndarray = field(repr=False, default=None)
+    #: the learned unknown coefficients of an inverse run: ``{name: {value, truth, initial, relative_error}}``
+    inferred: Dict[str, Dict[str, float]] = field(default_factory=dict)
 
     @property
     def relative_l2(self) -> float:
@@ -83,6 +85,7 @@ class Result:
         return {
             "problem": self.problem.describe(),
             "errors": self.errors,
+            "inferred": self.inferred,
             "timings": self.timings,
             "final_loss": self.history["loss"][-1] if self.history["loss"] else None,
             "steps": len(self.history["step"]),

@@ -128,8 +128,20 @@ def _cmd_solve(args, extra: List[str]) -> int:
         "runs", f"{args.name}-" + "-".join(f"{k}{v}" for k, v in params.items()) + f"-s{args.seed}"
     )
     check_output_dir("--out", out)
+    inverse = {}
+    if args.infer:
+        guesses = {}
+        for tok in args.infer:
+            key, eq, val = tok.partition("=")
+            guesses[key] = _parse_value(val) if eq else None
+        inverse["infer"] = guesses if any(v is not None for v in guesses.values()) else list(guesses)
+        if isinstance(inverse["infer"], dict) and None in inverse["infer"].values():
+            raise ValueError("--infer: give a guess for every name (NAME=GUESS) or for none")
+    if args.data:
+        inverse["data"] = list(args.data)
     result = pinnkit.solve(
         args.name,
+        **inverse,
         **solve_options(args),
         seed=args.seed,
         track_every=args.track_every,
@@ -148,11 +160,27 @@ def _cmd_solve(args, extra: List[str]) -> int:
         print(f"  {'velocity rel L2':<22} {result.errors['relative_l2_velocity']:.3e}")
         p_name = result.problem.output_names[result.problem.pressure_index]
         print(f"  {'pressure rel L2':<22} {result.errors[f'relative_l2_{p_name}']:.3e}   (mean removed)")
+    for name, rec in result.inferred.items():
+        print(
+            f"  {'inferred ' + name:<22} {rec['value']:.6g}   (truth {rec['truth']:.6g}, relative error "
+            f"{rec['relative_error']:.2e}, from {rec['initial']:.3g})"
+        )
     print(f"  {'train time':<22} {result.timings['train_s']:.1f} s   ({len(result.history['step'])} steps)")
     print(f"  {'final loss':<22} {result.history['loss'][-1]:.3e}")
     if args.certify:
         _print_certified(result, out, paths)
     print(f"  wrote {', '.join(sorted(paths.values()))}")
+    return 0
+
+
+def _cmd_observe(args, extra: List[str]) -> int:
+    from pinnkit.equations import make_problem
+    from pinnkit.equations.inverse import observations_from, save_observations
+
+    problem = make_problem(args.name, **_problem_params(args, extra))
+    obs = observations_from(problem, args.n, noise=args.noise, seed=args.seed, components=args.components)
+    save_observations(args.out, obs, problem)
+    print(f"{problem.describe()}: {len(obs.points)} observations (noise {obs.noise:g}) written to {args.out}")
     return 0
 
 
@@ -409,6 +437,26 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="after training, print every certified (proved) number that applies: residual sups, error bounds",
     )
+    s.add_argument(
+        "--infer",
+        nargs="+",
+        default=None,
+        metavar="NAME[=GUESS]",
+        help="unknown coefficients to learn with the net (the problem's UNKNOWNS, e.g. nu), optionally with a guess",
+    )
+    s.add_argument("--data", nargs="+", default=None, metavar="CSV", help="observation files (pinnkit observe)")
+
+    ob = sub.add_parser(
+        "observe",
+        help="write observations of a problem's ground truth (with noise) as CSV; problem parameters as --name value",
+        allow_abbrev=False,
+    )
+    ob.add_argument("name")
+    ob.add_argument("--n", type=int, default=2000, help="number of points (default 2000)")
+    ob.add_argument("--noise", type=float, default=0.0, help="relative Gaussian noise σ: y = u + σ std(u) ξ")
+    ob.add_argument("--components", type=int, nargs="+", default=None, help="observed outputs (default all)")
+    ob.add_argument("--seed", type=int, default=0)
+    ob.add_argument("--out", required=True, help="the CSV file to write")
 
     st = sub.add_parser(
         "study",
@@ -531,6 +579,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             return _cmd_study(args)
         if args.command == "deeponet":
             return _cmd_deeponet(args)
+        if args.command == "observe":
+            return _cmd_observe(args, extra)
         return _cmd_solve(args, extra)
     except (ValueError, FileNotFoundError) as exc:
         print(f"pinnkit: error: {exc}", file=sys.stderr)

@@ -19,6 +19,7 @@ from .base import (
 from .burgers import BurgersBlowup, InviscidBurgersBlowup, ViscousBurgers
 from .cavity import LidDrivenCavity
 from .heat import HEAT_SOLUTIONS, Heat
+from .heat_domain import HeatOnDomain
 from .navier_stokes import Beltrami, IncompressibleNS, Kovasznay, TaylorGreen
 from .operator_problems import OPERATOR_PROBLEMS, OperatorBurgers, OperatorHeat, OperatorProblem, operator_problem
 from .poisson import Poisson
@@ -36,6 +37,7 @@ __all__ = [
     "Observations",
     "Boundary",
     "Poisson",
+    "HeatOnDomain",
     "geometry",
     "Face",
     "all_faces",

@@ -22,10 +22,15 @@ from pinnkit.validation import check_choice, check_int, check_real
 from .base import MAX_COEFFICIENT, Condition, DirichletBC, Problem, RobinBC
 from .geometry import Box, Domain, as_domain, make
 
-__all__ = ["Poisson", "SHAPES", "shape_domain"]
+__all__ = ["Poisson", "SHAPES", "shape_domain", "plane_wave"]
 
 SHAPES = ("disk", "annulus", "l-shape", "ball", "square")
 BOUNDARIES = ("dirichlet", "robin", "mixed")
+
+
+def plane_wave(dim: int, freq: float) -> tuple:
+    """The wave vector ``ω_k = freq · π · (1 − 0.2 k)``, ``k = 0 … d−1``, of the manufactured solutions."""
+    return tuple(freq * math.pi * (1.0 - 0.2 * k) for k in range(dim))
 
 
 def shape_domain(shape: str, dim: int = 2) -> Domain:
@@ -106,7 +111,7 @@ class Poisson(Problem):
             },
             domain=None if dom.is_box else dom,
         )
-        self.omega = tuple(freq * math.pi * (1.0 - 0.2 * k) for k in range(dom.dim))
+        self.omega = plane_wave(dom.dim, freq)
         self.boundary, self.alpha, self.beta = boundary, alpha, beta
         self._centre = 0.5 * (float(lower[0]) + float(upper[0]))
 

@@ -9,6 +9,7 @@ from .base import Problem
 from .burgers import BurgersBlowup, ViscousBurgers
 from .cavity import LidDrivenCavity
 from .heat import Heat
+from .heat_domain import HeatOnDomain
 from .navier_stokes import Beltrami, Kovasznay, TaylorGreen
 from .poisson import Poisson
 
@@ -43,3 +44,4 @@ register("taylor-green", TaylorGreen)
 register("beltrami", Beltrami)
 register("cavity", LidDrivenCavity)
 register("poisson", Poisson)
+register("heat-domain", HeatOnDomain)

@@ -311,6 +311,13 @@ PROBLEM_KINDS: Dict[str, Dict[str, P]] = {
         "lid": P("lid", "choice", choices=("regularised", "uniform", "regularized"), fold_case=True),
         "n_reference": P("n_reference", "count"),
     },
+    "heat-domain": {
+        "domain": P("domain", "other"),
+        "dim": P("dim", "count"),
+        "kappa": P("kappa", "real"),
+        "T": P("T", "real"),
+        "freq": P("freq", "real"),
+    },
     "poisson": {
         "domain": P("domain", "other"),
         "dim": P("dim", "count"),

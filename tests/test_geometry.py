@@ -196,3 +196,22 @@ def test_certificates_refuse_a_domain_they_do_not_cover():
 
     with pytest.raises(ValueError, match="partition a box"):
         certify_residual(MLP(2, 1, width=8, depth=2), Poisson("disk"))
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [Poisson("l-shape"), Poisson("ball", dim=4, freq=0.7), pinnkit.equations.HeatOnDomain(dim=5, kappa=0.3)],
+    ids=["poisson-l", "poisson-ball4", "heat-ball5"],
+)
+def test_the_closed_forms_solve_their_equations(problem):
+    from pinnkit.derivatives import Fields
+    from pinnkit.sampling import domain_points
+
+    class Exact(torch.nn.Module):
+        def forward(self, x):
+            return problem.exact(x)
+
+    x = torch.as_tensor(domain_points(problem, 300, "sobol", 0))
+    r = problem.residual(Fields(Exact(), x, spatial_dim=problem.spatial_dim))
+    assert r.abs().max() <= 1e-11
+    assert problem.spatial_domain.inside(x[:, : problem.spatial_dim].numpy()).all()

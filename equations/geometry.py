@@ -17,6 +17,7 @@ sees a difference and every draw is a pure function of the seed.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import warnings
 from typing import Any, Callable, Iterator, Optional, Sequence, Tuple
@@ -296,7 +297,7 @@ class Geometry(Domain):
         x = np.asarray(x, float)
         if type(self.geom).__name__ == "Ellipse":  # DeepXDE has no normal for it: ∇ of the quadratic form
             g = self.geom
-            c, s = np.cos(g.angle), np.sin(g.angle)
+            c, s = np.cos(g.angle), -np.sin(g.angle)  # DeepXDE turns the ellipse clockwise by angle
             rot = np.array([[c, -s], [s, c]])
             local = (x - np.asarray(g.center, float)) @ rot
             nrm = (local / np.array([g.semimajor**2, g.semiminor**2])) @ rot.T
@@ -314,21 +315,51 @@ class Geometry(Domain):
         return nrm / np.where(size > 0, size, 1.0)
 
     def distance_factor(self) -> Optional[Callable]:
-        """``x ↦ φ(x)`` (torch, differentiable), zero on ``∂Ω`` and positive inside, where the geometry
-        provides one (``boundary_constraint_factor``), else None."""
-        f = getattr(self.geom, "boundary_constraint_factor", None)
-        if f is None or type(self.geom).boundary_constraint_factor is _base_factor():
-            return None
-        return lambda x: f(x, smoothness="C0+").reshape(-1, 1)
+        """``x ↦ φ(x)`` ``(N, 1)`` (torch, smooth), zero on ``∂Ω`` and positive inside, for the shapes with a
+        closed form: balls ``(r² − |x − c|²)/(2r)``, ellipses ``(1 − q(x))·b/2`` with ``q`` the quadratic form,
+        boxes ``Π_k (x_k − a_k)(b_k − x_k)/(b_k − a_k)``, triangles the product of the signed edge distances;
+        None for the others (CSG, polygons, point clouds). Smooth, unlike a true distance, so that second
+        derivatives of ``φ N`` exist everywhere (Sukumar & Srivastava 2022 use R-functions for the general
+        case)."""
+        import torch
+
+        g, kind = self.geom, type(self.geom).__name__
+
+        def tensor(v, like):
+            return torch.as_tensor(np.asarray(v, float), dtype=like.dtype, device=like.device)
+
+        if hasattr(g, "radius") and hasattr(g, "center"):  # Disk, Sphere, Hypersphere
+            r = float(g.radius)
+            return lambda x: (r * r - ((x - tensor(g.center, x)) ** 2).sum(1, keepdim=True)) / (2 * r)
+        if kind == "Ellipse":
+            c, s_ = math.cos(g.angle), -math.sin(g.angle)  # clockwise by angle, as DeepXDE turns it
+            a, b = float(g.semimajor), float(g.semiminor)
+
+            def ellipse(x):
+                y = x - tensor(g.center, x)
+                u, v = c * y[:, :1] + s_ * y[:, 1:2], -s_ * y[:, :1] + c * y[:, 1:2]
+                return (1.0 - (u / a) ** 2 - (v / b) ** 2) * (b / 2)
+
+            return ellipse
+        if hasattr(g, "xmin") and hasattr(g, "xmax"):  # Rectangle, Cuboid, Hypercube
+            lo, hi = np.asarray(g.xmin, float).reshape(-1), np.asarray(g.xmax, float).reshape(-1)
+            return lambda x: ((x - tensor(lo, x)) * (tensor(hi, x) - x) / tensor(hi - lo, x)).prod(1, keepdim=True)
+        if kind == "Interval":
+            lo, hi = float(g.l), float(g.r)
+            return lambda x: (x[:, :1] - lo) * (hi - x[:, :1]) / (hi - lo)
+        if kind == "Triangle":
+            pts = [np.asarray(p, float) for p in (g.x1, g.x2, g.x3)]
+            edges = []
+            for a, b, opp in ((pts[0], pts[1], pts[2]), (pts[1], pts[2], pts[0]), (pts[2], pts[0], pts[1])):
+                nrm = np.array([b[1] - a[1], a[0] - b[0]]) / np.linalg.norm(b - a)
+                if (opp - a) @ nrm < 0:
+                    nrm = -nrm  # pointing inside
+                edges.append((a, nrm))
+            return lambda x: math.prod((x - tensor(a, x)) @ tensor(n, x)[:, None] for a, n in edges)
+        return None
 
     def describe(self):
         return f"{type(self.geom).__name__} in {Box(self._lo, self._hi).describe()}"
-
-
-def _base_factor():
-    from deepxde.geometry.geometry import Geometry as Base
-
-    return Base.boundary_constraint_factor
 
 
 def as_domain(domain: Any) -> Domain:

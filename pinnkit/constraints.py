@@ -7,7 +7,9 @@ For a problem on ``[lower, upper] × [t0, T]`` and a free net ``N``:
 * homogeneous Dirichlet data ``u = 0`` on every face is imposed by multiplying the free part by
   ``φ(x) = Π_k 4 (x_k − lower_k)(upper_k − x_k)/(upper_k − lower_k)²`` (zero on the faces, 1 at the centre):
   ``u = g(x) + s(t) φ(x) N(x, t)`` (with initial data) or ``u = φ(x) N(x, t)`` (without). Together they are
-  exact only when ``g`` itself vanishes on the faces (compatible data), which is checked at construction.
+  exact only when ``g`` itself vanishes on the faces (compatible data), which is checked at construction;
+* on a domain other than a box, ``φ`` is the domain's distance function (DeepXDE's
+  ``boundary_constraint_factor``, zero on ``∂Ω``; Sukumar & Srivastava 2022), where the geometry has one.
 
 The wrapped model lists the conditions it enforces in ``enforced_conditions``; the loss leaves them out.
 """
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Iterable, Tuple
 import torch
 from torch import Tensor, nn
 
-from .sampling import face_points
+from .sampling import boundary_points
 
 if TYPE_CHECKING:
     from pinnkit.equations.base import Problem
@@ -56,27 +58,41 @@ class HardConstraints(nn.Module):
             t0, T = problem.time_interval
             self.t0, self.span = float(t0), float(T - t0)
             enforced.append(ic[0].name)
+        self._distance = None
         if "boundary" in kinds:
-            bcs = [c for c in conds if c.location(problem) != "initial"]
+            bcs = [c for c in conds if c.location(problem) not in ("initial", "data")]
             ok = bcs and all(getattr(c, "homogeneous", False) and getattr(c, "components", None) is None for c in bcs)
-            faces = {f for c in bcs for f in c.location(problem)} if ok else set()
-            if not ok or len(faces) != 2 * problem.spatial_dim:
+            if problem.on_box:
+                locs = [c.location(problem) for c in bcs] if ok else []
+                faces = {f for loc in locs if isinstance(loc, tuple) for f in loc}
+                ok = ok and len(faces) == 2 * problem.spatial_dim
+            else:
+                ok = ok and all(getattr(c.location(problem), "where", 0) is None for c in bcs)
+            if not ok:
                 raise ValueError(
-                    f"hard_constraints 'boundary' needs homogeneous Dirichlet data (u = 0) on every face; "
+                    f"hard_constraints 'boundary' needs homogeneous Dirichlet data (u = 0) on the whole boundary; "
                     f"{problem.name} has {[type(c).__name__ for c in bcs]} (set homogeneous=True where it holds)"
                 )
+            if not problem.on_box:
+                self._distance = problem.domain.distance_factor()
+                if self._distance is None:
+                    raise ValueError(
+                        f"hard_constraints 'boundary' needs a distance function of the domain, and "
+                        f"{problem.domain.describe()} has none (DeepXDE gives one for Interval, Rectangle, Triangle, "
+                        "Disk, Ellipse, Cuboid, Hypercube, Hypersphere)"
+                    )
             enforced += [c.name for c in bcs]
             lo = torch.tensor(problem.lower, dtype=torch.get_default_dtype())
             hi = torch.tensor(problem.upper, dtype=torch.get_default_dtype())
             self.register_buffer("lower", lo)
             self.register_buffer("upper", hi)
             if self._initial is not None:
-                self._check_compatible(problem, sorted(faces, key=lambda f: (f.dim, f.side)))
+                self._check_compatible(problem)
         self.enforced_conditions: Tuple[str, ...] = tuple(enforced)
 
-    def _check_compatible(self, problem, faces) -> None:
-        """The initial data must vanish on the faces for ``g + s φ N`` to meet both conditions."""
-        pts = torch.as_tensor(face_points(problem, faces, 512, "sobol", 0), dtype=torch.float64)
+    def _check_compatible(self, problem) -> None:
+        """The initial data must vanish on the boundary for ``g + s φ N`` to meet both conditions."""
+        pts = torch.as_tensor(boundary_points(problem, None, 512, "sobol", 0), dtype=torch.float64)
         pts[:, -1] = self.t0
         g = self._initial(pts).abs().max().item()
         if g > 1e-9:
@@ -86,6 +102,8 @@ class HardConstraints(nn.Module):
             )
 
     def _phi(self, xs: Tensor) -> Tensor:
+        if self._distance is not None:  # the domain's own distance function (zero on its boundary)
+            return self._distance(xs)
         width = self.upper - self.lower
         return (4.0 * (xs - self.lower) * (self.upper - xs) / width**2).prod(dim=1, keepdim=True)
 

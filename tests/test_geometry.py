@@ -43,8 +43,14 @@ SHAPES = {
     ),
     "ball5": (lambda: geo.make("Hypersphere", [0.0] * 5, 1.0), lambda x: _disk_dist(x, [0.0] * 5, 1.0)),
     "ellipse": (
-        lambda: geo.make("Ellipse", [0, 0], 2.0, 1.0),
-        lambda x: np.sqrt((x[:, 0] / 2) ** 2 + x[:, 1] ** 2) - 1.0,
+        lambda: geo.make("Ellipse", [0, 0], 2.0, 1.0, 0.5),
+        lambda x: (
+            np.sqrt(
+                ((np.cos(0.5) * x[:, 0] - np.sin(0.5) * x[:, 1]) / 2) ** 2
+                + (np.sin(0.5) * x[:, 0] + np.cos(0.5) * x[:, 1]) ** 2
+            )
+            - 1.0
+        ),
     ),
 }
 
@@ -215,3 +221,64 @@ def test_the_closed_forms_solve_their_equations(problem):
     r = problem.residual(Fields(Exact(), x, spatial_dim=problem.spatial_dim))
     assert r.abs().max() <= 1e-11
     assert problem.spatial_domain.inside(x[:, : problem.spatial_dim].numpy()).all()
+
+
+class _Bubble(pinnkit.equations.Problem):
+    """``−Δu = 4`` on the unit disk, ``u = 0`` on its boundary: ``u = 1 − |x|²``."""
+
+    def __init__(self):
+        dom = geo.make("Disk", [0.0, 0.0], 1.0)
+        super().__init__("bubble", 2, 1, (-1.0, -1.0), (1.0, 1.0), domain=dom)
+
+    def residual(self, f):
+        return (-f.laplacian(0) - 4.0).unsqueeze(-1)
+
+    def conditions(self):
+        zero = lambda x: torch.zeros(len(x), 1, dtype=x.dtype)  # noqa: E731
+        return [pinnkit.equations.DirichletBC("boundary", target=zero, homogeneous=True)]
+
+    def exact(self, x):
+        return (1.0 - (x[:, :2] ** 2).sum(1)).unsqueeze(-1)
+
+
+def test_hard_boundary_constraints_through_the_distance_function_of_a_disk():
+    from pinnkit.constraints import HardConstraints
+    from pinnkit.nets import MLP
+
+    p = _Bubble()
+    m = HardConstraints(MLP(2, 1, width=8, depth=2), p, ("boundary",))
+    edge = torch.as_tensor(p.spatial_domain.boundary_points(200, "uniform", 0), dtype=torch.float32)
+    assert m(edge).abs().max() <= 1e-6
+    r = pinnkit.solve(p, hard_constraints=["boundary"], steps=300, lbfgs_steps=100, seed=0, progress=False)
+    assert r.errors["relative_l2"] <= 1e-2
+    with pytest.raises(ValueError, match="distance function"):
+        HardConstraints(MLP(2, 1, width=8, depth=2), _annulus_bubble(), ("boundary",))
+
+
+def _annulus_bubble():
+    p = _Bubble()
+    p.domain = geo.make("Disk", [0.0, 0.0], 1.0) - geo.make("Disk", [0.0, 0.0], 0.3)
+    return p
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("Disk", [0.2, 0.1], 0.7),
+        ("Ellipse", [0.0, 0.0], 2.0, 1.0, 0.4),
+        ("Rectangle", [0.0, -1.0], [2.0, 0.5]),
+        ("Triangle", [0.0, 0.0], [1.0, 0.2], [0.3, 1.0]),
+        ("Hypersphere", [0.0] * 5, 1.0),
+        ("Interval", -1.0, 2.0),
+    ],
+    ids=lambda a: a[0],
+)
+def test_distance_factors_vanish_on_the_boundary_and_are_positive_inside(args):
+    dom = geo.make(*args)
+    phi = dom.distance_factor()
+    edge = torch.as_tensor(dom.boundary_points(300, "uniform", 0))
+    inner = dom.interior_points(300, "sobol", 0)
+    inner = torch.as_tensor(inner[~dom.on_boundary(inner)])
+    assert phi(edge).abs().max() <= 1e-12
+    assert (phi(inner) > 0).all()
+    assert geo.make("Polygon", [[0, 0], [1, 0], [1, 1], [0, 1.5]]).distance_factor() is None

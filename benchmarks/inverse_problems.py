@@ -12,6 +12,11 @@ Cases (Raissi, Perdikaris & Karniadakis 2019, Part II; observations from pinnkit
     python benchmarks/inverse_problems.py burgers --noise 0 0.01 [--dtype float64 --quasi-newton ssbfgs ...]
     python benchmarks/inverse_problems.py heat-deepxde --noise 0.01 --steps 3000
 
+Measured (2 cores, one thread, 2026-12-02): ``heat-deepxde --noise 0.01 --steps 2000 --lbfgs-steps 2000``:
+κ error 0.007% in 84 s (DeepXDE 0.034%, 157 s); ``burgers --dtype float64 --quasi-newton ssbfgs --width 30
+--depth 3 --steps 1000 --lbfgs-steps 4000 --n-domain 4000``: ν error 0.006% clean (419 s), 0.21% at 1% noise
+(334 s).
+
 Prints, per case and noise level, the recovered value(s), their relative errors, the field's relative L2
 error and the wall time; ``--json`` writes them.
 """

@@ -28,7 +28,7 @@ class Coefficients(nn.Module):
         for n in self.names:
             v = float(spec[n]["initial"])
             if self.positive[n] and not v > 0:
-                raise ValueError(f"the initial value of {n} must be > 0 (it is parametrised as exp(θ)), got {v}")
+                raise ValueError(f"infer: the initial value of {n} must be > 0 (it is parametrised as exp(θ)), got {v}")
             self.raw[n] = nn.Parameter(torch.tensor(math.log(v) if self.positive[n] else v))
 
     def __call__(self, name: str) -> Tensor:  # the value the residual reads

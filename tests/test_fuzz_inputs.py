@@ -247,7 +247,7 @@ SOLVE_OPTIONS = [
     P("preset", "choice", optional=True, choices=("default", *PRESETS)),
     P("checkpoint_dir", "path", optional=True),
     *(P(k, "other") for k in ("weights", "hard_constraints", "callbacks", "net", "stages")),
-    *(P(k, "other", optional=True) for k in ("points", "loss", "engine", "checkpoint")),
+    *(P(k, "other", optional=True) for k in ("points", "loss", "engine", "checkpoint", "infer", "data")),
 ]
 
 

@@ -12,7 +12,15 @@ from matplotlib.figure import Figure
 if TYPE_CHECKING:
     from pinnkit.equations.base import Problem
 
-__all__ = ["plot_loss_history", "plot_solution", "slice_grid", "plot_flow", "is_flow_problem", "QUASI_NEWTON_STAGES"]
+__all__ = [
+    "plot_coefficients",
+    "plot_loss_history",
+    "plot_solution",
+    "slice_grid",
+    "plot_flow",
+    "is_flow_problem",
+    "QUASI_NEWTON_STAGES",
+]
 
 #: history stage names of the quasi-Newton optimisers (shaded in the loss plot), with their display names;
 #: any other stage (``"adam"``, ``"sgd"``, ...) is first-order
@@ -66,6 +74,30 @@ def slice_grid(problem: Problem, n: int = 101) -> Tuple[np.ndarray, np.ndarray, 
     if problem.time_dependent and D > 2:
         title = f" at t = {hi[-1]:g}" + (", other coordinates at the centre" if D > 3 else "")
     return pts, a, b, (names[i], names[j]), title
+
+
+def plot_coefficients(history: dict, inferred: dict, path: str) -> str:
+    """The learned coefficients of an inverse run against the step (``history["diagnostics"]``,
+    ``coefficient/<name>``), each in its own panel with its truth dashed."""
+    names = list(inferred)
+    fig = Figure(figsize=(5.5, 2.6 * len(names)))
+    axes = fig.subplots(len(names), 1, squeeze=False)[:, 0]
+    for ax, name in zip(axes, names):
+        pairs = np.asarray(history.get("diagnostics", {}).get(f"coefficient/{name}", []), dtype=float)
+        rec = inferred[name]
+        steps = np.concatenate([[0.0], pairs[:, 0]]) if len(pairs) else np.array([0.0])
+        vals = np.concatenate([[rec["initial"]], pairs[:, 1]]) if len(pairs) else np.array([rec["initial"]])
+        ax.plot(steps, vals, "-", lw=1.4, label=f"{name} learned ({rec['value']:.5g})")
+        ax.axhline(rec["truth"], color="k", ls="--", lw=1, label=f"truth {rec['truth']:.5g}")
+        ax.set_xlabel("step")
+        ax.set_ylabel(name)
+        ax.set_title(f"{name}: relative error {rec['relative_error']:.2e}", fontsize=9)
+        ax.legend(fontsize=8)
+        ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=120)
+    return path
 
 
 def plot_solution(

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .report import is_flow_problem, plot_flow, plot_loss_history, plot_solution
+from .report import is_flow_problem, plot_coefficients, plot_flow, plot_loss_history, plot_solution
 from .validation import check_points
 
 __all__ = ["Result", "predict"]
@@ -125,6 +125,10 @@ class Result:
                 truth = (lambda z: self.exact(z)) if self.problem.has_exact else None
                 paths["solution_plot"] = plot_solution(
                     self.problem, lambda z: predict(self.model, z), os.path.join(directory, "solution.png"), truth
+                )
+            if self.inferred:
+                paths["coefficients_plot"] = plot_coefficients(
+                    self.history, self.inferred, os.path.join(directory, "coefficients.png")
                 )
             if is_flow_problem(self.problem):
                 paths.update(plot_flow(self.problem, lambda z: predict(self.model, z), directory, truth))

@@ -97,6 +97,8 @@ def test_a_short_inverse_run_moves_nu_toward_the_truth(tmp_path):
     assert "coefficients" in flat
     summary = r.summary()
     assert summary["inferred"]["nu"]["value"] == rec["value"]
+    paths = r.save(str(tmp_path / "run"))
+    assert os.path.getsize(paths["coefficients_plot"]) > 0
 
 
 def test_bad_inverse_settings_are_refused_before_training():

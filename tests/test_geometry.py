@@ -282,3 +282,17 @@ def test_distance_factors_vanish_on_the_boundary_and_are_positive_inside(args):
     assert phi(edge).abs().max() <= 1e-12
     assert (phi(inner) > 0).all()
     assert geo.make("Polygon", [[0, 0], [1, 0], [1, 1], [0, 1.5]]).distance_factor() is None
+
+
+def test_a_point_cloud_gives_its_own_points_and_normals():
+    rng = np.random.default_rng(0)
+    inner = rng.uniform(-0.9, 0.9, (400, 2))
+    theta = np.linspace(0, 2 * np.pi, 200, endpoint=False)
+    edge = np.stack([np.cos(theta), np.sin(theta)], 1)
+    dom = geo.make("PointCloud", inner, boundary_points=edge, boundary_normals=edge)
+    pts = dom.interior_points(100, "sobol", 1)
+    assert {tuple(p) for p in pts} <= {tuple(p) for p in inner}
+    b = dom.boundary_points(50, "uniform", 1)
+    np.testing.assert_allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(dom.normals(b), b, atol=1e-12)
+    assert np.array_equal(dom.interior_points(100, "sobol", 1), pts)

@@ -17,8 +17,7 @@ from pinnkit.derivatives import Fields
 from pinnkit.validation import check_int, check_real
 
 from .base import MAX_COEFFICIENT, MIN_TIME, Condition, DirichletBC, InitialCondition, Problem
-from .geometry import as_domain
-from .poisson import SHAPES, plane_wave, shape_domain
+from .poisson import SHAPES, plane_wave, resolve_domain
 
 __all__ = ["HeatOnDomain"]
 
@@ -44,15 +43,7 @@ class HeatOnDomain(Problem):
 
     def __init__(self, domain: Any = "ball", dim: int = 5, kappa: float = 0.1, T: float = 1.0, freq: float = 0.5):
         dim = check_int("dim", dim, 1, 10)
-        if isinstance(domain, str):
-            dom = shape_domain(domain, dim)
-        else:
-            try:
-                dom = as_domain(domain)
-            except ValueError as err:
-                raise ValueError(
-                    f"domain must be one of {SHAPES}, a pinnkit Domain or a DeepXDE geometry: {err}"
-                ) from None
+        dom = resolve_domain(domain, dim)
         kappa = check_real("kappa", kappa, 0.0, MAX_COEFFICIENT)
         T = check_real("T", T, MIN_TIME, MAX_COEFFICIENT, low_open=False)
         freq = check_real("freq", freq, 0.0, 100.0)

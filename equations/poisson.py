@@ -22,7 +22,7 @@ from pinnkit.validation import check_choice, check_int, check_real
 from .base import MAX_COEFFICIENT, Condition, DirichletBC, Problem, RobinBC
 from .geometry import Box, Domain, as_domain, make
 
-__all__ = ["Poisson", "SHAPES", "shape_domain", "plane_wave"]
+__all__ = ["Poisson", "SHAPES", "shape_domain", "resolve_domain", "plane_wave"]
 
 SHAPES = ("disk", "annulus", "l-shape", "ball", "square")
 BOUNDARIES = ("dirichlet", "robin", "mixed")
@@ -31,6 +31,17 @@ BOUNDARIES = ("dirichlet", "robin", "mixed")
 def plane_wave(dim: int, freq: float) -> tuple:
     """The wave vector ``ω_k = freq · π · (1 − 0.2 k)``, ``k = 0 … d−1``, of the manufactured solutions."""
     return tuple(freq * math.pi * (1.0 - 0.2 * k) for k in range(dim))
+
+
+def resolve_domain(domain: Any, dim: int) -> Domain:
+    """A named shape (:func:`shape_domain`), or a Domain or DeepXDE geometry as a :class:`Domain`; anything
+    else is refused naming ``domain``."""
+    if isinstance(domain, str):
+        return shape_domain(domain, dim)
+    try:
+        return as_domain(domain)
+    except ValueError as err:
+        raise ValueError(f"domain must be one of {SHAPES}, a pinnkit Domain or a DeepXDE geometry: {err}") from None
 
 
 def shape_domain(shape: str, dim: int = 2) -> Domain:
@@ -81,15 +92,7 @@ class Poisson(Problem):
     ) -> None:
         name = domain if isinstance(domain, str) else None
         dim = check_int("dim", dim, 1, 10)
-        if isinstance(domain, str):
-            dom = shape_domain(domain, dim)
-        else:
-            try:
-                dom = as_domain(domain)
-            except ValueError as err:
-                raise ValueError(
-                    f"domain must be one of {SHAPES}, a pinnkit Domain or a DeepXDE geometry: {err}"
-                ) from None
+        dom = resolve_domain(domain, dim)
         freq = check_real("freq", freq, 0.0, 100.0)
         check_choice("boundary", boundary, BOUNDARIES)
         alpha = check_real("alpha", alpha, -MAX_COEFFICIENT, MAX_COEFFICIENT, low_open=False)

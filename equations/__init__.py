@@ -23,6 +23,7 @@ from .heat_domain import HeatOnDomain
 from .navier_stokes import Beltrami, IncompressibleNS, Kovasznay, TaylorGreen
 from .operator_problems import OPERATOR_PROBLEMS, OperatorBurgers, OperatorHeat, OperatorProblem, operator_problem
 from .poisson import Poisson
+from .reaction import ReactionDiffusion
 from .registry import PROBLEMS, make_problem, register
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Boundary",
     "Poisson",
     "HeatOnDomain",
+    "ReactionDiffusion",
     "geometry",
     "Face",
     "all_faces",

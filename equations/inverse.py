@@ -31,16 +31,24 @@ __all__ = [
 
 
 def unknowns_of(problem: Problem, names: Sequence[str]) -> Dict[str, Dict[str, Any]]:
-    """The declarations of ``names`` among ``problem.UNKNOWNS``, with ``truth`` (the problem's own value);
-    an undeclared name is refused, listing what may be inferred."""
-    declared = dict(getattr(problem, "UNKNOWNS", {}))
+    """The declarations of ``names`` among ``problem.UNKNOWNS`` (scalars, with ``truth`` the problem's own
+    value) and ``problem.UNKNOWN_FIELDS`` (functions of space, ``field=True``, ``truth`` the problem's own
+    function); an undeclared name is refused, listing what may be inferred."""
+    scalars = dict(getattr(problem, "UNKNOWNS", {}))
+    fields = dict(getattr(problem, "UNKNOWN_FIELDS", {}))
     if isinstance(names, str):
         names = [names]
-    bad = [n for n in names if n not in declared]
+    bad = [n for n in names if n not in scalars and n not in fields]
     if bad or not names:
-        allowed = sorted(declared) or "nothing (it declares no UNKNOWNS)"
+        allowed = sorted([*scalars, *fields]) or "nothing (it declares no UNKNOWNS)"
         raise ValueError(f"infer must name coefficients of {problem.name}; got {list(names)}, allowed: {allowed}")
-    return {n: {**declared[n], "truth": float(getattr(problem, n))} for n in names}
+    out: Dict[str, Dict[str, Any]] = {}
+    for n in names:
+        if n in fields:
+            out[n] = {**fields[n], "field": True, "truth": getattr(problem, n), "initial": 1.0}
+        else:
+            out[n] = {**scalars[n], "field": False, "truth": float(getattr(problem, n))}
+    return out
 
 
 def with_unknowns(
@@ -53,12 +61,14 @@ def with_unknowns(
     obs = list(observations)
 
     def residual(self, f):
-        saved = {n: self.__dict__[n] for n in names}
+        saved = {n: self.__dict__[n] for n in names if n in self.__dict__}  # a field may be a method
         try:
             for n in names:
                 self.__dict__[n] = values(n)
             return base.residual(self, f)
         finally:
+            for n in names:
+                self.__dict__.pop(n, None)
             self.__dict__.update(saved)
 
     def conditions(self) -> List:

@@ -12,6 +12,7 @@ from .heat import Heat
 from .heat_domain import HeatOnDomain
 from .navier_stokes import Beltrami, Kovasznay, TaylorGreen
 from .poisson import Poisson
+from .reaction import ReactionDiffusion
 
 __all__ = ["PROBLEMS", "make_problem", "register"]
 
@@ -45,3 +46,4 @@ register("beltrami", Beltrami)
 register("cavity", LidDrivenCavity)
 register("poisson", Poisson)
 register("heat-domain", HeatOnDomain)
+register("reaction-diffusion", ReactionDiffusion)

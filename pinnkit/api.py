@@ -325,7 +325,7 @@ def solve(
     progress = check_bool("progress", progress)
     callbacks = _check_callbacks(callbacks)
     truth_problem = problem
-    unknowns, coefficients, observations = _inverse_setup(problem, infer, data)
+    unknowns, coefficients, observations = _inverse_setup(problem, infer, data, seed)
     if unknowns or observations:
         from pinnkit.equations.inverse import with_unknowns
 
@@ -373,9 +373,10 @@ def solve(
         truth = problem.reference(torch.as_tensor(eval_pts, dtype=torch.float64)).numpy()
         errors = problem_errors(problem, predict(trainer.model, eval_pts), truth, eval_pts)
     eval_time = time.perf_counter() - t1
-    inferred = _inferred(unknowns, trainer.model)
+    inferred = _inferred(unknowns, trainer.model, eval_pts)
     for name, rec in inferred.items():
-        errors[f"{name}_relative_error"] = rec["relative_error"]
+        key = "relative_l2" if rec.get("field") else "relative_error"
+        errors[f"{name}_{key}"] = rec[key]
     full_config = {
         "problem": {"name": problem.name, **problem.params},
         "preset": presets.preset_name(problem, preset),
@@ -397,7 +398,7 @@ def solve(
         "n_eval": len(eval_pts),
         "track_every": cfg["track_every"],
         "inverse": {
-            "unknowns": {n: {k: u[k] for k in ("initial", "positive")} for n, u in unknowns.items()},
+            "unknowns": {n: {k: u[k] for k in ("initial", "positive", "field")} for n, u in unknowns.items()},
             "observations": [{"name": o.name, "n": len(o.points), "noise": o.noise} for o in observations],
         }
         if unknowns or observations
@@ -407,7 +408,7 @@ def solve(
     return Result(truth_problem, trainer.model, history, full_config, errors, timings, versions(), eval_pts, inferred)
 
 
-def _inverse_setup(problem: "Problem", infer: Any, data: Any):
+def _inverse_setup(problem: "Problem", infer: Any, data: Any, seed: int = 0):
     """``(unknowns, coefficients, observations)`` of an inverse run, checked before any work: the declared
     unknowns with their initial guesses and truths, the trainable :class:`Coefficients`, the observations."""
     from pinnkit.equations.inverse import as_observations, unknowns_of
@@ -423,16 +424,25 @@ def _inverse_setup(problem: "Problem", infer: Any, data: Any):
         unknowns = unknowns_of(problem, [infer] if isinstance(infer, str) else list(infer))
     else:
         raise ValueError(f"infer must be a coefficient name, a list of names or {{name: initial}}, got {infer!r}")
-    return unknowns, Coefficients(unknowns), observations
+    return unknowns, Coefficients(unknowns, bounds=(problem.lower, problem.upper), seed=seed), observations
 
 
-def _inferred(unknowns: Dict[str, dict], model: nn.Module) -> Dict[str, Dict[str, float]]:
-    """``{name: {value, truth, initial, relative_error}}`` of the learned coefficients."""
+def _inferred(unknowns: Dict[str, dict], model: nn.Module, points) -> Dict[str, Dict[str, float]]:
+    """``{name: {value, truth, initial, relative_error}}`` of the learned scalars, and ``{relative_l2,
+    field: True}`` of a learned coefficient function against its truth on the held-out ``points``."""
     if not unknowns:
         return {}
     values = model.coefficients.values()
-    out = {}
+    out: Dict[str, Dict[str, float]] = {}
     for n, u in unknowns.items():
+        if u.get("field"):
+            x = torch.as_tensor(points, dtype=next(model.parameters()).dtype)
+            with torch.no_grad():
+                learned = model.coefficients.value(n)(x).double()
+                truth = u["truth"](x.double()).double()
+            err = float(torch.linalg.norm(learned - truth) / torch.linalg.norm(truth))
+            out[n] = {"field": True, "relative_l2": err, "initial": float(u["initial"])}
+            continue
         truth, v = u["truth"], values[n]
         err = abs(v - truth) / abs(truth) if truth != 0 else abs(v - truth)
         out[n] = {"value": v, "truth": truth, "initial": float(u["initial"]), "relative_error": err}

@@ -161,6 +161,9 @@ def _cmd_solve(args, extra: List[str]) -> int:
         p_name = result.problem.output_names[result.problem.pressure_index]
         print(f"  {'pressure rel L2':<22} {result.errors[f'relative_l2_{p_name}']:.3e}   (mean removed)")
     for name, rec in result.inferred.items():
+        if rec.get("field"):
+            print(f"  {'inferred ' + name + '(x)':<22} relative L2 {rec['relative_l2']:.2e} against the truth")
+            continue
         print(
             f"  {'inferred ' + name:<22} {rec['value']:.6g}   (truth {rec['truth']:.6g}, relative error "
             f"{rec['relative_error']:.2e}, from {rec['initial']:.3g})"

@@ -79,8 +79,8 @@ def slice_grid(problem: Problem, n: int = 101) -> Tuple[np.ndarray, np.ndarray, 
 def plot_coefficients(history: dict, inferred: dict, path: str) -> str:
     """The learned coefficients of an inverse run against the step (``history["diagnostics"]``,
     ``coefficient/<name>``), each in its own panel with its truth dashed."""
-    names = list(inferred)
-    fig = Figure(figsize=(5.5, 2.6 * len(names)))
+    names = [n for n, rec in inferred.items() if not rec.get("field")]
+    fig = Figure(figsize=(5.5, 2.6 * max(len(names), 1)))
     axes = fig.subplots(len(names), 1, squeeze=False)[:, 0]
     for ax, name in zip(axes, names):
         pairs = np.asarray(history.get("diagnostics", {}).get(f"coefficient/{name}", []), dtype=float)

@@ -126,7 +126,7 @@ class Result:
                 paths["solution_plot"] = plot_solution(
                     self.problem, lambda z: predict(self.model, z), os.path.join(directory, "solution.png"), truth
                 )
-            if self.inferred:
+            if any(not rec.get("field") for rec in self.inferred.values()):
                 paths["coefficients_plot"] = plot_coefficients(
                     self.history, self.inferred, os.path.join(directory, "coefficients.png")
                 )

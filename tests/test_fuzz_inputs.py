@@ -318,6 +318,7 @@ PROBLEM_KINDS: Dict[str, Dict[str, P]] = {
         "T": P("T", "real"),
         "freq": P("freq", "real"),
     },
+    "reaction-diffusion": {"domain": P("domain", "other"), "dim": P("dim", "count"), "freq": P("freq", "real")},
     "poisson": {
         "domain": P("domain", "other"),
         "dim": P("dim", "count"),

@@ -206,8 +206,13 @@ def test_certificates_refuse_a_domain_they_do_not_cover():
 
 @pytest.mark.parametrize(
     "problem",
-    [Poisson("l-shape"), Poisson("ball", dim=4, freq=0.7), pinnkit.equations.HeatOnDomain(dim=5, kappa=0.3)],
-    ids=["poisson-l", "poisson-ball4", "heat-ball5"],
+    [
+        Poisson("l-shape"),
+        Poisson("ball", dim=4, freq=0.7),
+        pinnkit.equations.HeatOnDomain(dim=5, kappa=0.3),
+        pinnkit.equations.ReactionDiffusion("disk"),
+    ],
+    ids=["poisson-l", "poisson-ball4", "heat-ball5", "reaction-disk"],
 )
 def test_the_closed_forms_solve_their_equations(problem):
     from pinnkit.derivatives import Fields

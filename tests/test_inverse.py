@@ -132,3 +132,31 @@ def test_observe_and_solve_from_the_command_line(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "inferred kappa" in text and "truth 0.1" in text
     assert main(["solve", "heat", "--infer", "nu", "--steps", "1", "--quiet", "--out", str(tmp_path / "r2")]) == 2
+
+
+def test_a_coefficient_field_is_learned_as_a_second_net():
+    """The field is a trained net read by the residual (not by the closed form), seeded with the run, and
+    its reported error is its relative L2 distance to the truth on the held-out points."""
+    from pinnkit.equations import ReactionDiffusion
+    from pinnkit.equations.inverse import unknowns_of
+
+    p = ReactionDiffusion()
+    spec = unknowns_of(p, ["c"])
+    c0 = Coefficients(spec, bounds=(p.lower, p.upper), seed=3)
+    c1 = Coefficients(spec, bounds=(p.lower, p.upper), seed=3)
+    x = torch.rand(50, 2)
+    assert torch.equal(c0.value("c")(x), c1.value("c")(x))  # seeded
+    np.testing.assert_allclose(c0.value("c")(x).detach().numpy(), 1.0, atol=0.3)  # starts near the constant 1
+    obs = observations_from(p, 300, seed=2)
+    kw = dict(net={"width": 12, "depth": 2}, steps=60, lbfgs_steps=0, n_domain=200, seed=0, progress=False)
+    r = pinnkit.solve(p, infer="c", data=obs, **kw)
+    pts = torch.as_tensor(r.eval_points, dtype=torch.float32)
+    with torch.no_grad():
+        learned = r.model.coefficients.value("c")(pts).double()
+    truth = p.true_c(pts.double())
+    expected = float(torch.linalg.norm(learned - truth) / torch.linalg.norm(truth))
+    assert r.inferred["c"]["relative_l2"] == pytest.approx(expected, rel=1e-9)
+    assert r.errors["c_relative_l2"] == r.inferred["c"]["relative_l2"]
+    start = Coefficients(spec, bounds=(p.lower, p.upper), seed=0).value("c")(pts)
+    assert not torch.allclose(learned.float(), start, atol=1e-4)  # trained
+    assert p.c.__func__ is ReactionDiffusion.true_c  # the problem itself is left as it was

@@ -20,11 +20,11 @@ import contextlib
 import math
 import os
 import warnings
-from typing import Any, Callable, Iterator, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ["Domain", "Box", "Geometry", "make", "deepxde_geometry", "as_domain"]
+__all__ = ["Domain", "Box", "Geometry", "make", "deepxde_geometry", "as_domain", "problem_geometry"]
 
 #: where a boundary point may lie off the boundary and still count as on it (relative to the domain's size)
 BOUNDARY_TOL = 1e-9
@@ -360,6 +360,18 @@ class Geometry(Domain):
 
     def describe(self):
         return f"{type(self.geom).__name__} in {Box(self._lo, self._hi).describe()}"
+
+
+def problem_geometry(domain: Domain) -> Dict[str, Any]:
+    """The :class:`~pinnkit.equations.Problem` fields of a spatial domain: ``spatial_dim``, its bounding box as
+    ``lower``/``upper``, and ``domain`` (None for a box, pinnkit's fast path)."""
+    lower, upper = domain.bounds()
+    return dict(
+        spatial_dim=domain.dim,
+        lower=tuple(lower),
+        upper=tuple(upper),
+        domain=None if domain.is_box else domain,
+    )
 
 
 def as_domain(domain: Any) -> Domain:

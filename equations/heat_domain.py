@@ -17,6 +17,7 @@ from pinnkit.derivatives import Fields
 from pinnkit.validation import check_int, check_real
 
 from .base import MAX_COEFFICIENT, MIN_TIME, Condition, DirichletBC, InitialCondition, Problem
+from .geometry import problem_geometry
 from .poisson import SHAPES, plane_wave, resolve_domain
 
 __all__ = ["HeatOnDomain"]
@@ -47,13 +48,10 @@ class HeatOnDomain(Problem):
         kappa = check_real("kappa", kappa, 0.0, MAX_COEFFICIENT)
         T = check_real("T", T, MIN_TIME, MAX_COEFFICIENT, low_open=False)
         freq = check_real("freq", freq, 0.0, 100.0)
-        lower, upper = dom.bounds()
         super().__init__(
             name="heat-domain",
-            spatial_dim=dom.dim,
             n_outputs=1,
-            lower=tuple(lower),
-            upper=tuple(upper),
+            **problem_geometry(dom),
             time_interval=(0.0, T),
             params={
                 "domain": domain if isinstance(domain, str) else dom.describe(),
@@ -62,7 +60,6 @@ class HeatOnDomain(Problem):
                 "T": T,
                 "freq": freq,
             },
-            domain=None if dom.is_box else dom,
         )
         self.kappa = kappa
         self.omega = plane_wave(dom.dim, freq)

@@ -20,7 +20,7 @@ from pinnkit.derivatives import Fields
 from pinnkit.validation import check_choice, check_int, check_real
 
 from .base import MAX_COEFFICIENT, Condition, DirichletBC, Problem, RobinBC
-from .geometry import Box, Domain, as_domain, make
+from .geometry import Box, Domain, as_domain, make, problem_geometry
 
 __all__ = ["Poisson", "SHAPES", "shape_domain", "resolve_domain", "plane_wave"]
 
@@ -90,33 +90,28 @@ class Poisson(Problem):
         alpha: float = 1.0,
         beta: float = 1.0,
     ) -> None:
-        name = domain if isinstance(domain, str) else None
         dim = check_int("dim", dim, 1, 10)
         dom = resolve_domain(domain, dim)
         freq = check_real("freq", freq, 0.0, 100.0)
         check_choice("boundary", boundary, BOUNDARIES)
         alpha = check_real("alpha", alpha, -MAX_COEFFICIENT, MAX_COEFFICIENT, low_open=False)
         beta = check_real("beta", beta, -MAX_COEFFICIENT, MAX_COEFFICIENT, low_open=False)
-        lower, upper = dom.bounds()
         super().__init__(
             name="poisson",
-            spatial_dim=dom.dim,
             n_outputs=1,
-            lower=tuple(lower),
-            upper=tuple(upper),
+            **problem_geometry(dom),
             params={
-                "domain": name or dom.describe(),
+                "domain": domain if isinstance(domain, str) else dom.describe(),
                 "dim": dom.dim,
                 "freq": freq,
                 "boundary": boundary,
                 "alpha": alpha,
                 "beta": beta,
             },
-            domain=None if dom.is_box else dom,
         )
         self.omega = plane_wave(dom.dim, freq)
         self.boundary, self.alpha, self.beta = boundary, alpha, beta
-        self._centre = 0.5 * (float(lower[0]) + float(upper[0]))
+        self._centre = 0.5 * (self.lower[0] + self.upper[0])
 
     # ------------------------------------------------------------------ physics
     def _phase(self, x: Tensor) -> Tensor:

@@ -18,6 +18,7 @@ from pinnkit.derivatives import Fields
 from pinnkit.validation import check_int, check_real
 
 from .base import Condition, DirichletBC, Problem
+from .geometry import problem_geometry
 from .poisson import SHAPES, plane_wave, resolve_domain
 
 __all__ = ["ReactionDiffusion"]
@@ -43,15 +44,11 @@ class ReactionDiffusion(Problem):
         dim = check_int("dim", dim, 1, 10)
         dom = resolve_domain(domain, dim)
         freq = check_real("freq", freq, 0.0, 100.0)
-        lower, upper = dom.bounds()
         super().__init__(
             name="reaction-diffusion",
-            spatial_dim=dom.dim,
             n_outputs=1,
-            lower=tuple(lower),
-            upper=tuple(upper),
+            **problem_geometry(dom),
             params={"domain": domain if isinstance(domain, str) else dom.describe(), "dim": dom.dim, "freq": freq},
-            domain=None if dom.is_box else dom,
         )
         self.omega = plane_wave(dom.dim, freq)
 

@@ -130,12 +130,12 @@ def _cmd_solve(args, extra: List[str]) -> int:
     check_output_dir("--out", out)
     inverse = {}
     if args.infer:
-        guesses = {}
-        for tok in args.infer:
-            key, eq, val = tok.partition("=")
-            guesses[key] = _parse_value(val) if eq else None
-        inverse["infer"] = guesses if any(v is not None for v in guesses.values()) else list(guesses)
-        if isinstance(inverse["infer"], dict) and None in inverse["infer"].values():
+        parts = [tok.partition("=") for tok in args.infer]
+        if all(eq for _, eq, _ in parts):
+            inverse["infer"] = {key: _parse_value(val) for key, _, val in parts}
+        elif not any(eq for _, eq, _ in parts):
+            inverse["infer"] = [key for key, _, _ in parts]
+        else:
             raise ValueError("--infer: give a guess for every name (NAME=GUESS) or for none")
     if args.data:
         inverse["data"] = list(args.data)

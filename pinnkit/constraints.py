@@ -8,8 +8,9 @@ For a problem on ``[lower, upper] × [t0, T]`` and a free net ``N``:
   ``φ(x) = Π_k 4 (x_k − lower_k)(upper_k − x_k)/(upper_k − lower_k)²`` (zero on the faces, 1 at the centre):
   ``u = g(x) + s(t) φ(x) N(x, t)`` (with initial data) or ``u = φ(x) N(x, t)`` (without). Together they are
   exact only when ``g`` itself vanishes on the faces (compatible data), which is checked at construction;
-* on a domain other than a box, ``φ`` is the domain's distance function (DeepXDE's
-  ``boundary_constraint_factor``, zero on ``∂Ω``; Sukumar & Srivastava 2022), where the geometry has one.
+* on a domain other than a box, ``φ`` is the domain's smooth distance-like function
+  (:meth:`pinnkit.equations.geometry.Geometry.distance_factor`: zero on ``∂Ω``, positive inside), where the
+  shape has one.
 
 The wrapped model lists the conditions it enforces in ``enforced_conditions``; the loss leaves them out.
 """
@@ -78,8 +79,8 @@ class HardConstraints(nn.Module):
                 if self._distance is None:
                     raise ValueError(
                         f"hard_constraints 'boundary' needs a distance function of the domain, and "
-                        f"{problem.domain.describe()} has none (DeepXDE gives one for Interval, Rectangle, Triangle, "
-                        "Disk, Ellipse, Cuboid, Hypercube, Hypersphere)"
+                        f"{problem.domain.describe()} has none (there is one for intervals, boxes, triangles, "
+                        "disks, spheres, balls and ellipses)"
                     )
             enforced += [c.name for c in bcs]
             lo = torch.tensor(problem.lower, dtype=torch.get_default_dtype())

@@ -43,8 +43,6 @@ FINAL_CERTIFIED = {"n_slices": 64, "max_boxes": 8000, "rtol": 0.1}
 #: the certified theorems with the final certificate: settings of :func:`certified_theorem1` and
 #: :func:`certified_theorem2` (4000 boxes for Theorem 1: 2 s a (1+1)-D run, log-RHS within 0.2 of 8000 boxes)
 FINAL_THEOREMS = {"theorem1": {"max_boxes": 4000}, "theorem2": {}}
-#: the box settings either certified theorem takes
-THEOREM_OPTIONS = ("n_slices", "cells", "max_boxes", "rtol", "batch", "n_true")
 
 
 def _theorem2_axis(n_samples: int) -> int:
@@ -254,8 +252,10 @@ def _theorem_settings(problem: Any, opts: Any) -> Dict[str, dict]:
         raise ValueError(f"unknown theorem_options key(s) {unknown}; allowed: {list(FINAL_THEOREMS)}")
     out = {}
     for name, fn in (("theorem1", certified_theorem1), ("theorem2", certified_theorem2)):
-        o = _settings(f"theorem_options[{name!r}]", opts.get(name), FINAL_THEOREMS[name], THEOREM_OPTIONS, fn.__name__)
-        defaults = {k: v.default for k, v in inspect.signature(fn).parameters.items() if k in THEOREM_OPTIONS}
+        o = _settings(
+            f"theorem_options[{name!r}]", opts.get(name), FINAL_THEOREMS[name], CERTIFIED_OPTIONS, fn.__name__
+        )
+        defaults = {k: v.default for k, v in inspect.signature(fn).parameters.items() if k in CERTIFIED_OPTIONS}
         try:
             check_box_settings(problem.spatial_dim, **{**defaults, **o})
         except ValueError as err:

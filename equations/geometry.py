@@ -229,7 +229,6 @@ class Geometry(Domain):
         lo, hi = (np.asarray(b, float).reshape(-1) for b in geom.bbox)
         self._lo, self._hi = tuple(lo.tolist()), tuple(hi.tolist())
         self._cloud = hasattr(geom, "num_points") and hasattr(geom, "points")
-        self._fraction: Optional[float] = None
 
     def __or__(self, other: "Geometry") -> "Geometry":
         with _float64():
@@ -262,13 +261,13 @@ class Geometry(Domain):
             return pts[np.sort(idx)]
         lo, hi = np.array(self._lo), np.array(self._hi)
         out, got, round_ = [], 0, 0
+        frac = 0.5  # the volume share of the bounding box, guessed, then taken from this call's first round
         while got < n:
-            frac = self._fraction if self._fraction else 0.5
             m = int(min(max(1.3 * (n - got) / frac, 64), 4_000_000))
             cand = lo + _unit_cube(m, self.dim, method, seed + 104729 * round_) * (hi - lo)
             keep = self.inside(cand)
-            if round_ == 0 and self._fraction is None:
-                self._fraction = max(float(keep.mean()), 1e-6)
+            if round_ == 0:
+                frac = max(float(keep.mean()), 1e-6)
             out.append(cand[keep])
             got += int(keep.sum())
             round_ += 1

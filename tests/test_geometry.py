@@ -70,6 +70,8 @@ def test_points_lie_inside_and_on_the_boundary(name, method):
     assert np.array_equal(dom.interior_points(500, method, 3), dom.interior_points(500, method, 3))
     assert np.array_equal(dom.boundary_points(500, method, 3), dom.boundary_points(500, method, 3))
     assert not np.array_equal(dom.interior_points(500, method, 3), dom.interior_points(500, method, 4))
+    # a pure function of (n, method, seed): a fresh domain draws what a used one draws (a resumed run's points)
+    assert np.array_equal(build().interior_points(700, method, 5), dom.interior_points(700, method, 5))
 
 
 def test_interior_points_fill_the_domain_by_volume():

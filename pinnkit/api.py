@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, 
 import torch
 from torch import nn
 
-from . import presets
+from . import distributed, presets
 from .callbacks import ErrorTracker
 from .constraints import HardConstraints
 from .inverse import Coefficients, CoefficientTracker, InverseModel
@@ -331,6 +331,7 @@ def solve(
 
         problem = with_unknowns(problem, coefficients, observations)
     cfg = check_run(problem, presets.resolve(truth_problem, overrides, preset=preset))
+    group = distributed.init_from_env(cfg["device"])  # under torchrun: join the launch's process group
     run_stages = presets.stages_of(cfg)
     config = _train_config(problem, cfg, progress)
     sampler = Sampler(
@@ -404,6 +405,8 @@ def solve(
         if unknowns or observations
         else None,
     }
+    if group is not None:
+        full_config["distributed"] = {**group.as_dict(), "sharded": "points (each rank its contiguous block)"}
     timings = {"train_s": history["time"][-1] if history["time"] else 0.0, "wall_s": wall, "eval_s": eval_time}
     return Result(truth_problem, trainer.model, history, full_config, errors, timings, versions(), eval_pts, inferred)
 

@@ -113,6 +113,7 @@ def _cmd_solve(args, extra: List[str]) -> int:
     import torch
 
     import pinnkit
+    from pinnkit import distributed
     from pinnkit.preflight import check_output_dir
     from pinnkit.validation import check_int, check_positive
 
@@ -153,6 +154,8 @@ def _cmd_solve(args, extra: List[str]) -> int:
         **params,
     )
     paths = result.save(out)
+    if not distributed.is_main():  # under torchrun rank 0 prints and writes for the run
+        return 0
     print(result.problem.describe())
     for k, v in result.errors.items():
         print(f"  {k:<22} {v:.3e}")

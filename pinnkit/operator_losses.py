@@ -19,7 +19,7 @@ sensors, boundary times, so a run is reproducible from the caller's generator.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -41,6 +41,7 @@ __all__ = [
 
 Uniform = Callable[..., Tensor]
 RandPerm = Callable[[int, int], Tensor]
+Rows = Tuple[int, int]
 
 
 def exactly_periodic(model, problem) -> bool:
@@ -103,28 +104,35 @@ def residual_independent(problem, model, u: Tensor, y: Tensor, index: Tensor) ->
     return r[:, 0] if r.dim() == 2 and r.shape[1] == 1 else r
 
 
-def initial_loss(problem, model, u: Tensor, sensors: Tensor, n_initial: int, randperm: RandPerm) -> Tensor:
+def initial_loss(
+    problem, model, u: Tensor, sensors: Tensor, n_initial: int, randperm: RandPerm, rows: Optional[Rows] = None
+) -> Tensor:
     """``mean |G(u)(x_j, 0) − initial(u)_j|²`` over all m sensors (``n_initial`` 0 or m) or n_initial of them."""
     m = sensors.shape[0]
     j = randperm(m, n_initial) if 0 < n_initial < m else torch.arange(m)
+    u = _rows(u, rows)
     y0 = torch.stack([sensors[j], torch.zeros(len(j), dtype=sensors.dtype)], dim=1)
     return torch.mean((model(u, y0) - problem.initial(u)[:, j]) ** 2)
 
 
-def boundary_loss(problem, model, u: Tensor, n_boundary: int, shared_points: bool, uniform: Uniform) -> Tensor:
+def boundary_loss(
+    problem, model, u: Tensor, n_boundary: int, shared_points: bool, uniform: Uniform, rows: Optional[Rows] = None
+) -> Tensor:
     """Periodic mismatch in value and x-derivative between x = 0 and x = L at n_boundary times t_l ~ U[0, T]
     (shared by the batch, or n_boundary per function)."""
     L, T = problem.period, problem.t_final
     if shared_points:
         t = uniform(n_boundary) * T
         yb = torch.cat([torch.stack([torch.zeros_like(t), t], 1), torch.stack([torch.full_like(t, L), t], 1)])
-        bf = model.branch_features(u)[:, 0]
+        bf = model.branch_features(_rows(u, rows))[:, 0]
         tau, d1, _ = model.trunk_jet(yb, first=(0,), second=())
         s, s_x = bf @ tau[:, 0].T, bf @ d1[0][:, 0].T
         n = len(t)
         return torch.mean((s[:, :n] - s[:, n:]) ** 2) + torch.mean((s_x[:, :n] - s_x[:, n:]) ** 2)
     b = u.shape[0]
     t = uniform(b * n_boundary) * T
+    lo, hi = rows if rows is not None else (0, b)
+    t, u, b = t[lo * n_boundary : hi * n_boundary], u[lo:hi], hi - lo
     yb = torch.cat([torch.stack([torch.zeros_like(t), t], 1), torch.stack([torch.full_like(t, L), t], 1)])
     yb.requires_grad_(True)
     ib = torch.arange(b).repeat_interleave(n_boundary).repeat(2)
@@ -147,21 +155,30 @@ def physics_losses(
     terms: Sequence[str],
     uniform: Uniform,
     randperm: RandPerm,
+    rows: Optional[Rows] = None,
 ) -> Dict[str, Tensor]:
     """``{"pde", "initial", "boundary"}`` (those of ``terms``; "pde" always) for the functions u (B, m).
 
     Draws, in order: the residual points (N_r × 2 shared, or B·N_r × 2), the initial sensors (when
-    0 < n_initial < m), the boundary times (n_boundary shared, or B·n_boundary)."""
+    0 < n_initial < m), the boundary times (n_boundary shared, or B·n_boundary). ``rows = (lo, hi)``: the
+    means over the functions ``u[lo:hi]`` only, from the same draws as for the whole batch (a process's
+    shard of the batch under ``torchrun``)."""
     b = u.shape[0]
+    lo, hi = rows if rows is not None else (0, b)
     scale = _scale(problem, u.dtype)
     if shared_points:
-        out = {"pde": torch.mean(residual_shared(problem, model, u, uniform(n_collocation, 2) * scale) ** 2)}
+        y = uniform(n_collocation, 2) * scale
+        out = {"pde": torch.mean(residual_shared(problem, model, u[lo:hi], y) ** 2)}
     else:
-        y = uniform(b * n_collocation, 2) * scale
-        index = torch.arange(b).repeat_interleave(n_collocation)
-        out = {"pde": torch.mean(residual_independent(problem, model, u, y, index) ** 2)}
+        y = (uniform(b * n_collocation, 2) * scale)[lo * n_collocation : hi * n_collocation]
+        index = torch.arange(hi - lo).repeat_interleave(n_collocation)
+        out = {"pde": torch.mean(residual_independent(problem, model, u[lo:hi], y, index) ** 2)}
     if "initial" in terms:
-        out["initial"] = initial_loss(problem, model, u, sensors, n_initial, randperm)
+        out["initial"] = initial_loss(problem, model, u, sensors, n_initial, randperm, rows)
     if "boundary" in terms:
-        out["boundary"] = boundary_loss(problem, model, u, n_boundary, shared_points, uniform)
+        out["boundary"] = boundary_loss(problem, model, u, n_boundary, shared_points, uniform, rows)
     return out
+
+
+def _rows(u: Tensor, rows: Optional[Rows]) -> Tensor:
+    return u if rows is None else u[rows[0] : rows[1]]

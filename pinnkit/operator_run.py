@@ -36,6 +36,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from . import distributed  # noqa: E402
 from .equations.operator_data import (  # noqa: E402
     OperatorDataset,
     dataset_config,
@@ -573,6 +574,10 @@ def run(config: Optional[OperatorRunConfig] = None, log: Optional[Callable[[str]
                 "history": os.path.join(out, f"history_{mode}.json"),
                 "predictions": os.path.join(out, f"predictions_{mode}.png"),
             }
+            summary["runs"][mode]["checkpoint"] = trainer.checkpoint_path
+            files += [paths["history"], paths["predictions"], trainer.checkpoint_path]
+            if not distributed.is_main(trainer.group):  # under torchrun rank 0 writes and prints for the run
+                continue
             with open(paths["history"], "w") as fh:
                 json.dump(history, fh)
             coef = f"ν={NU}" if cfg.pde == "burgers" else f"κ={coefficient['kappa']:g}"
@@ -584,11 +589,11 @@ def run(config: Optional[OperatorRunConfig] = None, log: Optional[Callable[[str]
                 f"{cfg.pde.capitalize()} {coef}: {_LABELS[mode]}, mean test rel L2 {r['mean_rel_l2']:.2%}",
             )
             summary["runs"][mode]["wall_seconds"] = time.perf_counter() - t_mode
-            summary["runs"][mode]["checkpoint"] = trainer.checkpoint_path
-            files += [paths["history"], paths["predictions"], trainer.checkpoint_path]
             if log is not None:
                 log(format_result(mode, summary["runs"][mode]))
         histogram = os.path.join(out, "error_histogram.png")
+        if not distributed.is_main():
+            return summary
         plot_error_histogram(errors, histogram)
         summary_path = os.path.join(out, "summary.json")
         summary["files"] = sorted(files + [histogram, summary_path])

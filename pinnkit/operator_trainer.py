@@ -38,7 +38,7 @@ from torch import Tensor
 from pinnkit.equations.operator_data import OperatorDataset
 from pinnkit.equations.operator_problems import OperatorProblem, operator_problem
 
-from . import operator_losses
+from . import distributed, operator_losses
 from .nets.deeponet import DeepONet
 from .presets import DEEPONET
 from .trainer import DTYPES
@@ -174,6 +174,12 @@ class DeepONetTrainer(TrainingLoop):
             raise ValueError(f"model.m_sensors must equal the dataset's number of sensors {m}, got {model.m_sensors}")
         n_train = train.inputs.shape[0]
         check_int("batch_functions", cfg.batch_functions, 1, n_train)
+        group = distributed.init_from_env("cpu")  # under torchrun: join the launch's process group
+        if group is not None and cfg.batch_functions < group.world_size:
+            raise ValueError(
+                f"batch_functions={cfg.batch_functions} cannot be split over {group.world_size} processes: give "
+                f"batch_functions >= {group.world_size}"
+            )
         if cfg.mode != "physics":
             check_int("batch_points", cfg.batch_points, 1, train.coords.shape[0])
         check_int("n_initial", cfg.n_initial, 0, m)
@@ -225,6 +231,12 @@ class DeepONetTrainer(TrainingLoop):
         terms = self.loss_terms()
         return sum(self.weights[k] * v for k, v in terms.items()), terms
 
+    def _rows(self) -> Optional[Tuple[int, int]]:
+        """This process's block of the batch's functions under ``torchrun`` (None in one process): every rank
+        draws the whole batch from the shared random stream and computes its losses on its block."""
+        g = self.group
+        return None if g is None else distributed.shard_range(self.config.batch_functions, g.rank, g.world_size)
+
     def config_dict(self) -> dict:
         return asdict(self.config)
 
@@ -236,12 +248,15 @@ class DeepONetTrainer(TrainingLoop):
         return torch.rand(*shape, generator=self.generator, dtype=self.dtype)
 
     # ------------------------------------------------------------ losses
-    def data_loss(self, idx: Tensor) -> Tensor:
-        """Mean squared error on ``batch_points`` grid points shared by the functions ``idx``."""
+    def data_loss(self, idx: Tensor, rows: Optional[Tuple[int, int]] = None) -> Tensor:
+        """Mean squared error on ``batch_points`` grid points shared by the functions ``idx`` (those of
+        ``idx[lo:hi]`` for ``rows = (lo, hi)``; the points are drawn the same either way)."""
         n_points = self.coords.shape[0]
-        if self.config.batch_points >= n_points:  # every point: no permutation, no gather
+        p = None if self.config.batch_points >= n_points else self._randperm(n_points, self.config.batch_points)
+        if rows is not None:
+            idx = idx[rows[0] : rows[1]]
+        if p is None:  # every point: no permutation, no gather
             return torch.mean((self.model(self.u_train[idx], self.coords) - self.s_train[idx]) ** 2)
-        p = self._randperm(n_points, self.config.batch_points)
         pred = self.model(self.u_train[idx], self.coords[p])
         return torch.mean((pred - self.s_train[idx[:, None], p[None, :]]) ** 2)
 
@@ -254,7 +269,7 @@ class DeepONetTrainer(TrainingLoop):
         derivatives by forward-mode AD once, ``∂G(u)(y) = Σ_k b_k(u) ∂τ_k(y)``."""
         return operator_losses.residual_shared(self.problem, self.model, u, y)
 
-    def physics_losses(self, idx: Tensor) -> Dict[str, Tensor]:
+    def physics_losses(self, idx: Tensor, rows: Optional[Tuple[int, int]] = None) -> Dict[str, Tensor]:
         """L_pde, L_initial and (unless exactly periodic) L_boundary for the functions ``idx``."""
         cfg = self.config
         return operator_losses.physics_losses(
@@ -269,16 +284,22 @@ class DeepONetTrainer(TrainingLoop):
             terms=self.terms,
             uniform=self._uniform,
             randperm=self._randperm,
+            rows=rows,
         )
 
     def loss_terms(self) -> Dict[str, Tensor]:
         """Unweighted terms on a fresh mini-batch of ``batch_functions`` training functions."""
         idx = self._randperm(self.u_train.shape[0], self.config.batch_functions)
+        rows = self._rows()
         terms: Dict[str, Tensor] = {}
+        shard = {} if rows is None else {"rows": rows}
         if "data" in self.terms:
-            terms["data"] = self.data_loss(idx)
+            terms["data"] = self.data_loss(idx, **shard)
         if self.config.mode != "data":
-            terms.update(self.physics_losses(idx))
+            terms.update(self.physics_losses(idx, **shard))
+        if rows is not None:  # every term is a mean over the batch's functions: this rank's share of them
+            share = (rows[1] - rows[0]) / self.config.batch_functions
+            terms = self.reduce_terms(terms, {k: share for k in terms})
         return terms
 
     # ------------------------------------------------------------ evaluation

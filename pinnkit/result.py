@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import distributed
 from .report import is_flow_problem, plot_coefficients, plot_flow, plot_loss_history, plot_solution
 from .validation import check_points
 
@@ -100,7 +101,8 @@ class Result:
         written paths.
 
         A result that is not finite (NaN or infinite weights or errors) never replaces the files of an earlier
-        result in ``directory``: it raises ValueError and leaves them as they were."""
+        result in ``directory``: it raises ValueError and leaves them as they were. Under ``torchrun`` only
+        rank 0 writes (every rank holds the same model); the others return the same paths."""
         paths = {
             "summary": os.path.join(directory, "summary.json"),
             "history": os.path.join(directory, "history.json"),
@@ -113,6 +115,8 @@ class Result:
                     f"this result is not finite (NaN or infinite weights or errors); the earlier results "
                     f"{', '.join(kept)} are kept, not overwritten"
                 )
+        if not distributed.is_main():
+            return paths
         os.makedirs(directory, exist_ok=True)
         with open(paths["summary"], "w") as fh:
             json.dump(self.summary(), fh, indent=2, default=str)

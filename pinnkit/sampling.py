@@ -20,6 +20,7 @@ import torch
 from scipy.stats import qmc
 from torch import Tensor
 
+from . import distributed
 from .validation import check_choice, check_int, check_range
 
 __all__ = [
@@ -240,6 +241,8 @@ class Batch:
     conditions: Dict[str, Tensor]
     #: unit outward normals at the points of the conditions that need them
     normals: Dict[str, Tensor] = field(default_factory=dict)
+    #: this process's fraction of each term's points ("pde" and each condition; 1 in a one-process run)
+    shares: Dict[str, float] = field(default_factory=dict)
 
 
 class Sampler:
@@ -301,37 +304,59 @@ class Sampler:
         dtype: torch.dtype = torch.float32,
         device: Union[str, torch.device] = "cpu",
         residual: Optional[Callable[[Tensor], Tensor]] = None,
+        group: Optional[distributed.Group] = None,
     ) -> Batch:
         """The points of resampling round ``round_``; with ``adaptive="rad"`` and a ``residual`` function
-        (points ``(N, D)`` → residual ``(N,)`` or ``(N, k)``) the interior points follow the RAD density."""
+        (points ``(N, D)`` → residual ``(N,)`` or ``(N, k)``) the interior points follow the RAD density.
+
+        With a process ``group`` (:mod:`pinnkit.distributed`) every rank draws the round's design from the
+        shared seed and keeps its contiguous block of each point set (:func:`~pinnkit.distributed.shard_range`),
+        so the shards together are exactly the one-process points; ``Batch.shares`` holds this rank's fraction
+        of each term's points. RAD evaluates the residual of its pool block by block, one block per rank."""
         p = self.problem
         if self.strategy is not None and residual is not None and round_ > 0:
-            dom = self._rad_points(round_, residual, dtype, device)
+            dom = self._rad_points(round_, residual, dtype, device, group)
         else:
             dom = domain_points(p, self.n_domain, self.method, self._seed(round_, 0))
+        keep = (
+            (lambda a: a)
+            if group is None
+            else (lambda a: a[slice(*distributed.shard_range(len(a), group.rank, group.world_size))])
+        )
+        shares = {"pde": len(keep(dom)) / len(dom)}
         conds, normals = {}, {}
         for j, c in enumerate(p.conditions(), start=1):
             pts = condition_points(p, c, self.n_boundary, self.n_initial, self.method, self._seed(round_, j))
-            conds[c.name] = torch.as_tensor(pts, dtype=dtype, device=device)
+            mine = keep(pts)
+            shares[c.name] = len(mine) / len(pts)
+            conds[c.name] = torch.as_tensor(mine, dtype=dtype, device=device)
             if getattr(c, "needs_normals", False):
-                nrm = p.spatial_domain.normals(pts[:, : p.spatial_dim])
+                nrm = p.spatial_domain.normals(mine[:, : p.spatial_dim])
                 normals[c.name] = torch.as_tensor(nrm, dtype=dtype, device=device)
-        return Batch(torch.as_tensor(dom, dtype=dtype, device=device), conds, normals)
+        return Batch(torch.as_tensor(keep(dom), dtype=dtype, device=device), conds, normals, shares)
 
     def rad_probabilities(self, r: np.ndarray) -> np.ndarray:
         """``p_i ∝ |r_i|^k / mean|r|^k + c`` normalised to sum 1 (uniform when the residual vanishes)."""
         return self._rad.probabilities(r)
 
-    def _rad_points(self, round_: int, residual: Callable[[Tensor], Tensor], dtype, device) -> np.ndarray:
+    def _rad_points(
+        self,
+        round_: int,
+        residual: Callable[[Tensor], Tensor],
+        dtype,
+        device,
+        group: Optional[distributed.Group] = None,
+    ) -> np.ndarray:
         p = self.problem
         pool = domain_points(p, self.n_domain * self.pool_factor, self.method, self._seed(round_, 100))
+        lo, hi = (0, len(pool)) if group is None else distributed.shard_range(len(pool), group.rank, group.world_size)
         chunks = []
-        for start in range(0, len(pool), 8192):
-            x = torch.as_tensor(pool[start : start + 8192], dtype=dtype, device=device)
+        for start in range(lo, hi, 8192):
+            x = torch.as_tensor(pool[start : min(start + 8192, hi)], dtype=dtype, device=device)
             r = residual(x).detach()
-            r = r.reshape(len(x), -1).norm(dim=1)
-            chunks.append(r.double().cpu().numpy())
-        prob = self.rad_probabilities(np.concatenate(chunks))
+            chunks.append(r.reshape(len(x), -1).norm(dim=1).double())
+        r_all = distributed.all_gather_rows(torch.cat(chunks), group)
+        prob = self.rad_probabilities(r_all.cpu().numpy())
         rng = np.random.default_rng(self._seed(round_, 101))
         idx = rng.choice(len(pool), size=self.n_domain, replace=False, p=prob)
         return pool[np.sort(idx)]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tuple,
 import torch
 from torch import Tensor, nn
 
+from . import distributed
 from .derivatives import METHODS, Fields
 from .losses import loss_terms, total_loss
 from .run_options import check_device
@@ -160,7 +161,12 @@ class PINNTrainer(TrainingLoop):
         self.problem = problem
         self.config = cfg = (config or TrainConfig()).validate()
         self.dtype = DTYPES[cfg.dtype]
+        group = distributed.init_from_env(cfg.device)  # under torchrun: join the launch's process group
         self.device = torch.device(cfg.device)
+        if group is not None and self.device.type == "cuda" and self.device.index is None:
+            self.device = torch.device("cuda", group.local_rank)  # one GPU per process under torchrun
+        if group is not None:
+            _check_shardable(sampler, problem, group)
         model = model.to(device=self.device, dtype=self.dtype)
         self.sampler = sampler
         unknown = set(cfg.weights) - {"pde"} - {c.name for c in problem.conditions()}
@@ -210,7 +216,7 @@ class PINNTrainer(TrainingLoop):
         r = self.sampler.round_of(min(self.step, max(self.first_order_steps - 1, 0)))
         if r != self._round:
             residual = self._residual_values if getattr(self.sampler, "adaptive", None) else None
-            self.batch = self.sampler.draw(r, dtype=self.dtype, device=self.device, residual=residual)
+            self.batch = self.sampler.draw(r, dtype=self.dtype, device=self.device, residual=residual, group=self.group)
             self._round = r
         return self.batch
 
@@ -271,6 +277,9 @@ class PINNTrainer(TrainingLoop):
                 )
                 self._compiled = False
                 terms = self._eager_terms(batch)
+        if self.group is not None:  # local means → the run's terms (sums over the ranks' shares)
+            pde = batch.shares.get("pde", 1.0)
+            terms = self.reduce_terms(terms, {k: batch.shares.get(k, pde) for k in terms})
         return self.loss(terms), terms
 
     @property
@@ -284,7 +293,12 @@ class PINNTrainer(TrainingLoop):
         if bal is None or self.step % bal.every:
             return loss
         self.balance_weights = bal.update(
-            terms, self.model.parameters(), self.balance_weights, self.config.weights, skip=self.penalty_weights
+            terms,
+            self.model.parameters(),
+            self.balance_weights,
+            self.config.weights,
+            skip=self.penalty_weights,
+            reduce=lambda g: distributed.all_reduce_flat(g, self.group),
         )
         for name, w in self.balance_weights.items():
             self.history["diagnostics"].setdefault(f"weight/{name}", []).append([self.step, w])
@@ -304,21 +318,32 @@ class PINNTrainer(TrainingLoop):
         self._round = None
         saved = state.get("batch")
         if saved:  # adaptive points depend on the model at the start of their round: restore them as they were
+            g = self.group
+            mine = (
+                (lambda t: t)
+                if g is None
+                else (lambda t: t[slice(*distributed.shard_range(len(t), g.rank, g.world_size))])
+            )
+            put = lambda t: mine(t).to(self.device, self.dtype)  # noqa: E731
             self.batch = Batch(
-                saved["domain"].to(self.device, self.dtype),
-                {k: v.to(self.device, self.dtype) for k, v in saved["conditions"].items()},
-                {k: v.to(self.device, self.dtype) for k, v in saved.get("normals", {}).items()},
+                put(saved["domain"]),
+                {k: put(v) for k, v in saved["conditions"].items()},
+                {k: put(v) for k, v in saved.get("normals", {}).items()},
+                {k: len(mine(v)) / len(v) for k, v in {"pde": saved["domain"], **saved["conditions"]}.items()},
             )
             self._round = saved["round"]
 
     def _batch_state(self) -> Optional[dict]:
+        """The current adaptive points (all ranks' shards gathered, in rank order, so the checkpoint holds the
+        whole point set), or None when the points are a pure function of the seed."""
         if not getattr(self.sampler, "adaptive", None) or self.batch is None:
             return None
+        whole = lambda t: distributed.all_gather_rows(t, self.group).clone()  # noqa: E731
         return {
             "round": self._round,
-            "domain": self.batch.domain.clone(),
-            "conditions": {k: v.clone() for k, v in self.batch.conditions.items()},
-            "normals": {k: v.clone() for k, v in self.batch.normals.items()},
+            "domain": whole(self.batch.domain),
+            "conditions": {k: whole(v) for k, v in self.batch.conditions.items()},
+            "normals": {k: whole(v) for k, v in self.batch.normals.items()},
         }
 
     def config_dict(self) -> dict:
@@ -336,3 +361,21 @@ class PINNTrainer(TrainingLoop):
         }
         problem = {"name": p.name, **dict(getattr(p, "params", {}))}
         return {**self.config.as_dict(), "problem": problem, "sampler": sampler}
+
+
+def _check_shardable(sampler: Sampler, problem: "Problem", group: distributed.Group) -> None:
+    """Every rank must hold at least one point of every term (checked before any work)."""
+    counts = {"n_domain": sampler.n_domain}
+    for c in problem.conditions():
+        loc = c.location(problem)
+        if isinstance(loc, str) and loc == "initial":
+            counts["n_initial"] = sampler.n_initial
+        elif isinstance(loc, str) and loc == "data":
+            counts[f"the observations {c.name!r}"] = len(c.points)
+        else:
+            counts["n_boundary"] = sampler.n_boundary
+    for name, n in counts.items():
+        if n < group.world_size:
+            raise ValueError(
+                f"{name}={n} cannot be split over {group.world_size} processes: give {name} >= {group.world_size}"
+            )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Dict, Iterable, Mapping, Optional, Union
+from typing import Callable, Dict, Iterable, Mapping, Optional, Union
 
 import torch
 from torch import Tensor
@@ -47,6 +47,7 @@ class GradientBalance:
         weights: Dict[str, float],
         configured: Mapping[str, float],
         skip: Iterable[str] = (),
+        reduce: Optional[Callable[[Tensor], Tensor]] = None,
     ) -> Dict[str, float]:
         """New condition weights from the gradients of ``terms`` (the PDE term and ``skip`` are left alone);
         ``weights`` holds the current balanced weights, ``configured`` the user's weights (default 1)."""
@@ -54,7 +55,8 @@ class GradientBalance:
 
         def flat(term: Tensor) -> Tensor:
             gs = torch.autograd.grad(term, params, retain_graph=True, allow_unused=True)
-            return torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(gs, params)])
+            g = torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(gs, params)])
+            return reduce(g) if reduce is not None else g
 
         g_pde = flat(terms["pde"])
         ref = float(g_pde.abs().max()) if self.rule == "max-mean" else float(g_pde.norm())

@@ -29,6 +29,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from .. import distributed
 from .checkpoint import load_state, save_atomic
 from .divergence import InitialLossNotFinite, TrainingDiverged
 from .history import new_history, record, record_diagnostics
@@ -118,6 +119,12 @@ class TrainingLoop:
         seed: Optional[int] = None,
     ):
         self.model = model
+        #: the process group under a ``torchrun`` launch (None in one process): loss terms and gradients are
+        #: summed over its ranks (:mod:`pinnkit.distributed`), rank 0 writes checkpoints and shows progress
+        self.group = distributed.init_from_env(
+            str(next(iter(model.parameters())).device) if list(model.parameters()) else "cpu"
+        )
+        distributed.broadcast_module(model, self.group)
         self.callbacks: List[Callback] = list(callbacks)
         #: True while the callbacks due at the end of a run are called (a callback may do its full work then)
         self.finishing = False
@@ -173,6 +180,12 @@ class TrainingLoop:
     def config_dict(self) -> dict:
         return {}
 
+    def run_config(self) -> dict:
+        """:meth:`config_dict`, with the number of processes under ``torchrun`` (a checkpoint resumes only
+        with as many processes as wrote it)."""
+        cfg = self.config_dict()
+        return {**cfg, "distributed": self.group.as_dict()} if self.group is not None else cfg
+
     # ------------------------------------------------------------------ run
     @property
     def total_steps(self) -> int:
@@ -188,7 +201,7 @@ class TrainingLoop:
         bar = tqdm(
             total=sum(s.steps for s in stages),
             initial=self.step,
-            disable=not self.progress,
+            disable=not self.progress or not distributed.is_main(self.group),
             desc=self.desc,
             leave=False,
         )
@@ -235,8 +248,18 @@ class TrainingLoop:
         return done and all(s.steps == 0 for s in stages[i + 1 :])
 
     def _check_time(self) -> None:
-        if self.time_limit is not None and self._elapsed >= self.time_limit:
-            self._time_up = True
+        if self.time_limit is not None:  # the ranks' clocks differ: stop together when any is past the limit
+            up = distributed.any_true(self._elapsed >= self.time_limit, self.group, self.device_for_load())
+            self._time_up = self._time_up or up
+
+    def reduce_terms(self, terms: Mapping[str, Tensor], shares: Mapping[str, float]) -> Dict[str, Tensor]:
+        """The run's loss terms from this process's local means: the identity in one process; under
+        ``torchrun`` the sums ``Σ_r share_r · term_r`` over the ranks (``shares``: this rank's fraction of each
+        term's points), whose gradients the loop sums over the ranks after the backward pass."""
+        return distributed.share_sum(terms, shares, self.group)
+
+    def _reduce_gradients(self) -> None:
+        distributed.all_reduce_gradients(self.model.parameters(), self.group)
 
     def _first_order_step(self, stage: Stage, stages: Sequence[Stage], limit: Optional[int]) -> None:
         t0 = time.perf_counter()
@@ -250,6 +273,7 @@ class TrainingLoop:
         self._guard(loss, terms=terms)
         loss = self.before_backward(loss, terms)
         loss.backward()
+        self._reduce_gradients()
         self.after_backward()
         opt.step()
         self.after_update()
@@ -268,8 +292,9 @@ class TrainingLoop:
         def closure() -> Tensor:
             opt.zero_grad(set_to_none=True)
             loss, terms = self.objective()
-            if torch.isfinite(loss):
+            if torch.isfinite(loss):  # the same on every rank: the value is the global loss
                 loss.backward()
+                self._reduce_gradients()
             last["terms"], last["loss"] = terms, loss
             return loss
 
@@ -359,7 +384,7 @@ class TrainingLoop:
             "optimizers": [copy.deepcopy(o.state_dict()) for o in self.optimizers],
             "generator": self.generator.get_state() if self.generator is not None else None,
             "history": copy.deepcopy(self.history),
-            "config": self.config_dict(),
+            "config": self.run_config(),
             "trainer": copy.deepcopy(self.extra_state()),
         }
 
@@ -382,7 +407,8 @@ class TrainingLoop:
         """Remember the current (good) state; write it to ``checkpoint_dir`` when one is set."""
         self._snapshot = self._state()
         if self.checkpoint_path:
-            save_atomic(self._snapshot, self.checkpoint_path)
+            if distributed.is_main(self.group):  # every rank holds the same state: rank 0 writes it
+                save_atomic(self._snapshot, self.checkpoint_path)
             self._snapshot_on_disk = self.checkpoint_path
 
     def load_checkpoint(self, path: Optional[str] = None) -> "TrainingLoop":
@@ -394,7 +420,7 @@ class TrainingLoop:
                 f"checkpoint {where!r} has format {state.get('format')!r}; "
                 f"this version of pinnkit reads format {STATE_FORMAT} (start the run again)"
             )
-        differ = config_mismatch(state.get("config", {}), self.config_dict())
+        differ = config_mismatch(state.get("config", {}), self.run_config())
         if differ:
             shown = "; ".join(f"{k}: {then!r} there, {now!r} here" for k, then, now in differ[:6])
             raise ValueError(

@@ -142,3 +142,15 @@ def test_deeponet_shards_functions_with_the_one_process_iterates(tmp_path, share
     la, lb = np.array(a["loss"]), np.array(b["loss"])
     assert len(la) == 30 and np.max(np.abs(la - lb) / la) < 1e-9
     assert b["params"] == c["params"]
+
+
+def test_the_command_line_runs_unchanged_under_torchrun(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "pinnkit"]
+    args = ["solve", "heat", "--steps", "40", "--lbfgs-steps", "0", "--out", str(tmp_path / "run"), "--quiet"]
+    r = subprocess.run(cmd + args, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.count("relative_l2") == 1  # rank 0 alone prints
+    with open(tmp_path / "run" / "summary.json") as fh:
+        summary = json.load(fh)
+    assert summary["config"]["distributed"]["world_size"] == 2

@@ -9,7 +9,7 @@ import numpy as np
 if TYPE_CHECKING:
     from pinnkit.equations.base import Problem
 
-__all__ = ["relative_l2", "error_report"]
+__all__ = ["relative_l2", "l2_norm", "error_report"]
 
 
 def relative_l2(pred: np.ndarray, true: np.ndarray) -> float:
@@ -17,8 +17,15 @@ def relative_l2(pred: np.ndarray, true: np.ndarray) -> float:
     pred, true = np.asarray(pred, float), np.asarray(true, float)
     if pred.shape != true.shape:
         raise ValueError(f"prediction shape {pred.shape} differs from truth shape {true.shape}")
-    denom = np.linalg.norm(true)
-    return float(np.linalg.norm(pred - true) / denom) if denom > 0 else float(np.linalg.norm(pred - true))
+    denom = l2_norm(true)
+    return l2_norm(pred - true) / denom if denom > 0 else l2_norm(pred - true)
+
+
+def l2_norm(a: np.ndarray) -> float:
+    """``sqrt(Σ a²)`` by numpy's pairwise summation, not BLAS: the same digits whatever the number of BLAS
+    threads (``np.linalg.norm`` calls a BLAS dot whose rounding depends on them, so a Dask worker, which
+    runs BLAS on one thread, would report another last digit than the main process)."""
+    return float(np.sqrt(np.sum(np.square(np.asarray(a, float)))))
 
 
 def error_report(pred: np.ndarray, true: np.ndarray, names: Sequence[str]) -> Dict[str, float]:

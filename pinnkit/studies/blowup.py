@@ -26,6 +26,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from .cluster import check_cluster, dask_client, run_tasks
+
 __all__ = [
     "PAPER_DELTAS",
     "PROTOCOLS",
@@ -174,7 +176,10 @@ def job_memory(dim: int, width: int, proto: dict, n_theory_samples: int) -> Dict
 @dataclass
 class StudyConfig:
     """What to sweep and how to train. ``deltas=None`` takes the paper's grid for ``dim``. ``workers``: at
-    most this many parallel processes (fewer when the machine has fewer cores or fewer jobs are left)."""
+    most this many parallel processes (fewer when the machine has fewer cores or fewer jobs are left).
+    ``cluster``: ``None`` runs the jobs in a local process pool; ``"local"`` as tasks on a local Dask cluster
+    of ``workers`` workers; a scheduler address (``"tcp://host:8786"``) on that Dask cluster, as many at a
+    time as it has workers (:mod:`pinnkit.studies.cluster`). The rows are the same either way."""
 
     dim: int = 1
     deltas: Optional[List[float]] = None
@@ -187,6 +192,7 @@ class StudyConfig:
     n_theory_samples: int = 100_000
     workers: int = 2
     out: str = "runs/blowup"
+    cluster: Optional[str] = None
 
     def validate(self) -> "StudyConfig":
         """Check every setting (ValueError naming the parameter and its allowed range) before any work;
@@ -197,6 +203,7 @@ class StudyConfig:
         self.dim = check_int("dim", self.dim, 1, 2)
         check_choice("protocol", self.protocol, tuple(PROTOCOLS))
         self.workers = check_int("workers", self.workers, 1)
+        self.cluster = check_cluster(self.cluster)
         self.n_theory_samples = check_int("n_theory_samples", self.n_theory_samples, 1000)
         if self.steps is not None:
             self.steps = check_int("steps", self.steps, 1)
@@ -497,7 +504,12 @@ def run_study(config: StudyConfig, progress: bool = True, log: Callable[[str], A
         bar.update(1)
 
     try:
-        if n_workers <= 1:
+        if config.cluster is not None and todo:
+            with dask_client(config.cluster, max(n_workers, 1)) as client:
+                names = [job_name(j) for j in todo]
+                for _, item in run_tasks(client, _worker, [(j, config.out) for j in todo], names):
+                    done(*item)
+        elif n_workers <= 1:
             for j in todo:
                 done(*_worker((j, config.out)))
         else:

@@ -1,0 +1,107 @@
+"""Study sweeps as Dask tasks (pinnkit.studies.cluster): the same rows, bit for bit, as the local run, also when
+a worker is killed in the middle of a job (the task reruns and resumes from its checkpoint, nothing is lost
+or counted twice); a rerun reuses every finished job without starting a cluster."""
+
+import json
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from pinnkit.studies import blowup
+from pinnkit.studies.blowup import StudyConfig, job_name, run_study
+from pinnkit.studies.cluster import check_cluster
+from pinnkit.studies.jobs import pid_alive
+
+STUDY = dict(
+    dim=1,
+    deltas=[0.9, 0.95],
+    widths=[8],
+    grad_penalties=[0.0],
+    steps=1100,  # a checkpoint at step 1000 (the study's interval), so a killed job has one to resume from
+    lbfgs_steps=0,
+    n_theory_samples=1000,
+)
+
+
+def _rows(res):
+    """The records without their timings (and the digest that covers them)."""
+
+    def strip(d):
+        return {
+            k: (strip(v) if isinstance(v, dict) else v)
+            for k, v in d.items()
+            if not (k.endswith("_s") or k.endswith("seconds") or k == "digest")
+        }
+
+    return [strip(r) for r in res["records"]]
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial")
+    return run_study(StudyConfig(**STUDY, workers=1, out=str(out)), progress=False, log=lambda s: None)
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """A LocalCluster of two worker processes started by the test, used through its address (as an existing
+    cluster would be)."""
+    from dask.distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    yield cluster
+    cluster.close()
+
+
+def test_cluster_setting_is_checked_before_any_work(tmp_path):
+    assert check_cluster(None) is None and check_cluster("local") == "local"
+    assert check_cluster("tcp://10.0.0.5:8786") == "tcp://10.0.0.5:8786" and check_cluster("node17:8786")
+    for bad in ("", "tcp://", "somewhere", 5):
+        with pytest.raises(ValueError, match="cluster must be None"):
+            StudyConfig(**STUDY, cluster=bad, out=str(tmp_path)).validate()
+
+
+def test_a_killed_worker_loses_nothing_and_the_rows_are_the_local_ones(local_run, scheduler, tmp_path):
+    out = tmp_path / "dask"
+    cfg = StudyConfig(**STUDY, workers=2, out=str(out), cluster=scheduler.scheduler_address)
+    victim = job_name(cfg.validate().jobs()[1])
+    killed = {}
+
+    def kill_mid_job():
+        ckpt = out / "checkpoints" / victim / "checkpoint.pt"
+        lock = out / "jobs" / (victim + ".lock")
+        deadline = time.time() + 240
+        while time.time() < deadline and not ckpt.exists():
+            time.sleep(0.02)
+        try:
+            pid = int(lock.read_text().split()[0])  # the worker process running the job holds its lock
+        except (OSError, ValueError, IndexError):
+            return
+        os.kill(pid, signal.SIGKILL)
+        killed["pid"] = pid
+
+    killer = threading.Thread(target=kill_mid_job, daemon=True)
+    killer.start()
+    res = run_study(cfg, progress=False, log=lambda s: None)
+    killer.join(timeout=10)
+    assert "pid" in killed and not pid_alive(killed["pid"])  # a worker died in the middle of the job
+    assert _rows(res) == _rows(local_run)  # same rows, bit for bit
+    assert sorted(res["trained"]) == sorted(local_run["trained"]) and len(res["trained"]) == 2  # once each
+    jobs = os.listdir(out / "jobs")
+    assert sorted(jobs) == sorted(n + ".json" for n in local_run["trained"])  # no stray locks or copies
+    with open(out / "jobs" / (victim + ".json")) as fh:
+        assert json.load(fh)["relative_l2"] == [r for r in local_run["records"] if r["delta"] == 0.95][0]["relative_l2"]
+
+    def no_cluster(*a, **k):
+        raise AssertionError("a cluster was contacted although every job is finished")
+
+    again = blowup.dask_client
+    try:
+        blowup.dask_client = no_cluster
+        rerun = run_study(cfg, progress=False, log=lambda s: None)
+    finally:
+        blowup.dask_client = again
+    assert rerun["trained"] == [] and _rows(rerun) == _rows(local_run)

@@ -226,6 +226,7 @@ def _cmd_study(args) -> int:
         n_theory_samples=args.theory_samples,
         workers=args.workers,
         out=args.out or f"runs/blowup-{args.dim}d-{args.protocol}",
+        cluster=_cluster(args),
     )
     if args.paper:
         cfg.protocol, cfg.widths, cfg.out = "paper", [30, 100], args.out or f"runs/blowup-{args.dim}d-paper"
@@ -275,6 +276,39 @@ def _cmd_study(args) -> int:
     return 0
 
 
+def _cluster(args) -> Optional[str]:
+    """``--scheduler ADDRESS`` (an existing Dask cluster), ``--dask`` (a local one), or None (the process pool)."""
+    from pinnkit.studies.cluster import LOCAL, check_cluster
+
+    if args.scheduler is not None and args.dask:
+        raise ValueError("give --dask (start a local Dask cluster) or --scheduler ADDRESS (use one), not both")
+    if args.scheduler is None:
+        return LOCAL if args.dask else None
+    try:
+        if args.scheduler == LOCAL:
+            raise ValueError
+        return check_cluster(args.scheduler)
+    except ValueError:
+        raise ValueError(
+            f"--scheduler must be a Dask scheduler address such as tcp://host:8786, got {args.scheduler!r}"
+        ) from None
+
+
+def _add_cluster_options(parser, local_default: str) -> None:
+    parser.add_argument(
+        "--dask",
+        action="store_true",
+        help=f"run each training as a task on a local Dask cluster of --workers workers (default: {local_default})",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run each training as a task on the Dask cluster at ADDRESS (e.g. tcp://host:8786; workers "
+        "must share the output folder)",
+    )
+
+
 def _cmd_deeponet_size(args) -> int:
     from pinnkit.studies.deeponet_size import SizeStudyConfig, format_table, run_size_study
 
@@ -288,6 +322,8 @@ def _cmd_deeponet_size(args) -> int:
         threads=args.threads,
         out=args.out,
         resume=args.resume,
+        cluster=_cluster(args),
+        workers=args.workers,
     ).validate()  # bad settings fail before anything is printed or trained
     print(
         f"DeepONet size study: q in {cfg.qs}, n_f in {cfg.n_functions} x {cfg.points} points, noise σ = "
@@ -482,6 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("--lbfgs-steps", type=int, default=None, help="override the protocol's L-BFGS steps")
     sb.add_argument("--theory-samples", type=int, default=100_000)
     sb.add_argument("--workers", type=int, default=max(1, min(2, os.cpu_count() or 1)))
+    _add_cluster_options(sb, "a local process pool")
     sb.add_argument("--out", default=None)
     sb.add_argument("--quiet", action="store_true")
 
@@ -517,6 +554,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="reuse finished (n, q) cells found in OUT (default on)",
     )
     sz.add_argument("--quiet", action="store_true", help="no per-n progress lines")
+    sz.add_argument("--workers", type=int, default=sd.workers, help="workers of a local Dask cluster (--dask)")
+    _add_cluster_options(sz, "one cell after the other in this process")
 
     dn = sub.add_parser(
         "deeponet",

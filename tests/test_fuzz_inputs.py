@@ -200,6 +200,8 @@ def sandbox():
         mp.setattr("pinnkit.training.loop.TrainingLoop.train", _reached)
         mp.setattr(blowup, "_worker", _reached)
         mp.setattr(blowup, "_make_pool", _reached)
+        mp.setattr(blowup, "dask_client", _reached)
+        mp.setattr("pinnkit.studies.cluster.dask_client", _reached)
         mp.setattr(blowup, "run_job", _reached)
         mp.setattr(deeponet_size, "heat_data", _reached)
         mp.setattr(deeponet_size, "train_risk", _reached)
@@ -708,6 +710,7 @@ STUDY = [
     P("n_theory_samples", "count"),
     P("workers", "count"),
     P("out", "path"),
+    P("cluster", "other", optional=True, choices=("local", "tcp://127.0.0.1:8786")),
     P("deltas", "other", optional=True, names=("deltas", "delta")),
     *(P(k, "other") for k in ("widths", "grad_penalties", "seeds")),
     P("deltas[]", "real", names=("deltas", "delta")),
@@ -723,6 +726,8 @@ SIZE_STUDY = [
     P("noise", "real"),
     P("out", "path"),
     P("resume", "bool"),
+    P("cluster", "other", optional=True, choices=("local", "tcp://127.0.0.1:8786")),
+    P("workers", "count"),
     P("qs", "other"),
     P("n_functions", "other"),
     P("qs[]", "count"),

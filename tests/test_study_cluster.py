@@ -105,3 +105,16 @@ def test_a_killed_worker_loses_nothing_and_the_rows_are_the_local_ones(local_run
     finally:
         blowup.dask_client = again
     assert rerun["trained"] == [] and _rows(rerun) == _rows(local_run)
+
+
+def test_deeponet_size_cells_on_a_local_dask_cluster_match_the_local_ones(tmp_path, monkeypatch):
+    from pinnkit.studies.deeponet_size import SizeStudyConfig, run_size_study
+
+    monkeypatch.setenv("PINNKIT_CACHE", str(tmp_path / "cache"))
+    tiny = dict(qs=[1, 2, 4], n_functions=[4], points=16, noise=0.1, steps=100, seed=0, threads=1)
+    here = run_size_study(SizeStudyConfig(out=str(tmp_path / "here"), **tiny), progress=False)
+    there = run_size_study(
+        SizeStudyConfig(out=str(tmp_path / "dask"), cluster="local", workers=2, **tiny), progress=False
+    )
+    assert there["risks"] == here["risks"]  # bit for bit
+    assert there["trained_cells"] == here["trained_cells"] == [[4, 1], [4, 2], [4, 4]]

@@ -24,7 +24,7 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -70,7 +70,9 @@ class SizeStudyConfig:
     """The grid and the data: common dimensions ``qs``, numbers of training functions ``n_functions``
     (n = n_f · ``points``), label noise std ``noise`` σ (level σ²/2), Adam ``steps`` per cell, ``seed`` (net
     initialisation, the choice of points and the noise), torch ``threads`` (0: leave as is), output folder
-    ``out``, ``resume``: reuse finished cells found in ``out``.  ``qs`` and ``n_functions`` are sorted."""
+    ``out``, ``resume``: reuse finished cells found in ``out``.  ``qs`` and ``n_functions`` are sorted.
+    ``cluster``: ``None`` trains the cells one after the other here; ``"local"`` as tasks on a local Dask
+    cluster of ``workers`` workers; a scheduler address on that Dask cluster (the same risks either way)."""
 
     qs: List[int] = field(default_factory=lambda: [1, 2, 4, 8, 16, 32])
     n_functions: List[int] = field(default_factory=lambda: [8, 32, 128])
@@ -81,6 +83,8 @@ class SizeStudyConfig:
     threads: int = 1
     out: str = "runs/deeponet-size"
     resume: bool = True
+    cluster: Optional[str] = None
+    workers: int = 2
 
     def validate(self) -> "SizeStudyConfig":
         """Check every setting (ValueError names the parameter and its allowed range); sorts the grids."""
@@ -111,6 +115,10 @@ class SizeStudyConfig:
         self.out = check_output_dir("out", os.fspath(self.out))
         if not isinstance(self.resume, bool):
             raise ValueError(f"resume must be True or False, got {self.resume!r}")
+        from .cluster import check_cluster
+
+        self.cluster = check_cluster(self.cluster)
+        self.workers = check_int("workers", self.workers, 1, 4096)
         return self
 
     @property
@@ -199,6 +207,23 @@ def train_risk(sub, q: int, steps: int, seed: int) -> float:
     trainer.train()
     pred = trainer.predict(sub.inputs, sub.coords)
     return float(np.mean((pred - sub.solutions) ** 2))
+
+
+def _train_cell(args) -> Tuple[float, float]:
+    """``(risk, seconds)`` of one cell ``(subset, q, steps, seed, threads)``, in this process or as a Dask task
+    (torch on ``threads`` threads, as the main process would run it; 0: as the process is)."""
+    import torch
+
+    sub, q, steps, seed, threads = args
+    previous = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        t0 = time.perf_counter()
+        risk = train_risk(sub, q, steps, seed)
+        return risk, time.perf_counter() - t0
+    finally:
+        torch.set_num_threads(previous)
 
 
 # ---------------------------------------------------------------- resume store
@@ -325,38 +350,57 @@ def run_size_study(config: SizeStudyConfig, progress: bool = True) -> dict:
         cells: Dict[tuple, dict] = {}
         trained: List[List[int]] = []
         risks: Dict[int, List[float]] = {}
+        subs = {nf: noisy_subset(data, nf, cfg.points, cfg.noise, cfg.seed) for nf in cfg.n_functions}
+        shas = {nf: _fingerprint(sub) for nf, sub in subs.items()}
+        todo = []
         for nf in cfg.n_functions:
-            sub = noisy_subset(data, nf, cfg.points, cfg.noise, cfg.seed)
-            sha = _fingerprint(sub)
             for q in cfg.qs:
                 old = stored.get((nf, q))
-                if old is not None and old.get("data_sha256_16") == sha:
+                if old is not None and old.get("data_sha256_16") == shas[nf]:
                     cells[(nf, q)] = old
-                    continue
-                t_cell = time.perf_counter()
-                risk = train_risk(sub, q, cfg.steps, cfg.seed)
-                cells[(nf, q)] = {
-                    "n_functions": nf,
-                    "n": nf * cfg.points,
-                    "q": q,
-                    "risk": risk,
-                    "steps": cfg.steps,
-                    "train_seconds": time.perf_counter() - t_cell,
-                    "data_sha256_16": sha,
-                }
-                trained.append([nf, q])
-                stored[(nf, q)] = cells[(nf, q)]  # keep cells of other grids found in out
-                _atomic_json(
-                    os.path.join(cfg.out, _CELLS_FILE),
-                    {"cell_settings": settings, "cells": [stored[k] for k in sorted(stored)]},
-                )
+                else:
+                    todo.append((nf, q))
+
+        def finished(nf: int, q: int, risk: float, seconds: float) -> None:
+            cells[(nf, q)] = {
+                "n_functions": nf,
+                "n": nf * cfg.points,
+                "q": q,
+                "risk": risk,
+                "steps": cfg.steps,
+                "train_seconds": seconds,
+                "data_sha256_16": shas[nf],
+            }
+            trained.append([nf, q])
+            stored[(nf, q)] = cells[(nf, q)]  # keep cells of other grids found in out
+            _atomic_json(
+                os.path.join(cfg.out, _CELLS_FILE),
+                {"cell_settings": settings, "cells": [stored[k] for k in sorted(stored)]},
+            )
+            if all((nf, qq) in cells for qq in cfg.qs):  # the row of this n is complete
+                risks[nf] = [cells[(nf, qq)]["risk"] for qq in cfg.qs]
+                if progress:
+                    print(
+                        f"n_f={nf} (n={nf * cfg.points}): "
+                        + ", ".join(f"q={qq}: {r:.2e}" for qq, r in zip(cfg.qs, risks[nf])),
+                        flush=True,
+                    )
+
+        args = [(subs[nf], q, cfg.steps, cfg.seed, cfg.threads) for nf, q in todo]
+        if cfg.cluster is not None and todo:
+            from .cluster import dask_client, run_tasks
+
+            names = [f"deeponet-size-nf{nf}-q{q}" for nf, q in todo]
+            by_name = dict(zip(names, todo))
+            with dask_client(cfg.cluster, min(cfg.workers, len(todo))) as client:
+                for name, (risk, seconds) in run_tasks(client, _train_cell, args, names):
+                    finished(*by_name[name], risk, seconds)
+        else:
+            for (nf, q), a in zip(todo, args):
+                finished(nf, q, *_train_cell(a))
+        trained.sort()
+        for nf in cfg.n_functions:
             risks[nf] = [cells[(nf, q)]["risk"] for q in cfg.qs]
-            if progress:
-                print(
-                    f"n_f={nf} (n={nf * cfg.points}): "
-                    + ", ".join(f"q={q}: {r:.2e}" for q, r in zip(cfg.qs, risks[nf])),
-                    flush=True,
-                )
         q_min = {nf: next((q for q, r in zip(cfg.qs, risks[nf]) if r < level), None) for nf in cfg.n_functions}
         ns = {nf: nf * cfg.points for nf in cfg.n_functions}
         base = next((nf for nf in cfg.n_functions if q_min[nf] is not None), None)

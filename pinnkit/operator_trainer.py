@@ -150,6 +150,7 @@ class DeepONetTrainer(TrainingLoop):
     """
 
     checkpoint_name = CHECKPOINT_NAME
+    sharded = True  # each rank on its block of the points (functions); terms summed over the ranks
 
     def __init__(
         self,

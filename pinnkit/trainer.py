@@ -149,6 +149,7 @@ class PINNTrainer(TrainingLoop):
     """
 
     checkpoint_name = CHECKPOINT_NAME
+    sharded = True  # each rank on its block of the points (functions); terms summed over the ranks
 
     def __init__(
         self,

@@ -103,6 +103,11 @@ class TrainingLoop:
     """
 
     checkpoint_name = "checkpoint.pt"
+    #: whether :meth:`objective` returns terms reduced over the ranks by :meth:`reduce_terms` (each rank on
+    #: its shard of the data), so the gradients are summed over the ranks after each backward pass. A trainer
+    #: that leaves it False computes the whole objective on every rank under ``torchrun`` (the same numbers
+    #: everywhere, nothing summed)
+    sharded = False
 
     def __init__(
         self,
@@ -259,7 +264,8 @@ class TrainingLoop:
         return distributed.share_sum(terms, shares, self.group)
 
     def _reduce_gradients(self) -> None:
-        distributed.all_reduce_gradients(self.model.parameters(), self.group)
+        if self.sharded:
+            distributed.all_reduce_gradients(self.model.parameters(), self.group)
 
     def _first_order_step(self, stage: Stage, stages: Sequence[Stage], limit: Optional[int]) -> None:
         t0 = time.perf_counter()

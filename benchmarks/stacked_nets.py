@@ -84,7 +84,8 @@ def stacked_loss(model: StackedMLP, problems, batches) -> Tensor:
         for k, p in enumerate(problems):
             c = next(c for c in p.conditions() if c.name == c0.name)
             res = c.residual(
-                lambda z, k=k: Fields(_Values(u[k]), z, spatial_dim=p.spatial_dim), batches[k].conditions[c.name]
+                lambda z, k=k, u=u, p=p: Fields(_Values(u[k]), z, spatial_dim=p.spatial_dim),
+                batches[k].conditions[c.name],
             )
             total = total + res.pow(2).sum(-1).mean()
     return total

@@ -12,7 +12,7 @@ import pytest
 
 from pinnkit.studies import blowup
 from pinnkit.studies.blowup import StudyConfig, job_name, run_study
-from pinnkit.studies.cluster import check_cluster
+from pinnkit.studies.cluster import check_cluster, dask_client, run_tasks, steady_malloc
 from pinnkit.studies.jobs import pid_alive
 
 STUDY = dict(
@@ -118,3 +118,25 @@ def test_deeponet_size_cells_on_a_local_dask_cluster_match_the_local_ones(tmp_pa
     )
     assert there["risks"] == here["risks"]  # bit for bit
     assert there["trained_cells"] == here["trained_cells"] == [[4, 1], [4, 2], [4, 4]]
+
+
+def _worker_environment(_):
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")
+
+
+def test_local_workers_start_without_the_malloc_trim_variable():
+    # Dask's default MALLOC_TRIM_THRESHOLD_ switches off glibc's dynamic mmap threshold: trainings ran 2x slower
+    with dask_client("local", 1) as client:
+        ((name, (trim, omp)),) = list(run_tasks(client, _worker_environment, [None], ["env"]))
+    assert name == "env" and trim is None and omp == "1"
+
+
+@pytest.mark.skipif(
+    not os.path.exists("/lib/x86_64-linux-gnu/libc.so.6") and not os.path.exists("/lib64/libc.so.6"),
+    reason="glibc only",
+)
+def test_steady_malloc_only_acts_where_the_trim_variable_is_set(monkeypatch):
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    assert steady_malloc() is False
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    assert steady_malloc() is True

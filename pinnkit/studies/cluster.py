@@ -11,17 +11,29 @@ written once: nothing is lost and nothing counted twice.
 
 With an existing scheduler the workers must have pinnkit installed and see the study's output folder (a
 shared file system): records and checkpoints are written by the workers.
+
+Memory allocation: Dask's nanny starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``
+(``distributed.nanny.pre-spawn-environ``). Setting that variable switches off glibc's dynamic mmap threshold,
+so every tensor over 128 KiB is mapped and unmapped afresh on each step; a training runs about twice as slowly
+as in a plain process (measured: a 300-step second-order PINN loop 5.8 s plain, 13.0 s in a Dask worker,
+6.3 s without the variable). The local cluster is started without it, and every task on any cluster sets
+glibc's thresholds to the values its dynamic rule reaches (mmap 32 MiB, trim 64 MiB) before it trains.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import logging
+import os
 import re
+import sys
 import uuid
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Optional, Sequence, Tuple
 
-__all__ = ["LOCAL", "check_cluster", "dask_client", "run_tasks"]
+__all__ = ["LOCAL", "check_cluster", "dask_client", "run_tasks", "steady_malloc"]
 
 #: the ``cluster`` value that starts a local Dask cluster (a LocalCluster of worker processes) for the study
 LOCAL = "local"
@@ -55,13 +67,12 @@ def dask_client(cluster: str, workers: int) -> Iterator[Any]:
         ) from None
     local = None
     if cluster == LOCAL:
-        local = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        import dask
+
+        environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+        environ.pop("MALLOC_TRIM_THRESHOLD_", None)  # see the module's docstring
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            local = _local_cluster(LocalCluster, workers)
         client = Client(local)
     else:
         try:
@@ -76,6 +87,44 @@ def dask_client(cluster: str, workers: int) -> Iterator[Any]:
             local.close()
 
 
+def _local_cluster(LocalCluster: Any, workers: int) -> Any:
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+
+
+#: glibc's ``mallopt`` parameters and the values its dynamic rule reaches on 64-bit machines
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD_MAX = 32 << 20
+
+
+def steady_malloc() -> bool:
+    """In a process started with ``MALLOC_TRIM_THRESHOLD_`` set (a Dask worker), set glibc's mmap threshold to
+    32 MiB and its trim threshold to 64 MiB, the values of its own dynamic rule once warm, so a training's
+    tensors are reused from the heap rather than mapped afresh every step. True when it set them; a no-op
+    elsewhere (no variable, no glibc)."""
+    if "MALLOC_TRIM_THRESHOLD_" not in os.environ or not sys.platform.startswith("linux"):
+        return False
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (e.g. musl)
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_MAX)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, 2 * _MMAP_THRESHOLD_MAX)
+    )
+
+
+def _task(fn: Callable[[Any], Any], item: Any) -> Any:
+    steady_malloc()
+    return fn(item)
+
+
 def run_tasks(
     client: Any, fn: Callable[[Any], Any], items: Sequence[Any], names: Sequence[str]
 ) -> Iterator[Tuple[str, Any]]:
@@ -85,7 +134,8 @@ def run_tasks(
 
     run = uuid.uuid4().hex[:8]  # task keys unique to this run, so no result of an earlier run is reused
     futures = {
-        client.submit(fn, item, key=f"pinnkit-{name}-{run}", pure=False): name for item, name in zip(items, names)
+        client.submit(functools.partial(_task, fn), item, key=f"pinnkit-{name}-{run}", pure=False): name
+        for item, name in zip(items, names)
     }
     try:
         for fut in as_completed(futures):

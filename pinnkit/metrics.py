@@ -9,7 +9,7 @@ import numpy as np
 if TYPE_CHECKING:
     from pinnkit.equations.base import Problem
 
-__all__ = ["relative_l2", "l2_norm", "error_report"]
+__all__ = ["relative_l2", "l2_norm", "weighted_sum", "error_report"]
 
 
 def relative_l2(pred: np.ndarray, true: np.ndarray) -> float:
@@ -26,6 +26,13 @@ def l2_norm(a: np.ndarray) -> float:
     threads (``np.linalg.norm`` calls a BLAS dot whose rounding depends on them, so a Dask worker, which
     runs BLAS on one thread, would report another last digit than the main process)."""
     return float(np.sqrt(np.sum(np.square(np.asarray(a, float)))))
+
+
+def weighted_sum(w: np.ndarray, v: np.ndarray) -> float:
+    """``Σ_i w_i v_i`` (a quadrature rule applied to sampled values) by numpy's pairwise summation of the
+    products, not a BLAS dot: the same digits whatever the number of BLAS threads, so a study's worker
+    processes (one BLAS thread under Dask, the machine's default in a process pool) report the same row."""
+    return float(np.sum(np.asarray(w, float) * np.asarray(v, float)))
 
 
 def error_report(pred: np.ndarray, true: np.ndarray, names: Sequence[str]) -> Dict[str, float]:

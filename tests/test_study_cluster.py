@@ -126,9 +126,12 @@ def _worker_environment(_):
 
 def test_local_workers_start_without_the_malloc_trim_variable():
     # Dask's default MALLOC_TRIM_THRESHOLD_ switches off glibc's dynamic mmap threshold: trainings ran 2x slower
+    # (also where an earlier cluster of this process left it in os.environ, as Dask's nanny does)
+    before = dict(os.environ)
     with dask_client("local", 1) as client:
         ((name, (trim, omp)),) = list(run_tasks(client, _worker_environment, [None], ["env"]))
     assert name == "env" and trim is None and omp == "1"
+    assert dict(os.environ) == before  # the workers' variables are not left in this process
 
 
 @pytest.mark.skipif(

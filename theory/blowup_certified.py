@@ -55,6 +55,7 @@ from torch import Tensor, nn
 
 from pinnkit.enclosure.interval import Interval
 from pinnkit.enclosure.scalar import dn, exp_up, expm1_up, sqrt_up, up
+from pinnkit.metrics import weighted_sum
 from pinnkit.validation import check_int, check_real
 
 from .box_families import BoxFamily, check_box_memory, refine_families, slab_grid
@@ -235,7 +236,7 @@ def gauss_error_sq(model: nn.Module, problem: Any, tau: np.ndarray, n_space: int
     pts = np.concatenate([np.tile(X, (len(tt), 1)), np.repeat(tt, len(X))[:, None]], 1)
     e = evaluate(model, problem, pts, derivatives=False)
     sq = ((e["u"] - e["exact"]) ** 2).sum(1).reshape(len(tt), len(X))
-    return float(wt @ (sq @ W))
+    return weighted_sum(wt, np.sum(sq * W[None, :], axis=1))
 
 
 def check_box_settings(

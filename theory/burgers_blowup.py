@@ -33,6 +33,7 @@ from torch import Tensor, nn
 
 from pinnkit.derivatives import Fields
 from pinnkit.equations.reference import blowup_exact as be
+from pinnkit.metrics import weighted_sum
 from pinnkit.sampling import unit_cube
 from pinnkit.validation import check_choice, check_positive
 
@@ -362,15 +363,15 @@ def theorem1(
     pts, w = omega_rule(problem, n_samples, method, seed)
     ev = evaluate(model, problem, pts)
     err = ((ev["u"] - ev["exact"]) ** 2).sum(axis=1)
-    error_sq = float(w @ err)
-    pde_sq = float(w @ (ev["res"] ** 2).sum(axis=1))
-    surr_sq = float(w @ (ev["u"] ** 2).sum(axis=1))
-    exact_q = float(w @ (ev["exact"] ** 2).sum(axis=1))
+    error_sq = weighted_sum(w, err)
+    pde_sq = weighted_sum(w, (ev["res"] ** 2).sum(axis=1))
+    surr_sq = weighted_sum(w, (ev["u"] ** 2).sum(axis=1))
+    exact_q = weighted_sum(w, (ev["exact"] ** 2).sum(axis=1))
     g_theta = float(matrix_norm(ev["jac"][:, :, :d], norm).max())
 
     pts0, w0 = _initial_rule(problem, n_initial, method, seed + 1)
     ev0 = evaluate(model, problem, pts0, derivatives=False)
-    init_sq = float(w0 @ ((ev0["u"] - ev0["exact"]) ** 2).sum(axis=1))
+    init_sq = weighted_sum(w0, ((ev0["u"] - ev0["exact"]) ** 2).sum(axis=1))
 
     g_exact = float(problem.grad_sup_norm(norm))
     energy = float(problem.energy())
@@ -487,13 +488,13 @@ def _theorem2(
     # interior: ∫∫ R_int² and the true error on Ω
     pts, w = omega_rule(problem, n_samples, method, seed)
     ev = evaluate(model, problem, pts)
-    error_sq = float(w @ ((ev["u"] - ev["exact"]) ** 2).sum(axis=1))
-    int_sq = float(w @ (ev["res"] ** 2).sum(axis=1))
+    error_sq = weighted_sum(w, ((ev["u"] - ev["exact"]) ** 2).sum(axis=1))
+    int_sq = weighted_sum(w, (ev["res"] ** 2).sum(axis=1))
     # initial time: ∫ R_tb and ∫ R_tb² by Gauss–Legendre in x
     xs, wx = _gauss_box([-1.0], [1.0], n_space)
     ev0 = evaluate(model, problem, np.concatenate([xs, np.full_like(xs, t0)], axis=1), derivatives=False)
     rtb = (ev0["u"] - ev0["exact"])[:, 0]
-    tb_int, tb_sq = float(wx @ rtb), float(wx @ rtb**2)
+    tb_int, tb_sq = weighted_sum(wx, rtb), weighted_sum(wx, rtb**2)
     # boundaries: ∫ R_sb² dt at x = -1 and x = 1 by Gauss–Legendre in t (plus the end points for the sup)
     ts, wt = _gauss_box([t0], [T], n_time)
     t_all = np.concatenate([ts[:, 0], [t0, T]])
@@ -501,7 +502,7 @@ def _theorem2(
     for side, xval in (("left", -1.0), ("right", 1.0)):
         evb = evaluate(model, problem, np.stack([np.full_like(t_all, xval), t_all], axis=1), derivatives=False)
         r = (evb["u"] - evb["exact"])[:, 0]
-        sb[side] = (float(wt @ r[:n_time] ** 2), evb["u"][:, 0])
+        sb[side] = (weighted_sum(wt, r[:n_time] ** 2), evb["u"][:, 0])
     left_sq, right_sq = sb["left"][0], sb["right"][0]
     u_right_sup = float(np.abs(sb["right"][1]).max())
 

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from pinnkit.derivatives import Fields
+from pinnkit.metrics import weighted_sum
 from pinnkit.validation import check_choice, check_points
 
 from .burgers_blowup import (
@@ -164,11 +165,11 @@ def gradient_diagnostics(
             J = f.jacobian()[:, :, :d].detach().to(torch.float64).cpu().numpy()
         G = residual_gradient(model, problem, x).to(torch.float64).cpu().numpy()
         g_sup = max(g_sup, float(matrix_norm(J, norm).max()))
-        g_l2 += float(wi @ (J**2).sum(axis=(1, 2)))
+        g_l2 += weighted_sum(wi, (J**2).sum(axis=(1, 2)))
         gf = (G**2).sum(axis=(1, 2))
         r_sup = max(r_sup, float(np.sqrt(gf.max())))
-        r_l2 += float(wi @ gf)
-        r_x_l2 += float(wi @ (G[:, :, :d] ** 2).sum(axis=(1, 2)))
+        r_l2 += weighted_sum(wi, gf)
+        r_x_l2 += weighted_sum(wi, (G[:, :, :d] ** 2).sum(axis=(1, 2)))
     t1 = (
         theorem1_terms
         if theorem1_terms is not None

@@ -33,6 +33,7 @@ from torch import Tensor, nn
 
 from pinnkit.enclosure.boxes import grid_boxes, per_axis_for
 from pinnkit.enclosure.scalar import FOUR_THIRDS, dn, exp_up, sqrt_up, up
+from pinnkit.metrics import weighted_sum
 from pinnkit.validation import check_int
 
 from .box_families import BoxFamily, check_box_memory, refine_families
@@ -552,4 +553,4 @@ def _true_l2(model: nn.Module, problem: Any, n: int) -> float:
     with torch.no_grad():
         u = model(torch.as_tensor(X)).numpy()
         ex = problem.exact(torch.as_tensor(X)).numpy()
-    return float(math.sqrt(W @ ((u - ex) ** 2).sum(1)))
+    return float(math.sqrt(weighted_sum(W, ((u - ex) ** 2).sum(1))))

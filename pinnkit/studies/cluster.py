@@ -66,13 +66,18 @@ def dask_client(cluster: str, workers: int) -> Iterator[Any]:
             f"cluster={cluster!r} needs dask.distributed (pip install 'dask[distributed]'): {exc}"
         ) from None
     local = None
+    saved = dict(os.environ)  # Dask's nanny writes its pre-spawn variables into this process's environment
     if cluster == LOCAL:
         import dask
 
         environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
-        environ.pop("MALLOC_TRIM_THRESHOLD_", None)  # see the module's docstring
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-            local = _local_cluster(LocalCluster, workers)
+        environ.pop(_TRIM, None)  # see the module's docstring
+        os.environ.pop(_TRIM, None)  # left by an earlier cluster of this process, the workers would inherit it
+        try:
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+                local = _local_cluster(LocalCluster, workers)
+        finally:
+            _restore(saved)
         client = Client(local)
     else:
         try:
@@ -85,6 +90,15 @@ def dask_client(cluster: str, workers: int) -> Iterator[Any]:
         client.close()
         if local is not None:
             local.close()
+            _restore(saved)
+
+
+def _restore(environ: dict) -> None:
+    """Put this process's environment back as it was (``OMP_NUM_THREADS=1`` and the rest are for the
+    workers, not for the processes this one starts later)."""
+    if dict(os.environ) != environ:
+        os.environ.clear()
+        os.environ.update(environ)
 
 
 def _local_cluster(LocalCluster: Any, workers: int) -> Any:
@@ -97,6 +111,8 @@ def _local_cluster(LocalCluster: Any, workers: int) -> Any:
     )
 
 
+_TRIM = "MALLOC_TRIM_THRESHOLD_"
+
 #: glibc's ``mallopt`` parameters and the values its dynamic rule reaches on 64-bit machines
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _MMAP_THRESHOLD_MAX = 32 << 20
@@ -107,7 +123,7 @@ def steady_malloc() -> bool:
     32 MiB and its trim threshold to 64 MiB, the values of its own dynamic rule once warm, so a training's
     tensors are reused from the heap rather than mapped afresh every step. True when it set them; a no-op
     elsewhere (no variable, no glibc)."""
-    if "MALLOC_TRIM_THRESHOLD_" not in os.environ or not sys.platform.startswith("linux"):
+    if _TRIM not in os.environ or not sys.platform.startswith("linux"):
         return False
     name = ctypes.util.find_library("c")
     try:

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from . import distributed, presets
-from .callbacks import ErrorTracker
+from .callbacks import ErrorTracker, NTKTracker
 from .constraints import HardConstraints
 from .inverse import Coefficients, CoefficientTracker, InverseModel
 from .metrics import problem_errors
@@ -82,7 +82,11 @@ class Loss(_Group):
     (:class:`pinnkit.constraints.HardConstraints`); ``balance`` ``"max-mean"`` or ``"norm"`` (with the
     ``balance_every``/``balance_alpha`` keywords of :func:`solve`) or a strategy
     (:class:`pinnkit.training.balance.GradientBalance`: ``rule``, ``every``, ``alpha``) sets the condition
-    weights from gradient statistics (Wang, Teng & Perdikaris 2021)."""
+    weights from gradient statistics (Wang, Teng & Perdikaris 2021); ``"ntk"``
+    (:class:`~pinnkit.training.balance.NTKBalance`) from the trace ratios of the empirical NTK (Wang, Yu &
+    Perdikaris 2022); ``causal`` (``True``, ε, an ε schedule, a dict or a
+    :class:`~pinnkit.training.causal.CausalWeighting`) weights the PDE residual causally in time (Wang, Sankaran &
+    Perdikaris 2022)."""
 
     condition_weight: Optional[float] = None
     weights: Optional[Mapping[str, float]] = None
@@ -90,6 +94,7 @@ class Loss(_Group):
     gpinn_penalty: Optional[float] = None
     hard_constraints: Optional[Sequence[str]] = None
     balance: Any = None
+    causal: Any = None
 
 
 @dataclass(frozen=True)
@@ -129,10 +134,14 @@ def _balance_fields(balance: Any, every: int, alpha: float) -> Dict[str, Any]:
     """The trainer's flat balancing fields for a string rule or a strategy with ``rule``/``every``/``alpha``."""
     if balance is None or isinstance(balance, str):
         return {"balance": balance, "balance_every": every, "balance_alpha": alpha}
+    if getattr(balance, "rule", None) == "ntk":
+        return {"balance": balance, "balance_every": balance.every, "balance_alpha": balance.alpha}
     try:
         return {"balance": balance.rule, "balance_every": balance.every, "balance_alpha": balance.alpha}
     except AttributeError:
-        raise ValueError(f"balance must be None, 'max-mean', 'norm' or a balancing strategy, got {balance!r}") from None
+        raise ValueError(
+            f"balance must be None, 'max-mean', 'norm', 'ntk' or a balancing strategy, got {balance!r}"
+        ) from None
 
 
 def _flat_stages(stages: Sequence[Stage]) -> Optional[Dict[str, Any]]:
@@ -165,6 +174,7 @@ def _train_config(problem: "Problem", cfg: Mapping[str, Any], progress: bool) ->
         weights={**{c.name: cfg["condition_weight"] for c in problem.conditions()}, **dict(cfg["weights"] or {})},
         grad_penalty=cfg["grad_penalty"],
         gpinn_penalty=cfg["gpinn_penalty"],
+        causal=cfg["causal"],
         **_balance_fields(cfg["balance"], cfg["balance_every"], cfg["balance_alpha"]),
         method=cfg["method"],
         compile=cfg["compile"],
@@ -293,9 +303,10 @@ def solve(
       nets up to 20k parameters, best in float64), ``lbfgs_history``, ``lbfgs_chunk`` (instead of ``stages``);
       ``n_domain``, ``n_boundary``, ``n_initial``, ``sampling``, ``resample_every``, ``adaptive``,
       ``pool_factor``; ``condition_weight``, ``weights``, ``grad_penalty``, ``gpinn_penalty``,
-      ``hard_constraints``, ``balance``, ``balance_every``, ``balance_alpha``; ``method``, ``compile``,
-      ``dtype``, ``device``; ``checkpoint_dir``, ``checkpoint_every``, ``resume``, ``overwrite``; ``n_eval`` (held-out
-      points) and ``track_every`` (record the held-out relative L2 every k steps, 0: never). A shortcut and
+      ``hard_constraints``, ``balance``, ``balance_every``, ``balance_alpha``, ``causal``; ``method``,
+      ``compile``, ``dtype``, ``device``; ``checkpoint_dir``, ``checkpoint_every``, ``resume``, ``overwrite``;
+      ``n_eval`` (held-out points), ``track_every`` (record the held-out relative L2 every k steps, 0: never)
+      and ``ntk_every`` (record the empirical NTK's traces and spectra every k steps). A shortcut and
       the same field of a group together are an error; so is an unknown keyword.
 
     The defaults took the 2-D heat problem to relative L2 4.4e-4 on the held-out grid in 71 s on 2 cores.
@@ -360,6 +371,8 @@ def solve(
         cbs.append(CoefficientTracker(every=max(1, cfg["track_every"] or 50)))
     if cfg["track_every"]:
         cbs.append(ErrorTracker(problem, eval_pts, every=cfg["track_every"]))
+    if cfg["ntk_every"]:
+        cbs.append(NTKTracker(every=cfg["ntk_every"]))
     torch.manual_seed(seed)
     trainer = PINNTrainer(problem, model, sampler, config, cbs)
     if cfg["resume"]:
@@ -398,6 +411,7 @@ def solve(
         "seed": seed,
         "n_eval": len(eval_pts),
         "track_every": cfg["track_every"],
+        "ntk_every": cfg["ntk_every"],
         "inverse": {
             "unknowns": {n: {k: u[k] for k in ("initial", "positive", "field")} for n, u in unknowns.items()},
             "observations": [{"name": o.name, "n": len(o.points), "noise": o.noise} for o in observations],

@@ -84,6 +84,7 @@ SOLVE_OPTIONS = (
     "grad_penalty",
     "gpinn_penalty",
     "balance",
+    "ntk_every",
     "method",
     "dtype",
     "compile",
@@ -103,6 +104,9 @@ NET_OPTIONS = {
 def solve_options(args: argparse.Namespace) -> dict:
     """The :func:`pinnkit.solve` keywords of the options given on the command line (the rest are the preset's)."""
     opts = {k: getattr(args, k) for k in SOLVE_OPTIONS if getattr(args, k) is not None}
+    if args.causal is not None or args.causal_chunks is not None:
+        causal = {"eps": tuple(args.causal) if args.causal is not None else None, "chunks": args.causal_chunks}
+        opts["causal"] = {k: v for k, v in causal.items() if v is not None} or True
     net = {key: getattr(args, k) for k, key in NET_OPTIONS.items() if getattr(args, k) is not None}
     if net:
         opts["net"] = net
@@ -442,9 +446,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--balance",
         default=None,
-        choices=["max-mean", "norm"],
-        help="condition weights from gradient statistics (default off)",
+        choices=["max-mean", "norm", "ntk"],
+        help="condition weights from gradient statistics or the NTK's trace ratios (default off)",
     )
+    s.add_argument(
+        "--causal",
+        type=float,
+        nargs="+",
+        default=None,
+        metavar="EPS",
+        help="causal weighting in time with ε (or an increasing ε schedule; default off)",
+    )
+    s.add_argument("--causal-chunks", type=int, default=None, help="time chunks of causal weighting (default 32)")
+    s.add_argument("--ntk-every", type=int, default=None, help="record the empirical NTK every k steps (default off)")
     s.add_argument(
         "--method",
         default=None,

@@ -24,7 +24,7 @@ from .sampling import Batch
 if TYPE_CHECKING:
     from pinnkit.equations import Problem
 
-__all__ = ["mean_square", "loss_terms", "total_loss", "PENALTIES"]
+__all__ = ["mean_square", "loss_terms", "point_residuals", "total_loss", "PENALTIES"]
 
 PENALTIES = ("grad_u", "gpinn")
 
@@ -39,23 +39,9 @@ def enforced_conditions(model: object) -> frozenset:
     return frozenset(getattr(model, "enforced_conditions", ()))
 
 
-def loss_terms(
-    problem: Problem,
-    model: Callable[[Tensor], Tensor],
-    batch: Batch,
-    method: str = "autograd",
-    penalties: Iterable[str] = (),
-    plans: Optional[Dict[str, frozenset]] = None,
-    update_plans: bool = True,
-) -> Dict[str, Tensor]:
-    """Unweighted loss terms ``{"pde": …, <condition name>: …, <penalty>: …}``.
-
-    With ``method="taylor"``, ``plans`` (a dict the caller keeps between calls) maps each term to the
-    derivatives its residual asked for; it is filled on the first call and used from then on
-    (``update_plans=False`` leaves it as it is, e.g. inside a compiled graph).
-    """
-    penalties = tuple(penalties)
-    created: Dict[str, list] = {}
+def _fields_factory(problem, model, method, plans, created) -> Callable[[str], Callable[[Tensor], Fields]]:
+    """``fields_for(term)(x)``: the :class:`Fields` of ``model`` at ``x`` with ``term``'s derivative plan,
+    remembered in ``created`` so the plans can learn what each term asked for."""
 
     def fields_for(term: str) -> Callable[[Tensor], Fields]:
         def fields(x: Tensor) -> Fields:
@@ -66,25 +52,80 @@ def loss_terms(
 
         return fields
 
+    return fields_for
+
+
+def _condition_residuals(problem, model, batch: Batch, fields_for) -> Dict[str, Tensor]:
+    """``{condition name: residual (N_c, k)}`` for the conditions the model does not impose exactly."""
+    skip = enforced_conditions(model)
+    out = {}
+    for c in problem.conditions():
+        if c.name not in skip:
+            normals = batch.normals.get(c.name) if getattr(c, "needs_normals", False) else None
+            out[c.name] = c.residual(fields_for(c.name), batch.conditions[c.name], normals)
+    return out
+
+
+def _learn_plans(plans: Optional[Dict[str, frozenset]], method: str, update: bool, created: Dict[str, list]) -> None:
+    if plans is not None and method == "taylor" and update:
+        for term, fs in created.items():
+            plans[term] = frozenset(plans.get(term, frozenset())).union(*(g.requests for g in fs))
+
+
+def point_residuals(
+    problem: Problem,
+    model: Callable[[Tensor], Tensor],
+    batch: Batch,
+    method: str = "autograd",
+    plans: Optional[Dict[str, frozenset]] = None,
+) -> Dict[str, Tensor]:
+    """Pointwise residuals ``{"pde": R(x_i) (N, r), <condition name>: B_c(y_j) (N_c, k)}`` on ``batch``, each
+    with its graph to the parameters: the quantities whose mean squares are :func:`loss_terms` (the NTK of a
+    PINN and causal weighting read them point by point)."""
+    created: Dict[str, list] = {}
+    fields_for = _fields_factory(problem, model, method, plans, created)
+    out = {"pde": problem.residual(fields_for("pde")(batch.domain))}
+    out.update(_condition_residuals(problem, model, batch, fields_for))
+    return out
+
+
+def loss_terms(
+    problem: Problem,
+    model: Callable[[Tensor], Tensor],
+    batch: Batch,
+    method: str = "autograd",
+    penalties: Iterable[str] = (),
+    plans: Optional[Dict[str, frozenset]] = None,
+    update_plans: bool = True,
+    pde_loss: Optional[Callable[[Tensor, Tensor], Tensor]] = None,
+) -> Dict[str, Tensor]:
+    """Unweighted loss terms ``{"pde": …, <condition name>: …, <penalty>: …}``.
+
+    With ``method="taylor"``, ``plans`` (a dict the caller keeps between calls) maps each term to the
+    derivatives its residual asked for; it is filled on the first call and used from then on
+    (``update_plans=False`` leaves it as it is, e.g. inside a compiled graph). ``pde_loss(residual, x)``,
+    when given, adds the term ``"pde_weighted"`` computed from the pointwise PDE residual and its points
+    (e.g. :class:`pinnkit.training.causal.CausalWeighting`); ``"pde"`` stays the plain mean square.
+    """
+    penalties = tuple(penalties)
+    created: Dict[str, list] = {}
+    fields_for = _fields_factory(problem, model, method, plans, created)
     x = batch.domain
     if "gpinn" in penalties:
         x = x.detach().requires_grad_(True)
     f = fields_for("pde")(x)
     residual = problem.residual(f)
     terms = {"pde": mean_square(residual)}
+    if pde_loss is not None:
+        terms["pde_weighted"] = pde_loss(residual, x)
     if "grad_u" in penalties:
         terms["grad_u"] = torch.stack([f.grad(i) for i in range(f.n_outputs)], dim=1).pow(2).sum(dim=(1, 2)).mean()
     if "gpinn" in penalties:
         grads = [torch.autograd.grad(residual[:, r].sum(), x, create_graph=True)[0] for r in range(residual.shape[1])]
         terms["gpinn"] = torch.stack(grads, dim=1).pow(2).sum(dim=(1, 2)).mean()
-    skip = enforced_conditions(model)
-    for c in problem.conditions():
-        if c.name not in skip:
-            normals = batch.normals.get(c.name) if getattr(c, "needs_normals", False) else None
-            terms[c.name] = mean_square(c.residual(fields_for(c.name), batch.conditions[c.name], normals))
-    if plans is not None and method == "taylor" and update_plans:
-        for term, fs in created.items():
-            plans[term] = frozenset(plans.get(term, frozenset())).union(*(g.requests for g in fs))
+    for name, r in _condition_residuals(problem, model, batch, fields_for).items():
+        terms[name] = mean_square(r)
+    _learn_plans(plans, method, update_plans, created)
     return terms
 
 

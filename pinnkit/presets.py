@@ -66,6 +66,7 @@ DEFAULT: Dict[str, Any] = {
     "balance": None,
     "balance_every": 100,
     "balance_alpha": 0.1,
+    "causal": None,  # causal weighting in time (pinnkit.training.causal): True, ε, an ε schedule or a dict
     # engine (pinnkit.api.Engine)
     "method": "autograd",
     "compile": False,
@@ -74,6 +75,7 @@ DEFAULT: Dict[str, Any] = {
     # evaluation and checkpoints (pinnkit.api.Checkpoint)
     "n_eval": 20000,
     "track_every": 0,
+    "ntk_every": 0,  # record the empirical NTK every k steps (pinnkit.callbacks.NTKTracker; 0: never)
     "checkpoint_dir": None,
     "checkpoint_every": 500,
     "resume": False,

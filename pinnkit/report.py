@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 __all__ = [
     "plot_coefficients",
     "plot_loss_history",
+    "plot_ntk",
     "plot_solution",
     "slice_grid",
     "plot_flow",
@@ -47,6 +48,43 @@ def plot_loss_history(history: dict, path: str) -> str:
     ax.set_ylabel("loss")
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return path
+
+
+def plot_ntk(history: dict, path: str) -> Optional[str]:
+    """The empirical NTK recorded by :class:`pinnkit.callbacks.NTKTracker`: left, the largest eigenvalues of
+    each diagonal block at the first and last recorded step (log scale); right, each block's mean diagonal
+    (trace / rows) against the step. None when the history holds no NTK records."""
+    diag = history.get("diagnostics", {})
+    terms = sorted({k.split("/")[2] for k in diag if k.startswith("ntk/eig/")})
+    if not terms:
+        return None
+    fig = Figure(figsize=(10, 4))
+    ax_spec, ax_tr = fig.subplots(1, 2)
+    colors = {t: f"C{i}" for i, t in enumerate(terms)}
+    for t in terms:
+        keys = sorted((k for k in diag if k.startswith(f"ntk/eig/{t}/")), key=lambda k: int(k.rsplit("/", 1)[1]))
+        series = np.asarray([[v for _, v in diag[k]] for k in keys])  # (eigenvalue index, call)
+        steps = [s for s, _ in diag[keys[0]]]
+        idx = np.arange(1, len(keys) + 1)
+        ax_spec.semilogy(idx, np.maximum(series[:, 0], 1e-300), "--", color=colors[t], label=f"{t}, step {steps[0]}")
+        if len(steps) > 1:
+            ax_spec.semilogy(
+                idx, np.maximum(series[:, -1], 1e-300), "-", color=colors[t], label=f"{t}, step {steps[-1]}"
+            )
+        tr = np.asarray(diag[f"ntk/trace/{t}"])
+        ax_tr.semilogy(tr[:, 0], tr[:, 1], "o-", ms=3, color=colors[t], label=t)
+    ax_spec.set_xlabel("eigenvalue index")
+    ax_spec.set_ylabel("eigenvalue of K_cc")
+    ax_spec.set_title("NTK spectra")
+    ax_tr.set_xlabel("step")
+    ax_tr.set_ylabel("Tr K_cc / rows")
+    ax_tr.set_title("NTK traces")
+    for ax in (ax_spec, ax_tr):
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     return path

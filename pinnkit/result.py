@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from . import distributed
-from .report import is_flow_problem, plot_coefficients, plot_flow, plot_loss_history, plot_solution
+from .report import is_flow_problem, plot_coefficients, plot_flow, plot_loss_history, plot_ntk, plot_solution
 from .validation import check_points
 
 __all__ = ["Result", "predict"]
@@ -97,7 +97,8 @@ class Result:
     def save(self, directory: str, plots: bool = True) -> Dict[str, str]:
         """Write ``summary.json`` (config, versions, seed, timings, errors), ``history.json``, the model's
         state dict, and plots (solution/error slice, loss history; for velocity–pressure problems also
-        ``velocity.png``, ``pressure.png``, ``errors.png`` from :func:`pinnkit.report.plot_flow`). Returns the
+        ``velocity.png``, ``pressure.png``, ``errors.png`` from :func:`pinnkit.report.plot_flow`; ``ntk.png`` when
+        the NTK was recorded). Returns the
         written paths.
 
         A result that is not finite (NaN or infinite weights or errors) never replaces the files of an earlier
@@ -134,6 +135,9 @@ class Result:
                 paths["coefficients_plot"] = plot_coefficients(
                     self.history, self.inferred, os.path.join(directory, "coefficients.png")
                 )
+            ntk = plot_ntk(self.history, os.path.join(directory, "ntk.png"))
+            if ntk is not None:
+                paths["ntk_plot"] = ntk
             if is_flow_problem(self.problem):
                 paths.update(plot_flow(self.problem, lambda z: predict(self.model, z), directory, truth))
         return paths

@@ -222,6 +222,17 @@ def check_run(problem: "Problem", cfg: Dict[str, Any]) -> Dict[str, Any]:
     cfg["hard_constraints"] = tuple(hard)
     cfg["balance_every"] = check_int("balance_every", cfg["balance_every"], 1, MAX_STEPS)
     cfg["balance_alpha"] = check_range("balance_alpha", cfg["balance_alpha"], 0.0, 1.0, low_open=True)
+    if cfg["balance"] is not None and isinstance(cfg["balance"], str):
+        from .training.balance import BALANCE_RULES
+
+        check_choice("balance", cfg["balance"], BALANCE_RULES)
+    from .training.causal import as_causal
+
+    cfg["causal"] = as_causal(cfg["causal"])
+    if cfg["causal"] is not None and not problem.time_dependent:
+        raise ValueError(
+            f"causal weighting orders the residual in time, but {problem.name} is steady; leave causal unset"
+        )
     from .derivatives import METHODS as DERIVATIVE_METHODS
 
     check_choice("method", cfg["method"], tuple(DERIVATIVE_METHODS))
@@ -229,6 +240,7 @@ def check_run(problem: "Problem", cfg: Dict[str, Any]) -> Dict[str, Any]:
     cfg["dtype"] = check_dtype("dtype", cfg["dtype"])
     cfg["device"] = check_device("device", cfg["device"])
     cfg["track_every"] = check_int("track_every", cfg["track_every"], 0, MAX_STEPS)
+    cfg["ntk_every"] = check_int("ntk_every", cfg["ntk_every"], 0, MAX_STEPS)
     cfg["checkpoint_every"] = check_int("checkpoint_every", cfg["checkpoint_every"], 1, MAX_STEPS)
     cfg["resume"] = check_bool("resume", cfg["resume"])
     cfg["overwrite"] = check_bool("overwrite", cfg.get("overwrite", False))

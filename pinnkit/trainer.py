@@ -20,10 +20,11 @@ from torch import Tensor, nn
 
 from . import distributed
 from .derivatives import METHODS, Fields
-from .losses import loss_terms, total_loss
+from .losses import loss_terms, point_residuals, total_loss
 from .run_options import check_device
 from .sampling import Batch, Sampler
-from .training.balance import BALANCE_RULES, GradientBalance, as_balance
+from .training.balance import BALANCE_RULES, Balance, GradientBalance, NTKBalance, as_balance
+from .training.causal import CausalWeighting, as_causal
 from .training.divergence import TrainingDiverged
 from .training.loop import Callback, TrainingLoop
 from .training.stages import FIRST_ORDER, QUASI_NEWTON, FirstOrder, Stage, first_order, quasi_newton
@@ -47,8 +48,10 @@ class TrainConfig:
     shortcut fields build them: ``optimizer`` (``"adam"``/``"sgd"``) for ``adam_steps`` steps at learning
     rate ``lr · lr_decay^(s / decay_every)``, then ``quasi_newton`` (``"lbfgs"``/``"bfgs"``/``"ssbfgs"``) for
     ``lbfgs_steps`` iterations in chunks of ``lbfgs_chunk``. ``balance``: a
-    :class:`~pinnkit.training.balance.GradientBalance` or its rule name (with ``balance_every``,
-    ``balance_alpha``). ``time_limit``: seconds of training time after which the run ends.
+    :class:`~pinnkit.training.balance.GradientBalance`, an :class:`~pinnkit.training.balance.NTKBalance` or
+    a rule name (``"max-mean"``, ``"norm"``, ``"ntk"``, with ``balance_every``, ``balance_alpha``).
+    ``causal``: causal weighting of the PDE residual in time (:class:`~pinnkit.training.causal.CausalWeighting`,
+    ``True`` for its defaults, or ε / an ε schedule) during the first-order stages. ``time_limit``: seconds of training time after which the run ends.
     """
 
     adam_steps: int = 2000
@@ -63,9 +66,10 @@ class TrainConfig:
     weights: Dict[str, float] = field(default_factory=dict)
     grad_penalty: float = 0.0
     gpinn_penalty: float = 0.0
-    balance: Union[None, str, GradientBalance] = None
+    balance: Union[None, str, Balance] = None
     balance_every: int = 100
     balance_alpha: float = 0.1
+    causal: Union[None, bool, float, Tuple[float, ...], CausalWeighting] = None
     method: str = "autograd"
     compile: bool = False
     dtype: str = "float32"
@@ -86,6 +90,7 @@ class TrainConfig:
         check_choice("optimizer", self.optimizer, tuple(FIRST_ORDER))
         check_choice("quasi_newton", self.quasi_newton, tuple(QUASI_NEWTON))
         as_balance(self.balance, self.balance_every, self.balance_alpha)
+        self.causal = as_causal(self.causal)
         check_int("balance_every", self.balance_every, 1)
         check_range("balance_alpha", self.balance_alpha, 0.0, 1.0, low_open=True)
         check_int("lbfgs_history", self.lbfgs_history, 1)
@@ -133,8 +138,10 @@ class TrainConfig:
 
     def as_dict(self) -> Dict[str, Any]:
         """A JSON-ready dict of every setting, the resolved stages included."""
-        d = {k: v for k, v in asdict(self).items() if k not in ("stages", "balance")}
-        d["balance"] = asdict(self.balance) if isinstance(self.balance, GradientBalance) else self.balance
+        d = {k: v for k, v in asdict(self).items() if k not in ("stages", "balance", "causal")}
+        b = self.balance
+        d["balance"] = {**asdict(b), "rule": b.rule} if isinstance(b, (GradientBalance, NTKBalance)) else b
+        d["causal"] = self.causal.as_dict() if isinstance(self.causal, CausalWeighting) else self.causal
         d["stages"] = [s.as_dict() for s in self.stage_list()]
         return d
 
@@ -187,6 +194,17 @@ class PINNTrainer(TrainingLoop):
             )
             self._compiled = False
         self.balance_weights: Dict[str, float] = {}  # condition weights set by gradient balancing
+        if cfg.causal is not None and not problem.time_dependent:
+            raise ValueError(
+                f"causal weighting orders the residual in time, but {problem.name} is steady; "
+                "give causal=None for a problem without time"
+            )
+        if cfg.causal is not None and cfg.compile and self._compiled is None:
+            warnings.warn("causal weighting changes its weights every step: training runs eagerly", stacklevel=2)
+            self._compiled = False
+        self.causal_stage = 0  # position in the causal ε schedule
+        self._causal_w: Optional[Tensor] = None  # the causal weights of the last evaluation
+        self._causal_used = 0.0  # and the ε they were computed with
         super().__init__(
             model,
             callbacks=callbacks,
@@ -233,17 +251,43 @@ class PINNTrainer(TrainingLoop):
         return {k: w for k, w in (("grad_u", cfg.grad_penalty), ("gpinn", cfg.gpinn_penalty)) if w > 0}
 
     def loss_terms(self, batch: Optional[Batch] = None) -> Dict[str, Tensor]:
-        return loss_terms(
-            self.problem,
-            self.model,
-            batch or self.current_batch(),
-            self.config.method,
-            penalties=tuple(self.penalty_weights),
-            plans=self._plans,
-        )
+        return self._eager_terms(batch or self.current_batch())
 
     def loss(self, terms: Mapping[str, Tensor]) -> Tensor:
+        """``Σ w_c term_c``; with causal weighting the PDE term is its causal form ``pde_weighted`` while the
+        first-order stages run (``pde``, recorded beside it, stays the plain mean square)."""
+        terms = dict(terms)
+        causal = terms.pop("pde_weighted", None)
+        if causal is not None and self._causal_active:
+            terms["pde"] = causal
         return total_loss(terms, {**self.config.weights, **self.balance_weights, **self.penalty_weights})
+
+    @property
+    def _causal_active(self) -> bool:
+        stages = self.stages()
+        return self.stage_index < len(stages) and isinstance(stages[self.stage_index], FirstOrder)
+
+    @property
+    def causal_eps(self) -> Optional[float]:
+        """The current ε of causal weighting (None when it is off)."""
+        c = self.config.causal
+        return None if c is None else c.schedule[min(self.causal_stage, len(c.schedule) - 1)]
+
+    def _causal_term(self, share: float):
+        """``pde_loss(residual, x)`` of :func:`pinnkit.losses.loss_terms` for causal weighting, or None."""
+        c = self.config.causal
+        if c is None:
+            return None
+        t0, t1 = self.problem.time_interval
+        reduce = (lambda v: distributed.all_reduce_flat(v, self.group)) if self.group is not None else None
+
+        def pde_loss(residual: Tensor, x: Tensor) -> Tensor:
+            eps = self.causal_eps
+            loss, w = c.loss(residual, x[:, -1], t0, t1, eps, reduce=reduce, share=share)
+            self._causal_w, self._causal_used = w, eps
+            return loss
+
+        return pde_loss
 
     def _eager_terms(self, batch: Batch, update_plans: bool = True) -> Dict[str, Tensor]:
         return loss_terms(
@@ -254,6 +298,7 @@ class PINNTrainer(TrainingLoop):
             penalties=tuple(self.penalty_weights),
             plans=self._plans,
             update_plans=update_plans,
+            pde_loss=self._causal_term(batch.shares.get("pde", 1.0)),
         )
 
     def objective(self, batch: Optional[Batch] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
@@ -284,17 +329,30 @@ class PINNTrainer(TrainingLoop):
         return self.loss(terms), terms
 
     @property
-    def balance(self) -> Optional[GradientBalance]:
+    def balance(self) -> Optional[Balance]:
         c = self.config
         return as_balance(c.balance, c.balance_every, c.balance_alpha)
 
     def before_backward(self, loss: Tensor, terms: Mapping[str, Tensor]) -> Tensor:
-        """Gradient balancing (:class:`~pinnkit.training.balance.GradientBalance`) every ``every`` steps."""
+        """Move along the causal ε schedule once every causal weight exceeds its ``tol``; balancing of the
+        condition weights (:mod:`pinnkit.training.balance`) every ``every`` steps."""
+        c = self.config.causal
+        if c is not None and self._causal_w is not None and len(c.schedule) > 1:
+            if self.causal_stage < len(c.schedule) - 1 and float(self._causal_w.min()) > c.tol:
+                self.causal_stage += 1
+                self.history["diagnostics"].setdefault("causal/eps", []).append([self.step, self.causal_eps])
         bal = self.balance
         if bal is None or self.step % bal.every:
             return loss
+        if bal.pointwise:  # the NTK's traces: the residuals point by point on the current batch
+            inputs: Mapping[str, Tensor] = point_residuals(
+                self.problem, self.model, self.current_batch(), self.config.method, self._plans
+            )
+        else:
+            inputs = {**terms, "pde": terms.get("pde_weighted", terms["pde"])} if self._causal_active else terms
+            inputs = {k: v for k, v in inputs.items() if k != "pde_weighted"}
         self.balance_weights = bal.update(
-            terms,
+            inputs,
             self.model.parameters(),
             self.balance_weights,
             self.config.weights,
@@ -305,17 +363,26 @@ class PINNTrainer(TrainingLoop):
             self.history["diagnostics"].setdefault(f"weight/{name}", []).append([self.step, w])
         return self.loss(terms)
 
+    def record_extra(self) -> Optional[Mapping[str, float]]:
+        """With causal weighting: the ε and the smallest weight of the last evaluation (1 when every chunk's
+        residual is small enough to be trained)."""
+        if self.config.causal is None or self._causal_w is None:
+            return None
+        return {"causal_eps": self._causal_used, "causal_min_weight": float(self._causal_w.min())}
+
     # ------------------------------------------------------------ checkpoint contents
     def extra_state(self) -> dict:
         return {
             "plans": {k: sorted(v) for k, v in self._plans.items()},
             "balance_weights": dict(self.balance_weights),
+            "causal_stage": self.causal_stage,
             "batch": self._batch_state(),
         }
 
     def load_extra_state(self, state: Mapping[str, Any]) -> None:
         self._plans = {k: frozenset(tuple(r) for r in v) for k, v in state.get("plans", {}).items()}
         self.balance_weights = dict(state.get("balance_weights", {}))
+        self.causal_stage = int(state.get("causal_stage", 0))
         self._round = None
         saved = state.get("batch")
         if saved:  # adaptive points depend on the model at the start of their round: restore them as they were

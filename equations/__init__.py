@@ -18,6 +18,7 @@ from .base import (
 )
 from .burgers import BurgersBlowup, InviscidBurgersBlowup, ViscousBurgers
 from .cavity import LidDrivenCavity
+from .convection import Convection
 from .heat import HEAT_SOLUTIONS, Heat
 from .heat_domain import HeatOnDomain
 from .navier_stokes import Beltrami, IncompressibleNS, Kovasznay, TaylorGreen
@@ -46,6 +47,7 @@ __all__ = [
     "Heat",
     "HEAT_SOLUTIONS",
     "AdvectionDiffusion",
+    "Convection",
     "ViscousBurgers",
     "InviscidBurgersBlowup",
     "BurgersBlowup",

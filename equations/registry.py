@@ -8,6 +8,7 @@ from .advection_diffusion import AdvectionDiffusion
 from .base import Problem
 from .burgers import BurgersBlowup, ViscousBurgers
 from .cavity import LidDrivenCavity
+from .convection import Convection
 from .heat import Heat
 from .heat_domain import HeatOnDomain
 from .navier_stokes import Beltrami, Kovasznay, TaylorGreen
@@ -38,6 +39,7 @@ def make_problem(name: str, **params: Any) -> Problem:
 
 
 register("advection-diffusion", AdvectionDiffusion)
+register("convection", Convection)
 register("burgers", ViscousBurgers)
 register("burgers-blowup", BurgersBlowup)
 register("kovasznay", Kovasznay)

@@ -305,6 +305,7 @@ PROBLEM_KINDS: Dict[str, Dict[str, P]] = {
         k: P(k, "count" if k == "dim" else "real") for k in ("dim", "kappa", "velocity", "reaction", "T")
     },
     "burgers": {"nu": P("nu", "real"), "n_nodes": P("n_nodes", "count", optional=True)},
+    "convection": {"beta": P("beta", "real"), "k": P("k", "count"), "T": P("T", "real")},
     "burgers-blowup": {"dim": P("dim", "count"), "delta": P("delta", "real")},
     "kovasznay": {"re": P("re", "real")},
     "taylor-green": {"nu": P("nu", "real"), "T": P("T", "real")},

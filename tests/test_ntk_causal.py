@@ -186,3 +186,16 @@ def test_causal_training_moves_along_its_schedule_and_resumes_bit_for_bit(tmp_pa
     q = [i for i, s in enumerate(h["stage"]) if s == "lbfgs"]
     terms = {k: v[q[-1]] for k, v in h["terms"].items() if k != "pde_weighted"}
     assert h["loss"][q[-1]] == pytest.approx(sum(full.config.weights.get(k, 1.0) * v for k, v in terms.items()))
+
+
+def test_convection_residual_vanishes_on_its_exact_solution():
+    from pinnkit.equations import Convection
+
+    p = Convection(beta=30.0)
+    x = torch.rand(200, 2, dtype=torch.float64) * torch.tensor([2 * math.pi, 1.0], dtype=torch.float64)
+    f = Fields(lambda z: p.exact(z), x.requires_grad_(True), spatial_dim=1)
+    assert float(p.residual(f).abs().max()) < 1e-12
+    u0 = p.exact(torch.stack([x[:, 0], torch.zeros(200, dtype=torch.float64)], 1))
+    torch.testing.assert_close(u0[:, 0], torch.sin(x[:, 0]))
+    with pytest.raises(ValueError, match="k must"):
+        Convection(k=0)

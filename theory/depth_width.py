@@ -508,6 +508,7 @@ def depth_width_spread(
     import time
 
     t0 = time.perf_counter()
+    _check_sample_args(net, x, n_seeds, seed, n_points)  # every argument, before any work
     pred = depth_width_prediction(net)
     s = init_samples(net, x=x, n_seeds=n_seeds, seed=seed, n_points=n_points)
     n_seeds, n_pts = s["length"].shape

@@ -409,7 +409,8 @@ def _fit_rate(beta: Sequence[float], ratio: Sequence[float]) -> Optional[float]:
 
 
 def summarise(spread_rows: List[dict], error_rows: List[dict]) -> dict:
-    """(a) per activation and quantity: the fitted growth rate of log E[X²]/E[X]² in β beside the predicted rate,
+    """(a) per activation and quantity: the fitted growth rate of log E[X²]/E[X]² in β beside the predicted rate
+    (and the same fit to the predicted values),
     and for exact predictions the largest |z| (measured − predicted, in standard errors); (b) per problem: Pearson
     and Spearman correlations of log10(relative L2) with β (and, for context, Spearman with depth and width),
     over the nets (the error of a net: the geometric mean over its training seeds)."""
@@ -424,6 +425,12 @@ def summarise(spread_rows: List[dict], error_rows: List[dict]) -> dict:
                 "kind": kinds.pop() if len(kinds) == 1 else sorted(kinds),
                 "predicted_rate": rates.pop() if len(rates) == 1 else None,
                 "fitted_rate": _fit_rate([r["beta"] for r in rows], [r[f"{q}_ratio"] for r in rows]),
+                # the same fit to the predicted values (Π(1 + 5/n) grows more slowly than exp(5β) at small n)
+                "predicted_values_fitted_rate": _fit_rate(
+                    [r["beta"] for r in rows], [r[f"{q}_predicted"] for r in rows]
+                )
+                if all(r[f"{q}_predicted"] is not None for r in rows)
+                else None,
                 "ratio_min": min(r[f"{q}_ratio"] for r in rows),
                 "ratio_max": max(r[f"{q}_ratio"] for r in rows),
             }
@@ -731,7 +738,9 @@ def format_tables(summary: dict) -> str:
         for q in ("length", "ntk", "input_gradient"):
             s = f"{q}: fitted rate {_fmt(g[q]['fitted_rate'], '.2f')}"
             if g[q]["predicted_rate"] is not None:
-                s += f" (predicted {g[q]['predicted_rate']:g}, {g[q]['kind']})"
+                own = g[q]["predicted_values_fitted_rate"]
+                s += f" (predicted {g[q]['predicted_rate']:g}, {g[q]['kind']}"
+                s += f"; the predicted values' own fit {own:.2f})" if own is not None else ")"
             if "max_abs_z" in g[q]:
                 s += f", measured/predicted in [{g[q]['measured_over_predicted_min']:.2f}, "
                 s += f"{g[q]['measured_over_predicted_max']:.2f}], max |z| {g[q]['max_abs_z']:.1f}"

@@ -1,5 +1,6 @@
 """Command line: ``pinnkit list``, ``pinnkit solve NAME [options]``, ``pinnkit study blowup [options]``,
-``pinnkit study deeponet-size [options]``, ``pinnkit deeponet PDE [options]``."""
+``pinnkit study deeponet-size [options]``, ``pinnkit study depth-width [options]``, ``pinnkit deeponet PDE
+[options]``."""
 
 from __future__ import annotations
 
@@ -216,6 +217,8 @@ def _print_certified(result, out: str, paths: dict) -> None:
 def _cmd_study(args) -> int:
     if args.kind == "deeponet-size":
         return _cmd_deeponet_size(args)
+    if args.kind == "depth-width":
+        return _cmd_depth_width(args)
     from pinnkit.studies.blowup import StudyConfig, run_study
 
     cfg = StudyConfig(
@@ -340,6 +343,40 @@ def _cmd_deeponet_size(args) -> int:
     print(
         f"trained {len(summary['trained_cells'])} of {n_cells} cells ({n_cells - len(summary['trained_cells'])} "
         f"reused) in {summary['seconds']:.1f} s; wrote {', '.join(summary['files'])}"
+    )
+    return 0
+
+
+def _cmd_depth_width(args) -> int:
+    from pinnkit.studies.depth_width import DepthWidthStudyConfig, format_tables, run_depth_width_study
+
+    cfg = DepthWidthStudyConfig(
+        depths=args.depths,
+        widths=args.widths,
+        spread_activations=args.spread_activations,
+        n_seeds=args.n_seeds,
+        n_points=args.n_points,
+        seed=args.seed,
+        problems=args.problems,
+        activation=args.activation,
+        steps=args.steps,
+        lbfgs_steps=args.lbfgs_steps,
+        train_seeds=args.train_seeds,
+        threads=args.threads,
+        out=args.out,
+        resume=args.resume,
+    ).validate()  # bad settings fail before anything is printed or run
+    print(
+        f"depth-width study: depths {cfg.depths} x widths {cfg.widths}; spreads of {cfg.spread_activations} MLPs "
+        f"over {cfg.n_seeds} initialisations; {cfg.activation} PINNs on {cfg.problems}, {cfg.steps} Adam steps + "
+        f"<= {cfg.lbfgs_steps} L-BFGS iterations each -> {cfg.out}",
+        flush=True,
+    )
+    summary = run_depth_width_study(cfg, progress=not args.quiet)
+    print(format_tables(summary))
+    print(
+        f"ran {summary['jobs_run']} jobs, reused {summary['jobs_reused']}, in {summary['seconds']:.1f} s; wrote "
+        + ", ".join(summary["files"])
     )
     return 0
 
@@ -517,7 +554,8 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser(
         "study",
         help="studies: 'blowup' (PINN error vs bounds approaching Burgers blow-up), "
-        "'deeponet-size' (DeepONet training risk vs q and n, Mukherjee-Roy estimate)",
+        "'deeponet-size' (DeepONet training risk vs q and n, Mukherjee-Roy estimate), "
+        "'depth-width' (spreads at initialisation and PINN error against β = Σ 1/n_l)",
     )
     kinds = st.add_subparsers(dest="kind", required=True, metavar="KIND")
     sb = kinds.add_parser("blowup", help="PINN error vs Theorems 1/2 and the tight estimate approaching blow-up")
@@ -570,6 +608,61 @@ def build_parser() -> argparse.ArgumentParser:
     sz.add_argument("--quiet", action="store_true", help="no per-n progress lines")
     sz.add_argument("--workers", type=int, default=sd.workers, help="workers of a local Dask cluster (--dask)")
     _add_cluster_options(sz, "one cell after the other in this process")
+
+    from pinnkit.nets import ACTIVATIONS
+    from pinnkit.studies.depth_width import PINN_ACTIVATIONS, PROBLEM_SETTINGS, DepthWidthStudyConfig
+
+    dw = DepthWidthStudyConfig()
+    sw = kinds.add_parser(
+        "depth-width",
+        allow_abbrev=False,
+        help="spreads over initialisations (measured beside predicted) and the PINN error after a fixed budget "
+        "on heat and viscous Burgers, against β = Σ 1/n_l",
+    )
+    sw.add_argument("--depths", type=int, nargs="+", default=dw.depths, help=f"hidden layers (default {dw.depths})")
+    sw.add_argument("--widths", type=int, nargs="+", default=dw.widths, help=f"units per layer (default {dw.widths})")
+    sw.add_argument(
+        "--spread-activations",
+        nargs="+",
+        choices=ACTIVATIONS,
+        default=dw.spread_activations,
+        help=f"activations of the spread measurement (default {dw.spread_activations}; relu: exact prediction)",
+    )
+    sw.add_argument(
+        "--n-seeds",
+        type=int,
+        default=dw.n_seeds,
+        help=f"initialisations per net for the spreads (default {dw.n_seeds})",
+    )
+    sw.add_argument("--n-points", type=int, default=dw.n_points, help=f"fixed inputs (default {dw.n_points})")
+    sw.add_argument("--seed", type=int, default=dw.seed, help="base seed of the initialisations (default 0)")
+    sw.add_argument(
+        "--problems", nargs="+", choices=tuple(PROBLEM_SETTINGS), default=dw.problems, help="default: heat burgers"
+    )
+    sw.add_argument(
+        "--activation", choices=PINN_ACTIVATIONS, default=dw.activation, help=f"the PINNs' (default {dw.activation})"
+    )
+    sw.add_argument("--steps", type=int, default=dw.steps, help=f"Adam steps of every PINN (default {dw.steps})")
+    sw.add_argument(
+        "--lbfgs-steps",
+        type=int,
+        default=dw.lbfgs_steps,
+        help=f"then at most this many L-BFGS iterations (default {dw.lbfgs_steps})",
+    )
+    sw.add_argument(
+        "--train-seeds", type=int, nargs="+", default=dw.train_seeds, help="one PINN per seed and net (default 0)"
+    )
+    sw.add_argument(
+        "--threads", type=int, default=dw.threads, help=f"torch threads (0: torch's default; default {dw.threads})"
+    )
+    sw.add_argument("--out", default=dw.out, help=f"output directory (default {dw.out})")
+    sw.add_argument(
+        "--resume",
+        action=argparse.BooleanOptionalAction,
+        default=dw.resume,
+        help="reuse finished jobs found in OUT with the same settings (default on)",
+    )
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
 
     dn = sub.add_parser(
         "deeponet",

@@ -1,6 +1,6 @@
 """Property-based fuzzing of every public input (issue 13): ``pinnkit.solve`` (its options, the net spec keys, the
 problem parameters, the option groups), the problem constructors, ``pinnkit.theory``, the trainers' configs,
-the operator run, the two studies and the command line.
+the operator run, the three studies and the command line.
 
 Each case draws one parameter and a bad or edge value for it (ints negative, 0 and huge, nan/±inf, 1e300, -0.0,
 tiny floats, 2.5 for counts, bools, None, strings, numpy scalars, containers; for choices wrong-case and near-miss
@@ -38,6 +38,7 @@ import pinnkit.operator_run as operator_run
 import pinnkit.preflight
 import pinnkit.studies.blowup as blowup
 import pinnkit.studies.deeponet_size as deeponet_size
+import pinnkit.studies.depth_width as depth_width_study
 from pinnkit import theory
 from pinnkit.api import SHORTCUTS, Checkpoint, Engine, Loss
 from pinnkit.cli import build_parser, main
@@ -52,7 +53,9 @@ from pinnkit.presets import DEFAULT, NET_KEYS, PRESETS
 from pinnkit.sampling import Points
 from pinnkit.studies.blowup import StudyConfig
 from pinnkit.studies.deeponet_size import SizeStudyConfig
+from pinnkit.studies.depth_width import PINN_ACTIVATIONS, PROBLEM_SETTINGS, DepthWidthStudyConfig
 from pinnkit.theory import blowup_certified, parabolic, theorems_certified
+from pinnkit.theory import depth_width as depth_width_theory
 from pinnkit.trainer import TrainConfig
 
 GiB = 1024**3
@@ -205,6 +208,8 @@ def sandbox():
         mp.setattr(blowup, "run_job", _reached)
         mp.setattr(deeponet_size, "heat_data", _reached)
         mp.setattr(deeponet_size, "train_risk", _reached)
+        mp.setattr(depth_width_study, "measure_spread", _reached)
+        mp.setattr(depth_width_study, "train_error", _reached)
         mp.setattr(operator_run, "operator_data", _reached)
         mp.setattr(operator_run, "make_dataset", _reached)
         mp.setattr(operator_run, "DeepONetTrainer", _reached)
@@ -434,6 +439,7 @@ def _tripwired(module, name, fn, *args, **kwargs):
 
 
 _MF = MeanFieldTwoLayer(2, n=3)
+_DW_NET = MLP(2, 1, 3, 2, activation="relu", input_bounds=((0.0, 0.0), (1.0, 1.0)))
 _T = np.linspace(0.0, 1.0, 12)
 QUAD = ("uniform", "sobol", "gauss")
 NORMS = ("max_column_sum", "spectral")
@@ -494,6 +500,24 @@ THEORY: Dict[str, Tuple[Callable[..., Any], Sequence[P]]] = {
             P("final_certified_options", "other", optional=True),
             P("theorem_options", "other", optional=True),
         ],
+    ),
+    "depth_width_beta": (
+        lambda **k: theory.depth_width_beta(**{"net_or_widths": [4, 4], **k}),
+        [P("net_or_widths", "other")],
+    ),
+    "depth_width_prediction": (
+        lambda **k: theory.depth_width_prediction(**{"widths": [4, 4], "activation": "relu", **k}),
+        [
+            P("widths", "other"),
+            P("activation", "choice", choices=tuple(ACTIVATIONS)),
+            P("architecture", "choice", choices=("mlp", "resmlp")),
+            P("init", "choice", optional=True, choices=("glorot", "he")),
+            P("net", "other", optional=True),
+        ],
+    ),
+    "depth_width_spread": (
+        lambda **k: _tripwired(depth_width_theory, "init_samples", theory.depth_width_spread, _DW_NET, **k),
+        [P("n_seeds", "count"), P("seed", "count"), P("n_points", "count"), P("x", "other", optional=True)],
     ),
     "energy_decay": (
         lambda **k: theory.energy_decay(**{"t": _T, "energy": np.exp(-_T), **k}),
@@ -739,9 +763,27 @@ SIZE_STUDY = [
 ]
 SIZE_TINY = dict(qs=[1], n_functions=[2], points=2, steps=1)
 
+DEPTH_WIDTH_STUDY = [
+    *(P(k, "count") for k in ("n_seeds", "n_points", "seed", "steps", "lbfgs_steps", "threads")),
+    P("activation", "choice", choices=PINN_ACTIVATIONS),
+    P("out", "path"),
+    P("resume", "bool"),
+    *(P(k, "other") for k in ("depths", "widths", "spread_activations", "problems", "train_seeds")),
+    *(P(k, "count") for k in ("depths[]", "widths[]", "train_seeds[]")),
+    P("spread_activations[]", "choice", choices=tuple(ACTIVATIONS)),
+    P("problems[]", "choice", choices=tuple(PROBLEM_SETTINGS)),
+]
+DEPTH_WIDTH_TINY = dict(depths=[1], widths=[2], spread_activations=["relu"], n_seeds=2, n_points=1, problems=["heat"])
+DEPTH_WIDTH_TINY.update(steps=1, lbfgs_steps=0)
+
 
 def test_run_tables_cover_every_field():
-    for cls, table in ((OperatorRunConfig, OPERATOR_RUN), (StudyConfig, STUDY), (SizeStudyConfig, SIZE_STUDY)):
+    for cls, table in (
+        (OperatorRunConfig, OPERATOR_RUN),
+        (StudyConfig, STUDY),
+        (SizeStudyConfig, SIZE_STUDY),
+        (DepthWidthStudyConfig, DEPTH_WIDTH_STUDY),
+    ):
         assert {f.name for f in dataclasses.fields(cls)} == {p.name for p in table if not p.name.endswith("[]")}
 
 
@@ -764,6 +806,13 @@ def _call_size_study(ctx: Any, p: P, value: Any) -> Callable[[], Any]:
     return lambda: deeponet_size.run_size_study(SizeStudyConfig(**kw), progress=False)
 
 
+def _call_depth_width_study(ctx: Any, p: P, value: Any) -> Callable[[], Any]:
+    kw = {**DEPTH_WIDTH_TINY, "out": "depth-width", **_field(p, value)}
+    return lambda: depth_width_study.run_depth_width_study(
+        DepthWidthStudyConfig(**kw), progress=False, log=lambda line: None
+    )
+
+
 # ================================================================================================ the fuzzing
 #: every surface: its cases (a context and a parameter) and how to call it with a value for that parameter
 SURFACES: Dict[str, Tuple[list, Callable[[Any, P, Any], Callable[[], Any]]]] = {
@@ -780,6 +829,7 @@ SURFACES: Dict[str, Tuple[list, Callable[[Any, P, Any], Callable[[], Any]]]] = {
     "OperatorRunConfig": ([(None, p) for p in OPERATOR_RUN], _call_operator_run),
     "StudyConfig": ([(None, p) for p in STUDY], _call_blowup_study),
     "SizeStudyConfig": ([(None, p) for p in SIZE_STUDY], _call_size_study),
+    "DepthWidthStudyConfig": ([(None, p) for p in DEPTH_WIDTH_STUDY], _call_depth_width_study),
 }
 
 
@@ -838,6 +888,8 @@ CLI_BASE = {
     + ["--steps", "1", "--lbfgs-steps", "0", "--theory-samples", "1000", "--workers", "1", "--quiet"],
     "deeponet-size": ["study", "deeponet-size", "--qs", "1", "--n-functions", "2", "--points", "2", "--steps", "1"]
     + ["--quiet"],
+    "depth-width": ["study", "depth-width", "--depths", "1", "--widths", "2", "--spread-activations", "relu"]
+    + ["--n-seeds", "2", "--n-points", "1", "--problems", "heat", "--steps", "1", "--lbfgs-steps", "0", "--quiet"],
     "deeponet": ["deeponet", "burgers", "--mode", "data", "--steps", "1", "--n-train", "2", "--n-test", "1"]
     + ["--m-sensors", "8", "--nx", "4", "--nt", "4", "--quiet"],
 }
@@ -858,6 +910,7 @@ def _cli_options() -> list:
         ("solve", ["solve"]),
         ("blowup", ["study", "blowup"]),
         ("deeponet-size", ["study", "deeponet-size"]),
+        ("depth-width", ["study", "depth-width"]),
         ("deeponet", ["deeponet"]),
     ):
         for a in _subparser(parser, *path)._actions:

@@ -20,6 +20,15 @@ from .deeponet_bound import (
     deeponet_parameter_count,
     deeponet_size_estimate,
 )
+from .depth_width import (
+    DepthWidthPrediction,
+    DepthWidthSpread,
+    MeasuredSpread,
+    PredictedFactor,
+    depth_width_beta,
+    depth_width_prediction,
+    depth_width_spread,
+)
 from .gradients import GradientDiagnostics, gradient_diagnostics
 from .meanfield import EnergyDecay, MeanFieldState, ParticleMoments, energy_decay, meanfield_state, particle_moments
 from .parabolic import (
@@ -55,6 +64,13 @@ __all__ = [
     "tight_estimate",
     "GradientDiagnostics",
     "gradient_diagnostics",
+    "PredictedFactor",
+    "DepthWidthPrediction",
+    "MeasuredSpread",
+    "DepthWidthSpread",
+    "depth_width_beta",
+    "depth_width_prediction",
+    "depth_width_spread",
     "TheoryTracker",
     "ParticleMoments",
     "particle_moments",

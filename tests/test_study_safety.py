@@ -267,6 +267,9 @@ def _start(tmp_path, out, steps):
         text=True,
         env=env,
         start_new_session=True,
+        # a terminal's Ctrl-C disposition, whatever this test runner inherited (a shell starts a background
+        # job with SIGINT ignored, and an ignored signal stays ignored across exec)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

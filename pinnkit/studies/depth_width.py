@@ -160,6 +160,7 @@ class DepthWidthStudyConfig:
         self.n_points = check_int("n_points", self.n_points, 1, MAX_POINTS)
         self.seed = check_int("seed", self.seed, 0, _MAX_SEED)
         self.problems = _choice_list("problems", self.problems, tuple(PROBLEM_SETTINGS))
+        check_choice("activation", self.activation, PINN_ACTIVATIONS + ("relu",))
         if self.activation == "relu":
             raise ValueError(
                 f"activation must be one of {PINN_ACTIVATIONS} (a ReLU net has u_xx = 0 almost everywhere, so the "

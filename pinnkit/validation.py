@@ -127,6 +127,18 @@ def check_choice(name: str, value: Any, choices: tuple) -> Any:
     return value
 
 
+def check_list(name: str, values: Any, what: str) -> list:
+    """``values`` as a non-empty list (a string, bytes, a dict or a 0-d array is not one); ``what`` describes its
+    items in the error, ``"{name} must be a non-empty list of {what}, got …"``."""
+    try:  # a 0-d array has __iter__ but cannot be iterated
+        items = None if isinstance(values, (str, bytes, dict)) else list(values)
+    except TypeError:
+        items = None
+    if not items:
+        raise ValueError(f"{name} must be a non-empty list of {what}, got {values!r}")
+    return items
+
+
 def check_bool(name: str, value: Any) -> bool:
     """``value`` must be True or False (``numpy.bool_`` too, recognised without importing numpy); anything
     else, 0 and 1 included, is refused. Returns a Python ``bool``."""

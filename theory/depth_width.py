@@ -70,7 +70,7 @@ import torch
 from torch import nn
 
 from pinnkit.nets import ACTIVATIONS, INIT_BY_ACTIVATION, MLP, ResidualMLP, init_linear
-from pinnkit.validation import check_choice, check_int, check_points
+from pinnkit.validation import check_choice, check_int, check_list, check_points
 
 from .checks import ArgumentTypeError, check_memory, check_seed
 
@@ -228,12 +228,7 @@ def _check_net(name: str, net: Any) -> nn.Module:
 
 
 def _check_widths(widths: Any) -> Tuple[int, ...]:
-    try:  # a 0-d array has __iter__ but cannot be iterated
-        items = None if isinstance(widths, (str, bytes, dict)) else list(widths)
-    except TypeError:
-        items = None
-    if not items:
-        raise ValueError(f"widths must be a non-empty list of integers in [1, 10**9], got {widths!r}")
+    items = check_list("widths", widths, "integers in [1, 10**9]")
     return tuple(check_int("widths", w, 1, 10**9) for w in items)
 
 

@@ -322,9 +322,7 @@ def load_job_record(job: dict, out: str, log=None) -> Optional[dict]:
     """The finished record of ``job`` in ``out``, or None. A file that cannot be used (unreadable, not a JSON
     object, keys missing, digest mismatch, made for another job, values of the wrong type) is moved aside to
     ``<name>.json.bad`` with a warning naming it and what is wrong; the job then runs again."""
-    import warnings
-
-    from .jobs import load_record, quarantine
+    from .jobs import load_record, reject_record
 
     path = _paths(job, out)["record"]
     record, problem = load_record(path, _expected(job), RECORD_KEYS)
@@ -341,12 +339,7 @@ def load_job_record(job: dict, out: str, log=None) -> Optional[dict]:
             return record
     if problem is None:
         return None
-    moved = quarantine(path)
-    message = f"job record {path} {problem}; moved it to {moved} and running the job again"
-    warnings.warn(message, stacklevel=2)
-    if log is not None:
-        log(message)
-    return None
+    return reject_record(path, problem, log)
 
 
 def run_job(job: dict, out: str) -> dict:

@@ -87,15 +87,9 @@ _BYTES_PER_PARAMETER, _BYTES_PER_ACTIVATION = 8 * 128, 8 * 12
 
 
 def _int_list(name: str, values: Any, low: int, high: int) -> List[int]:
-    kind = f"integers in [{low}, {high}]"
-    try:  # a 0-d array has __iter__ but cannot be iterated
-        items = None if isinstance(values, (str, bytes, dict)) else list(values)
-    except TypeError:
-        items = None
-    if not items:
-        raise ValueError(f"{name} must be a non-empty list of {kind}, got {values!r}")
-    from pinnkit.validation import check_int
+    from pinnkit.validation import check_int, check_list
 
+    items = check_list(name, values, f"integers in [{low}, {high}]")
     checked = [check_int(name, v, low, high) for v in items]
     if len(set(checked)) != len(checked):
         raise ValueError(f"{name} must not repeat a value, got {values!r}")
@@ -103,14 +97,9 @@ def _int_list(name: str, values: Any, low: int, high: int) -> List[int]:
 
 
 def _choice_list(name: str, values: Any, choices: Tuple[str, ...]) -> List[str]:
-    try:
-        items = None if isinstance(values, (str, bytes, dict)) else list(values)
-    except TypeError:
-        items = None
-    if not items:
-        raise ValueError(f"{name} must be a non-empty list of values from {choices}, got {values!r}")
-    from pinnkit.validation import check_choice
+    from pinnkit.validation import check_choice, check_list
 
+    items = check_list(name, values, f"values from {choices}")
     checked = [check_choice(name, v, choices) for v in items]
     if len(set(checked)) != len(checked):
         raise ValueError(f"{name} must not repeat a value, got {values!r}")
@@ -281,9 +270,7 @@ def load_job_record(job: dict, out: str, log: Optional[Callable[[str], Any]] = N
     """The finished record of ``job`` in ``out``, or None. An unusable file (unreadable, not a JSON object, keys
     missing, digest mismatch, made for another job, values of the wrong type) is moved aside to
     ``<name>.json.bad`` with a warning naming it and what is wrong; the job then runs again."""
-    import warnings
-
-    from .jobs import load_record, quarantine
+    from .jobs import load_record, reject_record
 
     path = _paths(job, out)["record"]
     keys = _SPREAD_KEYS if job["kind"] == "spread" else _TRAIN_KEYS
@@ -294,12 +281,7 @@ def load_job_record(job: dict, out: str, log: Optional[Callable[[str], Any]] = N
             return record
     if problem is None:
         return None
-    moved = quarantine(path)
-    message = f"job record {path} {problem}; moved it to {moved} and running the job again"
-    warnings.warn(message, stacklevel=2)
-    if log is not None:
-        log(message)
-    return None
+    return reject_record(path, problem, log)
 
 
 def spread_net(job: dict):

@@ -25,7 +25,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 __all__ = [
     "canonical_json",
@@ -34,6 +34,7 @@ __all__ = [
     "write_record",
     "load_record",
     "quarantine",
+    "reject_record",
     "pid_alive",
     "JobLock",
     "JobBusy",
@@ -120,6 +121,19 @@ def quarantine(path: str) -> str:
         target = f"{path}.bad{i}"
     os.replace(path, target)
     return target
+
+
+def reject_record(path: str, problem: str, log: Optional[Callable[[str], Any]] = None) -> None:
+    """Move the unusable record ``path`` aside (:func:`quarantine`) with a warning that names it and ``problem``
+    (also given to ``log``); the job then runs again. Returns None, the "no record" of a record loader."""
+    import warnings
+
+    moved = quarantine(path)
+    message = f"job record {path} {problem}; moved it to {moved} and running the job again"
+    warnings.warn(message, stacklevel=3)
+    if log is not None:
+        log(message)
+    return None
 
 
 def _start_time(pid: int) -> Optional[str]:

@@ -33,6 +33,17 @@ BALANCE_RULES = ("max-mean", "norm", "ntk")
 GRADIENT_RULES = ("max-mean", "norm")
 
 
+def _average_in(
+    weights: Dict[str, float], name: str, ref: float, scale: float, configured: Mapping[str, float], alpha: float
+) -> None:
+    """``λ_name ← (1 − α) λ_name + α ref/scale`` in place (from the configured weight, default 1, the first
+    time); left as it is when ``ref/scale`` is not a finite positive ratio."""
+    if not (scale > 0 and math.isfinite(scale) and math.isfinite(ref)):
+        return
+    old = weights.get(name, configured.get(name, 1.0))
+    weights[name] = (1 - alpha) * old + alpha * ref / scale
+
+
 @dataclass(frozen=True)
 class GradientBalance:
     """Gradient-statistics weights of the condition terms (see the module docstring)."""
@@ -77,10 +88,7 @@ class GradientBalance:
                 continue
             g = flat(term)
             scale = float(g.abs().mean()) if self.rule == "max-mean" else float(g.norm())
-            if not (scale > 0 and math.isfinite(scale) and math.isfinite(ref)):
-                continue
-            old = out.get(name, configured.get(name, 1.0))
-            out[name] = (1 - self.alpha) * old + self.alpha * ref / scale
+            _average_in(out, name, ref, scale, configured, self.alpha)
         return out
 
 
@@ -123,10 +131,8 @@ class NTKBalance:
         out = dict(weights)
         ref = tr.get("pde", math.nan) * configured.get("pde", 1.0)
         for name, t in tr.items():
-            if name == "pde" or not (t > 0 and math.isfinite(t) and math.isfinite(ref)):
-                continue
-            old = out.get(name, configured.get(name, 1.0))
-            out[name] = (1 - self.alpha) * old + self.alpha * ref / t
+            if name != "pde":
+                _average_in(out, name, ref, t, configured, self.alpha)
         return out
 
 

@@ -20,7 +20,7 @@ import contextlib
 import io
 import os
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 os.environ.setdefault("DDE_BACKEND", "pytorch")
 
@@ -167,12 +167,18 @@ def run_deepxde(
     eval_points: np.ndarray,
     error_fn: Callable[[np.ndarray], Dict[str, float]],
     track_every: int = 0,
+    output_transform: Optional[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = None,
+    enforced: Sequence[str] = (),
+    lr_decay: Optional[tuple] = None,
 ) -> Dict[str, Any]:
     """Train DeepXDE on ``problem`` from the pinnkit ``net``'s initial weights on the pinnkit ``batch``
     (:class:`pinnkit.sampling.Batch`): ``adam`` Adam steps at ``lr`` (the first ``warmup`` timed
     apart), then ``lbfgs`` L-BFGS iterations in steps of ``lbfgs_chunk`` (as pinnkit's trainer does).
     ``error_fn(pred)`` gives the held-out errors at ``eval_points``; with ``track_every > 0`` the
-    relative L2 is recorded every ``track_every`` iterations as ``[step, training seconds, error]``."""
+    relative L2 is recorded every ``track_every`` iterations as ``[step, training seconds, error]``.
+    ``output_transform(x, y)`` (DeepXDE's ``apply_output_transform``) imposes the conditions named in
+    ``enforced`` exactly, which are then left out of the loss (pinnkit's hard constraints, the same map);
+    ``lr_decay`` is DeepXDE's ``decay`` of the Adam stage (``("step", every, factor)``: pinnkit's schedule)."""
     dde = import_deepxde()
     on_cuda = device.startswith("cuda")
     sync = torch.cuda.synchronize if on_cuda else (lambda: None)
@@ -183,6 +189,8 @@ def run_deepxde(
         geom = dde.geometry.Hypercube(list(problem.input_lower), list(problem.input_upper))
         bcs, weights = [], [1.0] * n_pde_outputs(problem)
         for c in problem.conditions():
+            if c.name in enforced:
+                continue
             pts = batch.conditions[c.name].detach().cpu().numpy()
             vals, comps = condition_targets(problem, c, pts)
             bcs.append(
@@ -198,6 +206,8 @@ def run_deepxde(
         center = net.scaling.center.detach().to(device=device, dtype=torch.float32)
         half = net.scaling.half_width.detach().to(device=device, dtype=torch.float32)
         fnn.apply_feature_transform(lambda x: (x - center) / half)
+        if output_transform is not None:
+            fnn.apply_output_transform(output_transform)
         copy_pinnkit_weights(fnn, net)
         model = dde.Model(data, fnn)
 
@@ -230,7 +240,7 @@ def run_deepxde(
         cb = [Tracker()]
         loss_weights = weights if any(wt != 1.0 for wt in weights) else None  # None: no per-step weighting
         with quiet():
-            model.compile("adam", lr=lr, loss_weights=loss_weights)
+            model.compile("adam", lr=lr, loss_weights=loss_weights, decay=lr_decay)
         out: Dict[str, Any] = {}
         w = min(warmup, adam)
         clock.start()

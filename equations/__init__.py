@@ -2,6 +2,7 @@
 
 from . import geometry
 from .advection_diffusion import AdvectionDiffusion
+from .anisotropic_heat import ANISOTROPIC_SETTINGS, AnisotropicHeat
 from .base import (
     Boundary,
     Condition,
@@ -48,6 +49,8 @@ __all__ = [
     "HEAT_SOLUTIONS",
     "AdvectionDiffusion",
     "Convection",
+    "AnisotropicHeat",
+    "ANISOTROPIC_SETTINGS",
     "ViscousBurgers",
     "InviscidBurgersBlowup",
     "BurgersBlowup",

@@ -385,6 +385,12 @@ class Problem:
         """Closed-form solution at points ``x`` (``(N, D)``, time last), shape ``(N, m)``."""
         raise NotImplementedError(f"{self.name} has no closed-form solution")
 
+    def wavenumbers(self) -> Optional[Tuple[float, ...]]:
+        """Characteristic angular wave numbers of the solution per input axis (time last), where the problem
+        declares them (a multi-scale problem); read by Fourier features with per-axis scales
+        (``fourier_sigma="auto"``, :func:`pinnkit.api.build_net`). ``None``: not declared."""
+        return None
+
     def reference(self, x: Tensor) -> Tensor:
         """Ground truth at ``x``: the closed form, or a numerical reference where a subclass provides one."""
         return self.exact(x)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, Type
 
 from .advection_diffusion import AdvectionDiffusion
+from .anisotropic_heat import AnisotropicHeat
 from .base import Problem
 from .burgers import BurgersBlowup, ViscousBurgers
 from .cavity import LidDrivenCavity
@@ -40,6 +41,7 @@ def make_problem(name: str, **params: Any) -> Problem:
 
 register("advection-diffusion", AdvectionDiffusion)
 register("convection", Convection)
+register("anisotropic-heat", AnisotropicHeat)
 register("burgers", ViscousBurgers)
 register("burgers-blowup", BurgersBlowup)
 register("kovasznay", Kovasznay)

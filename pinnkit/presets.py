@@ -100,8 +100,8 @@ OPTIONS = tuple(DEFAULT) + ("stages",)
 
 #: the keys a net spec may hold, per kind (:func:`pinnkit.api.build_net`)
 NET_KEYS: Dict[str, Tuple[str, ...]] = {
-    "mlp": ("kind", "width", "depth", "activation", "init", "fourier_features", "fourier_sigma"),
-    "resmlp": ("kind", "width", "depth", "activation", "init", "fourier_features", "fourier_sigma"),
+    "mlp": ("kind", "width", "depth", "activation", "init", "fourier_features", "fourier_sigma", "output_scale"),
+    "resmlp": ("kind", "width", "depth", "activation", "init", "fourier_features", "fourier_sigma", "output_scale"),
     "meanfield": ("kind", "n", "width", "activation"),
 }
 
@@ -117,6 +117,31 @@ _NS: Dict[str, Any] = {"steps": 1000, "method": "taylor", "compile": True, "dtyp
 
 #: per-problem overrides of :data:`DEFAULT` (the measured result of each in the comment above it)
 PRESETS: Dict[str, Dict[str, Any]] = {
+    # Heat: the boundary data imposed exactly where the problem admits it (``"auto"``, pinnkit.constraints.auto_kinds:
+    # the zero Dirichlet data of the sine solutions, keeping the model certifiable; the initial data for the
+    # Neumann/periodic ones), a 3×32 tanh net, 1000 Adam steps then the dense self-scaled BFGS stage, float32.
+    # Measured on 2 cores (2026-12-03): 2-D relative L2 7.9e-6 in 25 s (the plain default: 4.4e-4 in 71 s; initial
+    # and boundary data both imposed: 1.1e-5 in 19 s); 5-D 3.8e-4 in 73 s; 10-D 0.27 (not solved: see README).
+    "heat": {
+        "net": {"width": 32, "depth": 3},
+        "hard_constraints": "auto",
+        "steps": 1000,
+        "quasi_newton": "ssbfgs",
+        "lbfgs_steps": 2000,
+        "method": "taylor",
+    },
+    # the multi-scale problem: the heat preset with the initial data imposed too (its amplitude, 1e-3 in physical
+    # units, is then exact; with the boundary data alone the soft initial term is ~1e-6 of the loss and "units"
+    # stalls at 3.0e-2). Measured (2 cores, benchmarks/multiscale.py, 2026-12-03): "modes" relative L2 1.0e-4 in
+    # 47 s (the plain default 7.3e-3 in 55 s), "units" 7.5e-4 in 24 s (the plain default 1.8: it fails)
+    "anisotropic-heat": {
+        "net": {"width": 32, "depth": 3},
+        "hard_constraints": ("initial", "boundary"),
+        "steps": 1000,
+        "quasi_newton": "ssbfgs",
+        "lbfgs_steps": 2000,
+        "method": "taylor",
+    },
     # velocity rel L2 1.1e-6 in 324 s (Re 20)
     "kovasznay": {**_NS, "net": {"width": 30, "depth": 3}, "lbfgs_steps": 6000, "n_domain": 2000, "n_boundary": 400},
     # velocity rel L2 2.6e-4 at t = 1 in 344 s (ν = 0.01, T = 1)

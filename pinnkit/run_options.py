@@ -53,6 +53,7 @@ MAX_DEPTH = 1000
 MAX_STEPS = 10**9
 MAX_SEED = 2**63 - 1
 MAX_FOURIER_SIGMA = 1e4
+MAX_OUTPUT_SCALE = 1e12  # net output_scale (pinnkit.nets.output_scale)
 #: a first-order learning rate above this is never meant (Adam's step is about lr per parameter)
 MAX_LR = 10.0
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -92,6 +93,19 @@ def check_dtype(name: str, value: Any) -> str:
     raise ValueError(f"{name} must be one of {tuple(DTYPES)} (or torch.float32/torch.float64), got {value!r}")
 
 
+def check_fourier_sigma(sigma: Any) -> Any:
+    """``fourier_sigma``: a scale in (0, MAX_FOURIER_SIGMA], one such scale per input axis (a list), or
+    ``"auto"`` (per-axis scales from the problem's declared wave numbers, :func:`pinnkit.api.build_net`)."""
+    if isinstance(sigma, str):
+        check_choice("net fourier_sigma", sigma, ("auto",))
+        return sigma
+    if isinstance(sigma, (list, tuple)):
+        if not sigma:
+            raise ValueError("net fourier_sigma must be a scale, 'auto' or a non-empty list of scales, got []")
+        return [check_real(f"net fourier_sigma[{i}]", s, 0.0, MAX_FOURIER_SIGMA) for i, s in enumerate(sigma)]
+    return check_real("net fourier_sigma", sigma, 0.0, MAX_FOURIER_SIGMA)
+
+
 def check_net_spec(net: Any) -> Any:
     """A net: a ``torch.nn.Module`` (kept), a kind name (``"mlp"``, ``"resmlp"``, ``"meanfield"``) or a spec
     mapping whose keys are those of its kind (:data:`NET_KEYS`) and whose sizes are integers in range."""
@@ -125,9 +139,15 @@ def check_net_spec(net: Any) -> Any:
             nf = spec["fourier_features"]  # None: none; a bool is no count
             spec["fourier_features"] = check_int("net fourier_features", 0 if nf is None else nf, 0, MAX_WIDTH)
         if "fourier_sigma" in spec:
-            spec["fourier_sigma"] = check_real("net fourier_sigma", spec["fourier_sigma"], 0.0, MAX_FOURIER_SIGMA)
+            spec["fourier_sigma"] = check_fourier_sigma(spec["fourier_sigma"])
         if "init" in spec:
             check_choice("net init", spec["init"], ("glorot", "he"))
+        if spec.get("output_scale") is not None:
+            scale = spec["output_scale"]
+            if isinstance(scale, str):
+                check_choice("net output_scale", scale, ("auto",))
+            else:
+                spec["output_scale"] = check_real("net output_scale", scale, 0.0, MAX_OUTPUT_SCALE)
     if "activation" in spec:
         from .nets.activations import ACTIVATIONS
 
@@ -213,10 +233,14 @@ def check_run(problem: "Problem", cfg: Dict[str, Any]) -> Dict[str, Any]:
     hard = cfg["hard_constraints"]
     if hard is None:
         hard = ()
+    if isinstance(hard, str) and hard == "auto":  # the kind this problem admits (pinnkit.constraints.auto_kinds)
+        from .constraints import auto_kinds
+
+        hard = auto_kinds(problem)
     if isinstance(hard, str):
         hard = (hard,)
     if not isinstance(hard, (list, tuple)):
-        raise ValueError(f"hard_constraints must be a sequence of 'initial'/'boundary', got {hard!r}")
+        raise ValueError(f"hard_constraints must be 'auto' or a sequence of 'initial'/'boundary', got {hard!r}")
     for h in hard:
         check_choice("hard_constraints", h, ("initial", "boundary"))
     cfg["hard_constraints"] = tuple(hard)

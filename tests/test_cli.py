@@ -120,8 +120,8 @@ def test_solve_options_left_out_take_the_preset_and_given_ones_reach_solve(tmp_p
     )
     assert rc == 0
     cfg = json.load(open(out / "summary.json"))["config"]
-    d = presets.DEFAULT
-    assert cfg["preset"] == "default"
+    d = presets.entry("heat")  # heat has its own preset (pinnkit.presets.PRESETS["heat"])
+    assert cfg["preset"] == "heat"
     assert cfg["net"] == {**d["net"], "width": 8}
     assert (cfg["train"]["lr_decay"], cfg["train"]["grad_penalty"], cfg["train"]["lr"]) == (0.5, 0.01, d["lr"])
     assert cfg["sampler"]["adaptive"] == {"strategy": "rad", "every": 3, "pool_factor": 10, "k": 1.0, "c": 1.0}

@@ -285,7 +285,8 @@ _NET_KIND = {
     "activation": P("activation", "choice", choices=tuple(ACTIVATIONS)),
     "init": P("init", "choice", choices=("glorot", "he")),
     "fourier_features": P("fourier_features", "count", optional=True),  # None: no features
-    "fourier_sigma": P("fourier_sigma", "real"),
+    "fourier_sigma": P("fourier_sigma", "other"),  # a scale, one per input axis, or "auto"
+    "output_scale": P("output_scale", "other"),  # None, a scale or "auto"
 }
 
 
@@ -311,6 +312,11 @@ PROBLEM_KINDS: Dict[str, Dict[str, P]] = {
     },
     "burgers": {"nu": P("nu", "real"), "n_nodes": P("n_nodes", "count", optional=True)},
     "convection": {"beta": P("beta", "real"), "k": P("k", "count"), "T": P("T", "real")},
+    "anisotropic-heat": {
+        "setting": P("setting", "choice", choices=("modes", "units")),
+        **{k: P(k, "real", optional=True) for k in ("kappa_x", "kappa_y", "length_x", "length_y", "amplitude", "T")},
+        **{k: P(k, "count", optional=True) for k in ("mode_x", "mode_y")},
+    },
     "burgers-blowup": {"dim": P("dim", "count"), "delta": P("delta", "real")},
     "kovasznay": {"re": P("re", "real")},
     "taylor-green": {"nu": P("nu", "real"), "T": P("T", "real")},

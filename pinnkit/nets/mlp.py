@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor, nn
@@ -36,14 +36,20 @@ class FourierFeatures(nn.Module):
     """Random Fourier features ``γ(x) = [cos(Bx), sin(Bx)]`` with fixed ``B ~ N(0, σ²)`` of shape
     ``(n_features, in_dim)`` (Tancik et al. 2020; Wang, Wang & Perdikaris 2021)."""
 
-    def __init__(self, in_dim: int, n_features: int = 64, sigma: float = 1.0, seed: Optional[int] = None) -> None:
+    def __init__(
+        self, in_dim: int, n_features: int = 64, sigma: Union[float, Sequence[float]] = 1.0, seed: Optional[int] = None
+    ) -> None:
         super().__init__()
         if n_features < 1:
             raise ValueError(f"n_features must be >= 1, got {n_features}")
-        if not sigma > 0:
+        scales = [float(sigma)] * in_dim if isinstance(sigma, (int, float)) else [float(s) for s in sigma]
+        if len(scales) != in_dim:
+            raise ValueError(f"sigma must be one scale or {in_dim} (one per input axis), got {len(scales)}")
+        if not all(s > 0 for s in scales):
             raise ValueError(f"sigma must be > 0, got {sigma}")
         g = torch.Generator().manual_seed(seed) if seed is not None else None
-        self.register_buffer("B", torch.randn(n_features, in_dim, generator=g) * sigma)
+        # column k of B scaled by σ_k: per-axis scales (one σ for all axes reproduces the isotropic draw)
+        self.register_buffer("B", torch.randn(n_features, in_dim, generator=g) * torch.tensor(scales))
         self.out_dim = 2 * n_features
 
     def forward(self, x: Tensor) -> Tensor:

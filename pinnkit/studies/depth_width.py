@@ -331,6 +331,7 @@ def train_error(job: dict) -> dict:
             lbfgs_steps=job["lbfgs_steps"],
             seed=job["seed"],
             progress=False,
+            preset="default",  # this study's settings, not a problem's tuned preset
             **TRAIN_SETTINGS,
             **PROBLEM_SETTINGS[job["problem"]],
         )

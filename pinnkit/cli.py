@@ -99,7 +99,21 @@ NET_OPTIONS = {
     "activation": "activation",
     "fourier_features": "fourier_features",
     "fourier_sigma": "fourier_sigma",
+    "output_scale": "output_scale",
 }
+#: ``--hard-constraints`` values and the ``hard_constraints`` of :func:`pinnkit.solve` they stand for
+HARD_CONSTRAINTS = {
+    "auto": "auto",
+    "none": (),
+    "initial": ("initial",),
+    "boundary": ("boundary",),
+    "both": ("initial", "boundary"),
+}
+
+
+def _scale_or_auto(text: str):
+    """A number, or ``auto`` (``--fourier-sigma``, ``--output-scale``)."""
+    return "auto" if text.strip() == "auto" else float(text)
 
 
 def solve_options(args: argparse.Namespace) -> dict:
@@ -108,6 +122,8 @@ def solve_options(args: argparse.Namespace) -> dict:
     if args.causal is not None or args.causal_chunks is not None:
         causal = {"eps": tuple(args.causal) if args.causal is not None else None, "chunks": args.causal_chunks}
         opts["causal"] = {k: v for k, v in causal.items() if v is not None} or True
+    if args.hard_constraints is not None:
+        opts["hard_constraints"] = HARD_CONSTRAINTS[args.hard_constraints]
     net = {key: getattr(args, k) for k, key in NET_OPTIONS.items() if getattr(args, k) is not None}
     if net:
         opts["net"] = net
@@ -439,7 +455,25 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--fourier-features", type=int, default=None, help="Fourier feature embedding size (default 0: none)"
     )
-    s.add_argument("--fourier-sigma", type=float, default=None, help="Fourier feature scale (default 1.0)")
+    s.add_argument(
+        "--fourier-sigma",
+        type=_scale_or_auto,
+        default=None,
+        help="Fourier feature scale (default 1.0), or auto: per-axis scales from the wave numbers the problem declares",
+    )
+    s.add_argument(
+        "--output-scale",
+        type=_scale_or_auto,
+        default=None,
+        help="multiply the net's output by this scale, or auto: the magnitude of the initial and boundary data",
+    )
+    s.add_argument(
+        "--hard-constraints",
+        default=None,
+        choices=list(HARD_CONSTRAINTS),
+        help="impose conditions exactly: auto (the boundary data where admitted, else the initial data; heat's "
+        "preset), none, initial, boundary, both",
+    )
     s.add_argument("--steps", type=int, default=None, help=f"Adam steps (default {d['steps']})")
     s.add_argument("--lr", type=float, default=None, help=f"Adam learning rate (default {d['lr']})")
     s.add_argument("--lr-decay", type=float, default=None, help=f"learning-rate factor (default {d['lr_decay']})")

@@ -166,3 +166,20 @@ def test_boundary_constraint_jet_matches_nested_autograd():
             (h,) = torch.autograd.grad(g[:, j].sum(), xr, retain_graph=True)
             torch.testing.assert_close(d2[(j, k)][:, 0], h[:, k], rtol=1e-9, atol=1e-10 * float(h.abs().max()))
     assert not HardConstraints(net, Heat(dim=2), ("initial",)).supports_jet
+
+
+def test_cli_takes_the_multiscale_options(tmp_path):
+    import json
+
+    from pinnkit.cli import main
+
+    out = tmp_path / "run"
+    argv = ["solve", "anisotropic-heat", "--setting", "units", "--steps", "3", "--lbfgs-steps", "0", "--width", "4"]
+    argv += ["--depth", "1", "--hard-constraints", "none", "--output-scale", "auto", "--fourier-features", "4"]
+    argv += ["--fourier-sigma", "auto", "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    cfg = json.load(open(out / "summary.json"))["config"]
+    assert cfg["hard_constraints"] == []
+    assert (cfg["net"]["output_scale"], cfg["net"]["fourier_sigma"]) == ("auto", "auto")
+    assert cfg["problem"]["length_x"] == 1000.0
+    assert main(argv[:-3] + ["--output-scale", "-1", "--out", str(tmp_path / "bad"), "--quiet"]) == 2

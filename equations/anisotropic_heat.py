@@ -32,6 +32,8 @@ from .base import MAX_COEFFICIENT, MIN_TIME, Condition, DirichletBC, InitialCond
 
 __all__ = ["AnisotropicHeat", "ANISOTROPIC_SETTINGS"]
 
+MIN_LENGTH = 1e-6  # shortest side: the box map divides by it
+
 #: the two named settings (module docstring)
 ANISOTROPIC_SETTINGS = {
     "modes": {
@@ -77,8 +79,8 @@ class AnisotropicHeat(Problem):
         "setting": ("modes", f"named defaults, one of {tuple(ANISOTROPIC_SETTINGS)}"),
         "kappa_x": (None, "diffusivity along x in (0, 1e4]"),
         "kappa_y": (None, "diffusivity along y in (0, 1e4]"),
-        "length_x": (None, "side length along x in (0, 1e4]"),
-        "length_y": (None, "side length along y in (0, 1e4]"),
+        "length_x": (None, "side length along x in [1e-6, 1e4]"),
+        "length_y": (None, "side length along y in [1e-6, 1e4]"),
         "mode_x": (None, "mode number along x, integer in [1, 64]"),
         "mode_y": (None, "mode number along y, integer in [1, 64]"),
         "amplitude": (None, "amplitude A, |A| in [1e-12, 1e4]"),
@@ -109,8 +111,10 @@ class AnisotropicHeat(Problem):
             T=T,
         )
         p = {k: (ANISOTROPIC_SETTINGS[setting][k] if v is None else v) for k, v in given.items()}
-        for k in ("kappa_x", "kappa_y", "length_x", "length_y"):
+        for k in ("kappa_x", "kappa_y"):
             p[k] = check_real(k, p[k], 0.0, MAX_COEFFICIENT)
+        for k in ("length_x", "length_y"):
+            p[k] = check_real(k, p[k], MIN_LENGTH, MAX_COEFFICIENT, low_open=False)
         for k in ("mode_x", "mode_y"):
             p[k] = check_int(k, p[k], 1, 64)
         p["amplitude"] = check_real("amplitude", p["amplitude"], -MAX_COEFFICIENT, MAX_COEFFICIENT, low_open=False)

@@ -70,7 +70,8 @@ def test_a_problem_instance_takes_the_preset_of_its_name() -> None:
     from pinnkit.equations import Kovasznay
 
     assert presets.resolve(Kovasznay()) == presets.resolve("kovasznay")
-    assert presets.resolve("heat") == presets.entry("default")
+    assert presets.resolve("burgers") == presets.entry("default")
+    assert presets.resolve("heat") == presets.entry("heat") != presets.entry("default")
     assert presets.resolve("kovasznay", preset="default")["dtype"] == "float32"
     with pytest.raises(ValueError, match="unknown preset"):
         presets.resolve("heat", preset="kovasnay")

@@ -121,7 +121,8 @@ PRESETS: Dict[str, Dict[str, Any]] = {
     # the zero Dirichlet data of the sine solutions, keeping the model certifiable; the initial data for the
     # Neumann/periodic ones), a 3×32 tanh net, 1000 Adam steps then the dense self-scaled BFGS stage, float32.
     # Measured on 2 cores (2026-12-03): 2-D relative L2 7.9e-6 in 25 s (the plain default: 4.4e-4 in 71 s; initial
-    # and boundary data both imposed: 1.1e-5 in 19 s); 5-D 3.8e-4 in 73 s; 10-D 0.27 (not solved: see README).
+    # and boundary data both imposed: 1.1e-5 in 19 s); 5-D 3.8e-4 in 73 s; 10-D 0.27 (2.7e-3 with 4000 points
+    # in 245 s: README).
     "heat": {
         "net": {"width": 32, "depth": 3},
         "hard_constraints": "auto",

@@ -120,7 +120,7 @@ PRESETS: Dict[str, Dict[str, Any]] = {
     # Heat: the boundary data imposed exactly where the problem admits it (``"auto"``, pinnkit.constraints.auto_kinds:
     # the zero Dirichlet data of the sine solutions, keeping the model certifiable; the initial data for the
     # Neumann/periodic ones), a 3×32 tanh net, 1000 Adam steps then the dense self-scaled BFGS stage, float32.
-    # Measured on 2 cores (2026-12-03): 2-D relative L2 7.9e-6 in 25 s (the plain default: 4.4e-4 in 71 s; initial
+    # Measured on 2 cores (2026-12-03): 2-D relative L2 7.5e-6 in 22 s (the plain default: 4.4e-4 in 71 s; initial
     # and boundary data both imposed: 1.1e-5 in 19 s); 5-D 3.8e-4 in 73 s; 10-D 0.27 (2.7e-3 with 4000 points
     # in 245 s: README).
     "heat": {
